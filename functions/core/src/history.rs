@@ -1,0 +1,157 @@
+//! Import history: the record of one run, and the per-record errors that go into `errors.csv`.
+
+use crate::ids::{PersonKey, RunId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What started a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trigger {
+    /// The tenant's schedule.
+    Schedule,
+    /// An admin asked for a run now (CLI `run`, admin API "sync now").
+    Manual,
+    /// A Personio webhook about one person.
+    Webhook {
+        /// The Personio event name (`person.updated`).
+        event: String,
+    },
+    /// An admin approved a held run.
+    Approval {
+        /// The run that was held.
+        held_run: RunId,
+    },
+}
+
+/// What a run is doing or did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Started, not finished.
+    Running,
+    /// Finished; every action applied or reported as an error.
+    Completed,
+    /// A dry run: the plan was made and nothing was written.
+    DryRun,
+    /// A guard stopped it before anything was written; waits for approve or reject.
+    Held,
+    /// A held run an admin approved; its plan was applied by the approving run.
+    Approved,
+    /// A held run an admin rejected; nothing was written.
+    Rejected,
+    /// Stopped by an error that affects the whole run (credentials, Personio down).
+    Failed,
+}
+
+impl RunStatus {
+    /// The status as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::DryRun => "dry_run",
+            Self::Held => "held",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// How many actions of each kind a run planned or applied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Users created.
+    pub created: usize,
+    /// Existing destination users linked on first sync.
+    pub adopted: usize,
+    /// Users whose fields changed.
+    pub updated: usize,
+    /// Users deactivated.
+    pub deactivated: usize,
+    /// Users reactivated.
+    pub reactivated: usize,
+    /// Manager links set or cleared.
+    pub managers: usize,
+    /// Groups created or whose members changed.
+    pub groups: usize,
+    /// Welcome emails sent.
+    pub invited: usize,
+    /// People left alone on purpose (with a reason).
+    pub skipped: usize,
+    /// Per-record errors.
+    pub errors: usize,
+}
+
+impl Counts {
+    /// Whether the run changed anything in the destination.
+    pub fn changed_anything(&self) -> bool {
+        self.created
+            + self.adopted
+            + self.updated
+            + self.deactivated
+            + self.reactivated
+            + self.managers
+            + self.groups
+            > 0
+    }
+}
+
+/// One record that could not be synced, with what to do about it. A row of `errors.csv`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordError {
+    /// The person, when the error is about one.
+    pub person: Option<PersonKey>,
+    /// What was being done: `fetch`, `map`, `create`, `update`, `deactivate`, `manager`, `group`, …
+    pub action: String,
+    /// What went wrong, without personal data values.
+    pub message: String,
+    /// What an admin can do about it.
+    pub hint: String,
+}
+
+/// One line of the itemised change list in the summary and the run history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeItem {
+    /// The person.
+    pub person: PersonKey,
+    /// `create`, `adopt`, `update`, `deactivate`, `reactivate`, `manager`, `skip`.
+    pub action: String,
+    /// The human reason ("joined on 2026-11-02", "title changed").
+    pub reason: String,
+    /// Fields that changed, by name. Values are never stored here: sensitive or not, the summary
+    /// names what changed and the destination holds the values.
+    pub fields: Vec<String>,
+}
+
+/// The record of one run: import history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The run.
+    pub id: RunId,
+    /// What started it.
+    pub trigger: Trigger,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// Whether it was a dry run.
+    pub dry_run: bool,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Employees fetched from Personio.
+    pub fetched: usize,
+    /// Employees in scope.
+    pub in_scope: usize,
+    /// Planned (dry run, held) or applied counts.
+    pub counts: Counts,
+    /// Why the run was held, one line per tripped guard.
+    pub held_because: Vec<String>,
+    /// The error that stopped the run, when it failed.
+    pub failure: Option<String>,
+    /// Itemised changes.
+    pub changes: Vec<ChangeItem>,
+    /// Per-record errors.
+    pub errors: Vec<RecordError>,
+}

@@ -1,0 +1,19 @@
+//! The personio-sync engine: everything that decides who joins, moves and leaves, with no AWS in it.
+//!
+//! # Layout
+//! - `ids`, `employee`, `record`, `state`, `history`, `email`: the domain types.
+//! - `personio`: the Personio v1 client (auth, paging, rate limit, retries) and the lenient
+//!   normalisation of its attribute shapes into [`employee::Employee`].
+//! - `ports`: the traits for source, destination, store and mailer.
+//!
+//! Adapters live in other crates; a run reaches the world only through `ports`.
+
+pub mod email;
+pub mod employee;
+pub mod history;
+pub mod ids;
+pub mod personio;
+pub mod plan;
+pub mod ports;
+pub mod record;
+pub mod state;

@@ -1,0 +1,1 @@
+//! Personio v1 client: see `client` (HTTP) and `normalise` (attribute shapes → typed values).

@@ -1,0 +1,156 @@
+//! The plan: what a run will do, decided by a pure function of the mapped source, the snapshot,
+//! adoption candidates, the tenant's config and today's date. Same inputs, same plan.
+
+use crate::history::RecordError;
+use crate::ids::{DestinationId, PersonKey};
+use crate::record::{FieldChange, UserRecord};
+use crate::state::{GroupKey, LinkState};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// One change to one person's destination user. There is no delete: leavers are deactivated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Create a user (active, or inactive ahead of the hire date).
+    Create {
+        /// Fields to write.
+        record: UserRecord,
+        /// `Active` or `PreHire` (or `Inactive` when the tenant syncs every status).
+        state: LinkState,
+    },
+    /// Link an existing destination user that matches on first sync, and write our fields to it.
+    Adopt {
+        /// The existing user.
+        destination_id: DestinationId,
+        /// Fields to write.
+        record: UserRecord,
+        /// The state to put it in.
+        state: LinkState,
+    },
+    /// Write changed fields.
+    Update {
+        /// The user.
+        destination_id: DestinationId,
+        /// The changes.
+        changes: Vec<FieldChange>,
+    },
+    /// Set `active: true` (hire date reached, rehired, back in scope), with field changes.
+    Activate {
+        /// The user.
+        destination_id: DestinationId,
+        /// Field changes written with it.
+        changes: Vec<FieldChange>,
+        /// The state we leave: `PreHire` (hire date reached) or `Inactive` (rehire).
+        from: LinkState,
+    },
+    /// Set `active: false`, with field changes (a termination date, say).
+    Deactivate {
+        /// The user.
+        destination_id: DestinationId,
+        /// Field changes written with it.
+        changes: Vec<FieldChange>,
+        /// `Inactive`, or `PreHire` when a hire date moved into the future.
+        to: LinkState,
+    },
+}
+
+/// One planned change with its human reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// The person.
+    pub key: PersonKey,
+    /// What to do.
+    pub kind: ActionKind,
+    /// Why, for the summary ("left on 2026-11-20", "title, department changed").
+    pub reason: String,
+}
+
+impl Action {
+    /// Short name of the action kind: `create`, `adopt`, `update`, `activate`, `deactivate`.
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            ActionKind::Create { .. } => "create",
+            ActionKind::Adopt { .. } => "adopt",
+            ActionKind::Update { .. } => "update",
+            ActionKind::Activate { .. } => "activate",
+            ActionKind::Deactivate { .. } => "deactivate",
+        }
+    }
+}
+
+/// Set (or clear) a person's manager, once everyone exists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagerLink {
+    /// The person.
+    pub key: PersonKey,
+    /// Their manager, or `None` to clear it.
+    pub manager: Option<PersonKey>,
+}
+
+/// Create a group or change its members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GroupAction {
+    /// A department (team, office) seen for the first time.
+    Create {
+        /// Which group.
+        key: GroupKey,
+        /// Its members.
+        members: BTreeSet<PersonKey>,
+    },
+    /// Members joined or left.
+    Members {
+        /// Which group.
+        key: GroupKey,
+        /// The destination's id for it.
+        destination_id: DestinationId,
+        /// People to add.
+        add: BTreeSet<PersonKey>,
+        /// People to remove.
+        remove: BTreeSet<PersonKey>,
+    },
+}
+
+/// A person the plan leaves alone on purpose.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    /// The person.
+    pub key: PersonKey,
+    /// Why ("hire date 2027-01-04 is more than 7 days away").
+    pub reason: String,
+}
+
+/// Everything one run will do, in apply order: `actions` (creates, adoptions, updates and
+/// activations first, deactivations last), then `managers`, then `groups`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Person actions.
+    pub actions: Vec<Action>,
+    /// Manager links, applied after every create.
+    pub managers: Vec<ManagerLink>,
+    /// Group changes.
+    pub groups: Vec<GroupAction>,
+    /// People to send a welcome email (invite policy).
+    pub invites: Vec<PersonKey>,
+    /// People left alone, with the reason.
+    pub skips: Vec<Skip>,
+    /// Records that cannot be synced (bad mapping, duplicate email).
+    pub errors: Vec<RecordError>,
+    /// How many people were in scope.
+    pub in_scope: usize,
+}
+
+impl Plan {
+    /// Number of actions of a kind (`"create"`, …).
+    pub fn count(&self, name: &str) -> usize {
+        self.actions.iter().filter(|a| a.name() == name).count()
+    }
+    /// Whether applying it would write anything.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+            && self.managers.is_empty()
+            && self.groups.is_empty()
+            && self.invites.is_empty()
+    }
+}

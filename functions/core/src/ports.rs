@@ -1,0 +1,314 @@
+//! The small traits the engine reaches the world through. Adapters implement them: Personio over
+//! HTTP (`personio`), the local folder, JSON directory and outbox (`sync-local`), SCIM
+//! (`sync-scim`), and AWS (`sync-aws`). Tests use those same adapters against real local peers.
+//!
+//! The engine takes `&dyn Trait` everywhere: one compiled engine serves every adapter, and the
+//! cost of dynamic dispatch is nothing next to a network call.
+
+use crate::email::Email;
+use crate::employee::{AttributeInfo, Employee};
+use crate::history::{RecordError, RunRecord};
+use crate::ids::{DestinationId, PersonioId, RunId, TenantId};
+use crate::plan::Plan;
+use crate::record::{FieldChange, UserRecord};
+use crate::state::{GroupLink, Link, Snapshot, SourceStats};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+
+// ---------------------------------------------------------------------------------------------
+// Source
+
+/// Everything one fetch from one Personio account produced.
+#[derive(Debug, Default)]
+pub struct SourceBatch {
+    /// Employees that parsed.
+    pub employees: Vec<Employee>,
+    /// `universal_id` → attribute key, as Personio reported it (`date_of_birth` → `dynamic_180883`).
+    pub universal_ids: BTreeMap<String, String>,
+    /// Employees (or attributes) that could not be parsed. Each person named here is left alone
+    /// this run: not updated, and not treated as a leaver.
+    pub errors: Vec<RecordError>,
+    /// Ids of the employees in `errors`, so the plan can protect them.
+    pub unreadable: Vec<PersonioId>,
+}
+
+/// Why a fetch from Personio failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// Personio refused the credentials.
+    #[error("Personio rejected the credentials (client id or secret) of account {account}: {detail}; check them in the tenant's secret and in Personio's API settings")]
+    Unauthorized {
+        /// The Personio account name.
+        account: String,
+        /// What Personio said.
+        detail: String,
+    },
+    /// The credentials are valid but may not read employees.
+    #[error("Personio's credentials for account {account} may not read employees ({detail}); allow 'Read' for Employees on the API credential in Personio")]
+    Forbidden {
+        /// The Personio account name.
+        account: String,
+        /// What Personio said.
+        detail: String,
+    },
+    /// Rate limited or failing after every retry.
+    #[error("Personio did not answer successfully after {attempts} attempts ({detail}); the run will be tried again later")]
+    Unavailable {
+        /// Attempts made.
+        attempts: u32,
+        /// Last status or error.
+        detail: String,
+    },
+    /// The employee list kept changing while it was paged.
+    #[error("Personio's employee list changed while it was read, {attempts} times in a row (expected {expected} people, read {read}); try the run again")]
+    Inconsistent {
+        /// Fetch attempts.
+        attempts: u32,
+        /// `total_elements` Personio reported.
+        expected: usize,
+        /// Distinct people read.
+        read: usize,
+    },
+    /// A response that is not what the API documents.
+    #[error("Personio sent a response this service cannot read ({detail})")]
+    Malformed {
+        /// What was wrong.
+        detail: String,
+    },
+    /// Could not connect.
+    #[error("could not reach Personio at {url}: {detail}")]
+    Transport {
+        /// The URL (no credentials in it).
+        url: String,
+        /// The error.
+        detail: String,
+    },
+}
+
+/// Where employees come from: one Personio account.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Every employee the credential may read.
+    async fn employees(&self) -> Result<SourceBatch, SourceError>;
+    /// One employee; `Ok(None)` when Personio says there is no such person.
+    async fn employee(&self, id: PersonioId) -> Result<Option<SourceBatch>, SourceError>;
+    /// The attributes the credential may read, custom ones included.
+    async fn attributes(&self) -> Result<Vec<AttributeInfo>, SourceError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Destination
+
+/// A user as the destination holds it: enough to find adoption candidates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestinationUser {
+    /// The destination's id.
+    pub id: DestinationId,
+    /// Login name (SCIM `userName`).
+    pub user_name: String,
+    /// Work or primary email, if any.
+    pub email: Option<String>,
+    /// `externalId`, if set.
+    pub external_id: Option<String>,
+    /// Employee number, if set (enterprise extension `employeeNumber`).
+    pub employee_number: Option<String>,
+    /// Whether the user is active.
+    pub active: bool,
+}
+
+/// A user to create.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewUser {
+    /// Written to `externalId`: `PersonKey::external_id`.
+    pub external_id: String,
+    /// The mapped fields.
+    pub record: UserRecord,
+    /// Whether it starts active (pre-hires do not).
+    pub active: bool,
+}
+
+/// A destination write or read that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DestinationError {
+    /// The destination refused our credentials: the whole run stops.
+    #[error("the destination rejected the token of tenant {tenant} ({detail}); update the destination token")]
+    Unauthorized {
+        /// The tenant.
+        tenant: String,
+        /// What the destination said.
+        detail: String,
+    },
+    /// A uniqueness conflict (SCIM 409) that could not be resolved by adoption.
+    #[error("the destination already has a user with this user name or email ({detail})")]
+    Conflict {
+        /// What the destination said.
+        detail: String,
+    },
+    /// The destination refused this record (SCIM 400 with `scimType`).
+    #[error("the destination refused the record: {detail}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// SCIM `scimType`, if given.
+        scim_type: Option<String>,
+        /// The destination's `detail`.
+        detail: String,
+    },
+    /// The user or group is gone from the destination.
+    #[error("the destination has no {what} with id {id}; it may have been deleted there")]
+    NotFound {
+        /// `user` or `group`.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// Still rate limited or failing after every retry.
+    #[error("the destination did not accept the write after {attempts} attempts ({detail})")]
+    Unavailable {
+        /// Attempts made.
+        attempts: u32,
+        /// Last status or error.
+        detail: String,
+    },
+    /// Local storage or transport failure.
+    #[error("could not reach the destination: {detail}")]
+    Transport {
+        /// The error.
+        detail: String,
+    },
+}
+
+impl DestinationError {
+    /// Whether this error stops the whole run rather than one record.
+    pub fn stops_run(&self) -> bool {
+        matches!(self, Self::Unauthorized { .. })
+    }
+}
+
+/// Where users end up: a SCIM 2.0 server, or a JSON directory for local runs.
+///
+/// Implementations retry transient failures (429, 5xx) themselves; an `Err` is final for this run.
+/// They never delete a user.
+#[async_trait]
+pub trait Destination: Send + Sync {
+    /// Every user, owned or not. Used on first sync to find users to adopt.
+    async fn users(&self) -> Result<Vec<DestinationUser>, DestinationError>;
+    /// The user with this `userName` (case-insensitive) or email, if any. Used instead of
+    /// [`Destination::users`] when only a few people need a match.
+    async fn find_user(&self, user_name: &str) -> Result<Option<DestinationUser>, DestinationError>;
+    /// Creates a user; returns its id. On a uniqueness conflict, implementations look the user up
+    /// by `externalId` and return its id when it carries ours (a retried create), never creating
+    /// twice; otherwise [`DestinationError::Conflict`].
+    async fn create(&self, user: &NewUser) -> Result<DestinationId, DestinationError>;
+    /// Writes only the changed fields.
+    async fn update(&self, id: &DestinationId, changes: &[FieldChange]) -> Result<(), DestinationError>;
+    /// Links an existing user to `external_id` (adoption), so later lookups find it as ours.
+    async fn adopt(&self, id: &DestinationId, external_id: &str) -> Result<(), DestinationError>;
+    /// Sets `active`.
+    async fn set_active(&self, id: &DestinationId, active: bool) -> Result<(), DestinationError>;
+    /// Sets or clears the manager.
+    async fn set_manager(
+        &self,
+        id: &DestinationId,
+        manager: Option<&DestinationId>,
+    ) -> Result<(), DestinationError>;
+    /// Creates a group with these members; returns its id.
+    async fn create_group(
+        &self,
+        display_name: &str,
+        members: &[DestinationId],
+    ) -> Result<DestinationId, DestinationError>;
+    /// Adds and removes group members.
+    async fn update_group(
+        &self,
+        id: &DestinationId,
+        add: &[DestinationId],
+        remove: &[DestinationId],
+    ) -> Result<(), DestinationError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Store
+
+/// State storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Reading or writing failed.
+    #[error("could not {action} the state at {location}: {detail}")]
+    Io {
+        /// `read` or `write`.
+        action: &'static str,
+        /// File or table.
+        location: String,
+        /// The error.
+        detail: String,
+    },
+    /// Stored data does not parse (hand-edited or from an incompatible version).
+    #[error("the state at {location} is damaged ({detail}); restore it from a backup or remove it to start over")]
+    Corrupt {
+        /// File or item.
+        location: String,
+        /// The parse error.
+        detail: String,
+    },
+    /// Another writer got there first (a second run of the same tenant, a config edited twice).
+    #[error("{what} was changed by someone else meanwhile; reload and try again")]
+    Conflict {
+        /// What raced.
+        what: String,
+    },
+}
+
+/// A run held by a guard, kept until an admin approves or rejects it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct HeldRun {
+    /// The held run.
+    pub run_id: RunId,
+    /// The plan that will be applied on approval.
+    pub plan: Plan,
+    /// Source facts to remember once it is applied.
+    pub source_stats: SourceStats,
+}
+
+/// The tenant's memory: snapshot, import history, held runs.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Loads links, groups and the last source stats.
+    async fn snapshot(&self, tenant: &TenantId) -> Result<Snapshot, StoreError>;
+    /// Saves one link (after one successful action).
+    async fn save_link(&self, tenant: &TenantId, link: &Link) -> Result<(), StoreError>;
+    /// Saves one group link.
+    async fn save_group(&self, tenant: &TenantId, group: &GroupLink) -> Result<(), StoreError>;
+    /// Saves the facts of the last applied fetch.
+    async fn save_source_stats(&self, tenant: &TenantId, stats: &SourceStats) -> Result<(), StoreError>;
+    /// Creates or replaces a run record.
+    async fn save_run(&self, tenant: &TenantId, run: &RunRecord) -> Result<(), StoreError>;
+    /// Run records, newest first, at most `limit`.
+    async fn runs(&self, tenant: &TenantId, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
+    /// One run record.
+    async fn run(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<RunRecord>, StoreError>;
+    /// Keeps a held run's plan.
+    async fn save_held(&self, tenant: &TenantId, held: &HeldRun) -> Result<(), StoreError>;
+    /// A held run's plan, if it is still held.
+    async fn held(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<HeldRun>, StoreError>;
+    /// Forgets a held run (approved or rejected).
+    async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mailer
+
+/// Sending an email failed.
+#[derive(Debug, thiserror::Error)]
+#[error("could not send the email: {detail}")]
+pub struct MailError {
+    /// The error, without recipients or content.
+    pub detail: String,
+}
+
+/// Sends summary and welcome emails: SES in AWS, `.eml` files in an outbox folder locally.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one message.
+    async fn send(&self, email: &Email) -> Result<(), MailError>;
+}

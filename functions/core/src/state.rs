@@ -1,0 +1,111 @@
+//! What the service remembers between runs of a tenant: the snapshot of what it last wrote.
+//!
+//! The snapshot is the source of truth for "what changed": the plan diffs mapped Personio records
+//! against it, never against the destination, so a no-op run reads nothing from the destination
+//! and writes nothing. It advances one successful action at a time (see `apply`).
+
+use crate::ids::{DestinationId, PersonKey};
+use crate::record::UserRecord;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The lifecycle state we last put a linked destination user in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// `active: true`.
+    Active,
+    /// Created ahead of the hire date, `active: false` until then.
+    PreHire,
+    /// Deactivated (left, out of scope, gone from Personio). Never deleted.
+    Inactive,
+}
+
+impl LinkState {
+    /// Whether the destination user is active in this state.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Active)
+    }
+}
+
+/// One Personio person linked to one destination user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// Account and Personio id.
+    pub key: PersonKey,
+    /// The destination user's id.
+    pub destination_id: DestinationId,
+    /// The state we last wrote.
+    pub state: LinkState,
+    /// The fields we last wrote.
+    pub record: UserRecord,
+    /// The manager we last linked (by Personio key), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<PersonKey>,
+    /// The day we sent the welcome email, so it goes out once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_on: Option<chrono::NaiveDate>,
+}
+
+/// Which attribute of a person a group stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKind {
+    /// Personio `department`.
+    Department,
+    /// Personio `team`.
+    Team,
+    /// Personio `office`.
+    Office,
+}
+
+impl GroupKind {
+    /// The kind as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Department => "department",
+            Self::Team => "team",
+            Self::Office => "office",
+        }
+    }
+}
+
+/// The name of one group we manage: its kind and Personio's display name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GroupKey {
+    /// Department, team or office.
+    pub kind: GroupKind,
+    /// Personio's name, used as the group's `displayName`.
+    pub name: String,
+}
+
+/// A destination group we created and keep in step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupLink {
+    /// Which group.
+    pub key: GroupKey,
+    /// The destination's id for it.
+    pub destination_id: DestinationId,
+    /// The members we last wrote.
+    pub members: BTreeSet<PersonKey>,
+}
+
+/// Facts about the last source fetch that the guards compare the next one with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceStats {
+    /// How many employees Personio returned.
+    pub employees: usize,
+    /// For each attribute key: on how many employees Personio returned it.
+    pub attribute_presence: BTreeMap<String, usize>,
+}
+
+/// Everything remembered for one tenant, loaded at the start of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// Linked people.
+    pub links: BTreeMap<PersonKey, Link>,
+    /// Groups we manage.
+    pub groups: BTreeMap<GroupKey, GroupLink>,
+    /// The last source fetch, if there was one.
+    pub source_stats: Option<SourceStats>,
+}
