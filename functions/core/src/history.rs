@@ -70,8 +70,11 @@ pub struct Counts {
     pub updated: usize,
     /// Users deactivated.
     pub deactivated: usize,
-    /// Users reactivated.
+    /// Users reactivated (rehired, back in scope).
     pub reactivated: usize,
+    /// Pre-hired users activated on their hire date.
+    #[serde(default)]
+    pub activated: usize,
     /// Manager links set or cleared.
     pub managers: usize,
     /// Groups created or whose members changed.
@@ -92,6 +95,7 @@ impl Counts {
             + self.updated
             + self.deactivated
             + self.reactivated
+            + self.activated
             + self.managers
             + self.groups
             > 0
@@ -111,18 +115,32 @@ pub struct RecordError {
     pub hint: String,
 }
 
+/// One field of a [`ChangeItem`]: its name and, unless the field is sensitive, its values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedField {
+    /// The neutral field name.
+    pub field: String,
+    /// The old value as text; `None` when unset or when the field is sensitive.
+    pub old: Option<String>,
+    /// The new value as text; `None` when unset or when the field is sensitive.
+    pub new: Option<String>,
+    /// A sensitive field: its values are never stored or shown, only that it changed.
+    pub sensitive: bool,
+}
+
 /// One line of the itemised change list in the summary and the run history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeItem {
     /// The person.
     pub person: PersonKey,
-    /// `create`, `adopt`, `update`, `deactivate`, `reactivate`, `manager`, `skip`.
+    /// The person's display name, so admins know who it is (emails and history only, never logs).
+    pub name: Option<String>,
+    /// `create`, `adopt`, `update`, `activate`, `deactivate`, `manager`, `group`, `invite`.
     pub action: String,
-    /// The human reason ("joined on 2026-11-02", "title changed").
+    /// The human reason ("joined on 2026-11-02", "left on 2026-11-20").
     pub reason: String,
-    /// Fields that changed, by name. Values are never stored here: sensitive or not, the summary
-    /// names what changed and the destination holds the values.
-    pub fields: Vec<String>,
+    /// Fields that changed.
+    pub fields: Vec<ChangedField>,
 }
 
 /// The record of one run: import history.

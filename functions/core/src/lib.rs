@@ -8,12 +8,21 @@
 //!
 //! Adapters live in other crates; a run reaches the world only through `ports`.
 
+pub mod apply;
+pub mod config;
 pub mod email;
 pub mod employee;
+pub mod guard;
 pub mod history;
 pub mod ids;
+pub mod lifecycle;
+pub mod mapping;
 pub mod personio;
 pub mod plan;
 pub mod ports;
+pub mod progress;
 pub mod record;
+pub mod report;
+pub mod run;
+pub mod scope;
 pub mod state;

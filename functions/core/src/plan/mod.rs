@@ -28,12 +28,14 @@ pub enum ActionKind {
         /// The state to put it in.
         state: LinkState,
     },
-    /// Write changed fields.
+    /// Write changed fields; `active` stays as it is.
     Update {
         /// The user.
         destination_id: DestinationId,
         /// The changes.
         changes: Vec<FieldChange>,
+        /// The state afterwards: unchanged, or `Inactive` ↔ `PreHire` (both inactive).
+        to: LinkState,
     },
     /// Set `active: true` (hire date reached, rehired, back in scope), with field changes.
     Activate {
@@ -153,4 +155,51 @@ impl Plan {
             && self.groups.is_empty()
             && self.invites.is_empty()
     }
+}
+
+mod person;
+mod relations;
+#[cfg(test)]
+mod tests;
+
+pub use person::Person;
+
+use crate::config::TenantConfig;
+use crate::ids::PersonKey as Key;
+use crate::ports::DestinationUser;
+use crate::state::Snapshot;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// Everything the plan is decided from.
+pub struct PlanInput<'a> {
+    /// The tenant's settings.
+    pub config: &'a TenantConfig,
+    /// Mapped and scoped people from Personio.
+    pub people: &'a [Person],
+    /// People Personio could not be read for: left exactly as they are.
+    pub protected: &'a BTreeSet<Key>,
+    /// `true` for a full run: linked people missing from `people` have left Personio.
+    pub complete: bool,
+    /// People Personio says are gone (a one-person run for a deleted person).
+    pub gone: &'a BTreeSet<Key>,
+    /// What we last wrote.
+    pub snapshot: &'a Snapshot,
+    /// Unlinked destination users by lower-cased userName and email, for adoption.
+    pub candidates: &'a BTreeMap<String, DestinationUser>,
+    /// The moment of the run; "today" per person follows from it and their time zone.
+    pub now: DateTime<Utc>,
+}
+
+/// Decides the plan. Pure: the same input gives the same plan, in a stable order.
+pub fn plan(input: &PlanInput<'_>) -> Plan {
+    let mut plan = Plan::default();
+    let outcome = person::plan_people(input, &mut plan);
+    relations::plan_managers(input, &outcome, &mut plan);
+    relations::plan_groups(input, &outcome, &mut plan);
+    // Apply order: everything that makes users exist or changes them first, deactivations last.
+    plan.actions.sort_by(|a, b| {
+        (a.name() == "deactivate", &a.key).cmp(&(b.name() == "deactivate", &b.key))
+    });
+    plan
 }

@@ -1,0 +1,201 @@
+//! The run, history and config commands.
+
+use crate::output;
+use crate::wiring::{self, Wired};
+use crate::{Done, Place};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+use sync_core::history::{RunStatus, Trigger};
+use sync_core::ids::{AccountId, PersonKey, PersonioId, RunId};
+use sync_core::ports::{Source, Store};
+use sync_core::run::{self, RunRequest, RunTarget};
+
+fn parse_now(now: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
+    match now {
+        None => Ok(Utc::now()),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|now| now.with_timezone(&Utc))
+            .with_context(|| {
+                format!("--now `{text}` is not an RFC 3339 time like 2026-11-23T08:00:00Z")
+            }),
+    }
+}
+
+/// `run`.
+pub async fn run(
+    place: &Place,
+    dry_run: bool,
+    person: Option<&str>,
+    account: Option<&str>,
+    now: Option<&str>,
+) -> anyhow::Result<Done> {
+    let loaded = wiring::load(place)?;
+    let now = parse_now(now)?;
+    let target = match person {
+        None => RunTarget::Everyone,
+        Some(id) => {
+            let account = match account {
+                Some(name) => AccountId::parse(name)?,
+                None => loaded.config.personio.accounts[0].name.clone(),
+            };
+            RunTarget::Person(PersonKey::new(account, PersonioId::parse(id)?))
+        }
+    };
+    let wired = Wired::new(&loaded)?;
+    let request = RunRequest {
+        target,
+        dry_run,
+        trigger: Trigger::Manual,
+        now,
+    };
+    let outcome = run::run(&wired.ports(), &loaded.config, request).await;
+    wired.bar().clear();
+    let outcome = outcome?;
+    output::print_run(&outcome.record, Some(&outcome.plan), dry_run);
+    Ok(if outcome.record.status == RunStatus::Held {
+        Done::Held
+    } else {
+        Done::Ok
+    })
+}
+
+/// `runs`.
+pub async fn runs(place: &Place, limit: usize) -> anyhow::Result<Done> {
+    let loaded = wiring::load(place)?;
+    let store = sync_local::FolderStore::new(&loaded.state);
+    let runs = store.runs(&loaded.config.tenant, limit).await?;
+    if runs.is_empty() {
+        println!("no runs yet for tenant {}", loaded.config.tenant);
+    }
+    for run in runs {
+        let kind = if run.dry_run {
+            "dry run".to_owned()
+        } else {
+            format!("{:?}", run.trigger).to_lowercase()
+        };
+        println!(
+            "{}  {:<9}  {:<18}  fetched {:>6}  {}",
+            run.id,
+            run.status.as_str(),
+            kind.split_whitespace().next().unwrap_or(""),
+            run.fetched,
+            output::counts(&run)
+        );
+    }
+    Ok(Done::Ok)
+}
+
+/// `show-run`.
+pub async fn show_run(place: &Place, run_id: &str) -> anyhow::Result<Done> {
+    let loaded = wiring::load(place)?;
+    let run_id = RunId::parse(run_id)?;
+    let store = sync_local::FolderStore::new(&loaded.state);
+    let run = store
+        .run(&loaded.config.tenant, &run_id)
+        .await?
+        .with_context(|| {
+            format!(
+                "tenant {} has no run {run_id}; `personio-sync runs` lists them",
+                loaded.config.tenant
+            )
+        })?;
+    output::print_run(&run, None, true);
+    Ok(Done::Ok)
+}
+
+/// `approve`.
+pub async fn approve(place: &Place, run_id: &str, now: Option<&str>) -> anyhow::Result<Done> {
+    let loaded = wiring::load(place)?;
+    let run_id = RunId::parse(run_id)?;
+    let wired = Wired::new(&loaded)?;
+    let outcome = run::approve(&wired.ports(), &loaded.config, &run_id, parse_now(now)?).await;
+    wired.bar().clear();
+    let outcome = outcome?;
+    println!(
+        "approved run {run_id}; applied it as run {}",
+        outcome.record.id
+    );
+    output::print_run(&outcome.record, None, false);
+    Ok(Done::Ok)
+}
+
+/// `reject`.
+pub async fn reject(place: &Place, run_id: &str) -> anyhow::Result<Done> {
+    let loaded = wiring::load(place)?;
+    let run_id = RunId::parse(run_id)?;
+    let wired = Wired::new(&loaded)?;
+    let record = run::reject(&wired.ports(), &loaded.config, &run_id).await?;
+    println!("rejected run {}; nothing was written", record.id);
+    Ok(Done::Ok)
+}
+
+/// `check-config`.
+pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
+    let loaded = wiring::load(place)?;
+    let config = &loaded.config;
+    println!(
+        "{}: tenant {} is valid",
+        place.config.display(),
+        config.tenant
+    );
+    let fields = config.mapping.effective_fields();
+    for rule in &fields {
+        let source = rule
+            .source
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "(constant)".into());
+        let flags: Vec<&str> = [
+            (rule.required, "required"),
+            (rule.create_only, "create-only"),
+            (rule.sensitive, "sensitive"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        println!("  {:<18} <- {source} {}", rule.target, flags.join(" "));
+    }
+    if config.destination.kind == sync_core::config::DestinationKind::Scim {
+        let targets = fields.iter().map(|rule| rule.target.as_str());
+        let homeless =
+            sync_scim::fields_without_scim_home(targets, &config.destination.attribute_paths)?;
+        if !homeless.is_empty() {
+            println!("  not sent to SCIM (no attribute path; add destination.attribute_paths to send them): {}", homeless.join(", "));
+        }
+    }
+    if !online {
+        return Ok(Done::Ok);
+    }
+    for account in &config.personio.accounts {
+        let client = wiring::personio_client(account, &loaded.base, None)?;
+        client.verify_credentials().await?;
+        let readable: BTreeSet<String> = client
+            .attributes()
+            .await?
+            .into_iter()
+            .map(|attribute| attribute.key)
+            .collect();
+        let mut missing = Vec::new();
+        for rule in &fields {
+            if let Some(sync_core::mapping::SourceRef::Key(key)) = &rule.source {
+                if key != "id" && !readable.contains(key) {
+                    missing.push(key.clone());
+                }
+            }
+        }
+        if missing.is_empty() {
+            println!(
+                "  account {}: credentials work; every mapped attribute is readable",
+                account.name
+            );
+        } else {
+            anyhow::bail!(
+                "account {}: Personio does not return {} for this credential; whitelist them under the API credential's readable attributes",
+                account.name,
+                missing.join(", ")
+            );
+        }
+    }
+    Ok(Done::Ok)
+}

@@ -1,0 +1,187 @@
+//! `demo` and `fake-personio`: the sample company, served by the fake Personio, synced into a folder.
+
+use crate::output;
+use crate::wiring::{self, Wired};
+use crate::{Done, Place};
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use fake_personio::{generate_company, CompanySpec, FakeConfig, FakePersonio, RateLimit};
+use secrecy::SecretString;
+use std::path::Path;
+use sync_core::history::{RunStatus, Trigger};
+use sync_core::lifecycle::today_in;
+use sync_core::personio::{PersonioClient, PersonioSettings};
+use sync_core::record::{FieldValue, UserRecord, EMAIL, USER_NAME};
+use sync_core::run::{self, RunRequest, RunTarget};
+
+/// The tenant config the demo writes on its first run: a working example of every section.
+const DEMO_CONFIG: &str = include_str!("../../../examples/demo.toml");
+
+/// What the first demo run decided, so later runs see the same company.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Anchor {
+    employees: usize,
+    seed: u64,
+    today: NaiveDate,
+}
+
+fn anchor(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Anchor> {
+    let path = dir.join("demo.json");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is damaged; remove the demo folder to start over",
+                path.display()
+            )
+        });
+    }
+    let anchor = Anchor {
+        employees,
+        seed,
+        today: today_in(chrono_tz::Europe::Berlin, Utc::now()),
+    };
+    std::fs::write(&path, serde_json::to_string_pretty(&anchor)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(anchor)
+}
+
+/// `demo`: sync the sample company into `dir`; a repeated demo is the next scheduled run.
+pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Done> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the demo folder {}", dir.display()))?;
+    let config_path = dir.join("personio-sync.toml");
+    let first_run = !config_path.exists();
+    if first_run {
+        std::fs::write(&config_path, DEMO_CONFIG)
+            .with_context(|| format!("cannot write {}", config_path.display()))?;
+    }
+    let anchor = anchor(dir, employees, seed)?;
+    let company = generate_company(&CompanySpec {
+        employees: anchor.employees,
+        seed: anchor.seed,
+        today: anchor.today,
+    });
+    let defaults = FakeConfig::default();
+    let fake = FakePersonio::start(company.clone(), defaults.clone())
+        .await
+        .context("cannot start the fake Personio on 127.0.0.1")?;
+
+    let place = Place {
+        config: config_path,
+        state: None,
+        outbox: None,
+    };
+    let mut loaded = wiring::load(&place)?;
+    let account = loaded.config.personio.accounts[0].name.clone();
+    loaded.config.personio.accounts[0].base_url = fake.url();
+    let settings = PersonioSettings::new(
+        account.clone(),
+        fake.url(),
+        defaults.client_id.clone(),
+        SecretString::from(defaults.client_secret.clone()),
+    );
+    let wired = Wired::with_sources(&loaded, vec![(account, PersonioClient::new(settings)?)])?;
+    if first_run {
+        seed_existing_users(&loaded, &company).await?;
+    }
+    let request = RunRequest {
+        target: RunTarget::Everyone,
+        dry_run: false,
+        trigger: Trigger::Schedule,
+        now: Utc::now(),
+    };
+    let outcome = run::run(&wired.ports(), &loaded.config, request).await?;
+    output::print_run(&outcome.record, None, false);
+    println!();
+    println!("demo folder {}:", dir.display());
+    println!("  directory/users, directory/groups  the app's user store (one JSON file each)");
+    println!(
+        "  outbox/                            the summary emails ({} so far)",
+        wired.mailer().messages()?.len()
+    );
+    println!(
+        "  state/                             snapshot and run history (personio-sync runs -c {})",
+        place.config.display()
+    );
+    Ok(if outcome.record.status == RunStatus::Held {
+        Done::Held
+    } else {
+        Done::Ok
+    })
+}
+
+/// Puts two users in the app before the first sync, as a real app would have: one with the email
+/// of a Personio employee (adopted, not duplicated) and a service account (never touched).
+async fn seed_existing_users(
+    loaded: &wiring::Loaded,
+    company: &fake_personio::Company,
+) -> anyhow::Result<()> {
+    let directory = sync_local::DirectoryDestination::open(
+        loaded.base.join(
+            loaded
+                .config
+                .destination
+                .path
+                .as_deref()
+                .unwrap_or("directory"),
+        ),
+    )?;
+    let existing = company
+        .employees
+        .iter()
+        .find(|employee| employee.status == "active");
+    let mut users = vec![("ci-bot@demo.example".to_owned(), "CI", "Bot")];
+    if let Some(employee) = existing {
+        users.push((employee.email.to_uppercase(), "Pre-existing", "Account"));
+    }
+    for (email, given, family) in users {
+        let mut record = UserRecord::new();
+        record.set(USER_NAME, FieldValue::Text(email.clone()));
+        record.set(EMAIL, FieldValue::Text(email));
+        record.set("given_name", FieldValue::Text(given.into()));
+        record.set("family_name", FieldValue::Text(family.into()));
+        directory.seed_user(&record, true).await?;
+    }
+    Ok(())
+}
+
+/// `fake-personio`: serve a generated company until Ctrl-C.
+pub async fn fake_personio(
+    port: u16,
+    employees: usize,
+    seed: u64,
+    rate_limit: u32,
+    burst: u32,
+) -> anyhow::Result<Done> {
+    let company = generate_company(&CompanySpec {
+        employees,
+        seed,
+        today: today_in(chrono_tz::Europe::Berlin, Utc::now()),
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    let config = FakeConfig {
+        rate_limit: (rate_limit > 0).then_some(RateLimit {
+            per_minute: rate_limit,
+            burst: burst.max(1),
+        }),
+        ..FakeConfig::default()
+    };
+    let fake = FakePersonio::serve(listener, company, config.clone()).await?;
+    println!(
+        "fake Personio serving {employees} employees at {}",
+        fake.url()
+    );
+    println!(
+        "client id: {}  client secret: {}",
+        config.client_id, config.client_secret
+    );
+    println!("press Ctrl-C to stop");
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
+    Ok(Done::Ok)
+}

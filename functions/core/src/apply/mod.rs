@@ -1,0 +1,126 @@
+//! Apply: runs a [`Plan`] through the ports, in order — creates, adoptions, updates and
+//! activations; then manager links (everyone exists by then); then deactivations; then groups and
+//! welcome emails.
+//!
+//! One bad record never fails the run: it becomes a [`RecordError`]. Only a rejected destination
+//! token or a state store that cannot be written stops it, because going on would write to an app
+//! we cannot authenticate to, or make changes we could not remember. The snapshot advances after
+//! each successful action, so a crash or timeout loses nothing and a rerun repeats nothing.
+
+mod people;
+mod relations;
+
+use crate::config::TenantConfig;
+use crate::history::{ChangeItem, Counts, RecordError};
+use crate::ids::{PersonKey, TenantId};
+use crate::plan::Plan;
+use crate::ports::{Destination, DestinationError, Mailer, Store, StoreError};
+use crate::progress::Progress;
+use crate::record::FieldChange;
+use crate::state::Snapshot;
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why applying stopped before the end.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The destination refused our credentials.
+    #[error(transparent)]
+    Destination(#[from] DestinationError),
+    /// The snapshot could not be saved.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What applying needs.
+pub struct ApplyContext<'a> {
+    /// The tenant.
+    pub tenant: &'a TenantId,
+    /// Its settings.
+    pub config: &'a TenantConfig,
+    /// Where users go.
+    pub destination: &'a dyn Destination,
+    /// Where the snapshot goes.
+    pub store: &'a dyn Store,
+    /// Sends welcome emails (none: invitations are not sent).
+    pub mailer: Option<&'a dyn Mailer>,
+    /// The tenant's today, recorded with invitations.
+    pub today: NaiveDate,
+    /// Display names for the change list.
+    pub names: &'a BTreeMap<PersonKey, String>,
+    /// Fields whose values never reach the change list.
+    pub sensitive: &'a BTreeSet<String>,
+    /// Progress reporting.
+    pub progress: &'a dyn Progress,
+}
+
+/// What was applied.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Counts of successful actions.
+    pub counts: Counts,
+    /// Itemised successful changes.
+    pub changes: Vec<ChangeItem>,
+    /// Per-record errors.
+    pub errors: Vec<RecordError>,
+}
+
+impl Applied {
+    fn error(&mut self, person: Option<&PersonKey>, action: &str, error: &DestinationError) {
+        let hint = match error {
+            DestinationError::Conflict { .. } => "the app has another user with this user name; link or rename it there",
+            DestinationError::Rejected { .. } => "correct the value in Personio or the mapping; the app's message says which",
+            DestinationError::NotFound { .. } => "the user was removed in the app; it is re-linked when it is restored, or remove the link",
+            DestinationError::Unavailable { .. } | DestinationError::Transport { .. } => "the app was unavailable; the next run retries",
+            DestinationError::Unauthorized { .. } => "update the destination token",
+        };
+        self.errors.push(RecordError {
+            person: person.cloned(),
+            action: action.to_owned(),
+            message: error.to_string(),
+            hint: hint.to_owned(),
+        });
+    }
+
+    fn change(
+        &mut self,
+        ctx: &ApplyContext<'_>,
+        key: &PersonKey,
+        action: &str,
+        reason: &str,
+        changes: &[FieldChange],
+    ) {
+        let item = crate::report::change_item(
+            key,
+            ctx.names.get(key),
+            action,
+            reason,
+            changes,
+            ctx.sensitive,
+        );
+        self.changes.push(item);
+    }
+}
+
+/// Applies `plan`, advancing `snapshot` (and the store) one successful action at a time.
+pub async fn apply(
+    ctx: &ApplyContext<'_>,
+    plan: &Plan,
+    snapshot: &mut Snapshot,
+) -> Result<Applied, ApplyError> {
+    let mut applied = Applied::default();
+    let total = plan.actions.len() + plan.managers.len() + plan.groups.len() + plan.invites.len();
+    ctx.progress.start("apply", total);
+    let (deactivations, first): (Vec<_>, Vec<_>) = plan
+        .actions
+        .iter()
+        .partition(|action| action.name() == "deactivate");
+    people::apply_actions(ctx, &first, snapshot, &mut applied).await?;
+    relations::apply_managers(ctx, &plan.managers, snapshot, &mut applied).await?;
+    people::apply_actions(ctx, &deactivations, snapshot, &mut applied).await?;
+    relations::apply_groups(ctx, &plan.groups, snapshot, &mut applied).await?;
+    relations::send_invites(ctx, &plan.invites, snapshot, &mut applied).await?;
+    ctx.progress.finish();
+    applied.counts.errors = applied.errors.len();
+    Ok(applied)
+}

@@ -1,0 +1,174 @@
+//! Person actions: create, adopt, update, activate, deactivate — with bounded concurrency.
+
+use super::{Applied, ApplyContext, ApplyError};
+use crate::ids::DestinationId;
+use crate::plan::{Action, ActionKind};
+use crate::ports::{DestinationError, NewUser};
+use crate::record::{FieldChange, UserRecord};
+use crate::state::{Link, LinkState, Snapshot};
+use futures::stream::{self, StreamExt};
+use std::collections::BTreeSet;
+
+/// Runs `actions` with at most `apply.concurrency` in flight. Each success saves its link before
+/// the next result is looked at; the first error that stops the run is returned after the
+/// in-flight writes settle.
+pub(super) async fn apply_actions(
+    ctx: &ApplyContext<'_>,
+    actions: &[&Action],
+    snapshot: &mut Snapshot,
+    applied: &mut Applied,
+) -> Result<(), ApplyError> {
+    let links = &snapshot.links;
+    let results: Vec<_> = stream::iter(actions.iter().map(|action| {
+        let previous = links.get(&action.key).cloned();
+        async move {
+            let result = execute(ctx, action, previous).await;
+            if let Ok(link) = &result {
+                ctx.store.save_link(ctx.tenant, link).await?;
+            }
+            ctx.progress.advance(1);
+            Ok::<_, ApplyError>((*action, result))
+        }
+    }))
+    .buffer_unordered(ctx.config.apply.concurrency.max(1))
+    .collect()
+    .await;
+
+    let mut stop = None;
+    for result in results {
+        match result {
+            Err(error) => stop = stop.or(Some(error)),
+            Ok((action, Ok(link))) => {
+                record_success(ctx, action, applied);
+                snapshot.links.insert(link.key.clone(), link);
+            }
+            Ok((action, Err(error))) if error.stops_run() => {
+                stop = stop.or(Some(ApplyError::Destination(error)));
+                let _ = action;
+            }
+            Ok((action, Err(error))) => applied.error(Some(&action.key), action.name(), &error),
+        }
+    }
+    stop.map_or(Ok(()), Err)
+}
+
+fn record_success(ctx: &ApplyContext<'_>, action: &Action, applied: &mut Applied) {
+    let counts = &mut applied.counts;
+    let no_changes: &[FieldChange] = &[];
+    let changes = match &action.kind {
+        ActionKind::Create { .. } => {
+            counts.created += 1;
+            no_changes
+        }
+        ActionKind::Adopt { .. } => {
+            counts.adopted += 1;
+            no_changes
+        }
+        ActionKind::Update { changes, .. } => {
+            counts.updated += 1;
+            changes
+        }
+        ActionKind::Activate { changes, from, .. } => {
+            if *from == LinkState::PreHire {
+                counts.activated += 1;
+            } else {
+                counts.reactivated += 1;
+            }
+            changes
+        }
+        ActionKind::Deactivate { changes, .. } => {
+            counts.deactivated += 1;
+            changes
+        }
+    };
+    applied.change(ctx, &action.key, action.name(), &action.reason, changes);
+}
+
+/// Performs one action; returns the link to remember.
+async fn execute(
+    ctx: &ApplyContext<'_>,
+    action: &Action,
+    previous: Option<Link>,
+) -> Result<Link, DestinationError> {
+    let destination = ctx.destination;
+    let key = action.key.clone();
+    let link = |destination_id: DestinationId, state: LinkState, record: UserRecord| Link {
+        key: key.clone(),
+        destination_id,
+        state,
+        record,
+        manager: previous.as_ref().and_then(|link| link.manager.clone()),
+        invited_on: previous.as_ref().and_then(|link| link.invited_on),
+    };
+    let record_after = |changes: &[FieldChange]| {
+        let mut record = previous
+            .as_ref()
+            .map(|link| link.record.clone())
+            .unwrap_or_default();
+        record.apply(changes);
+        record
+    };
+    match &action.kind {
+        ActionKind::Create { record, state } => {
+            let user = NewUser {
+                external_id: key.external_id(),
+                record: record.clone(),
+                active: state.is_active(),
+            };
+            let id = destination.create(&user).await?;
+            Ok(link(id, *state, record.clone()))
+        }
+        ActionKind::Adopt {
+            destination_id,
+            record,
+            state,
+        } => {
+            destination
+                .adopt(destination_id, &key.external_id())
+                .await?;
+            let everything = UserRecord::new().diff(record, &BTreeSet::new());
+            destination.update(destination_id, &everything).await?;
+            destination
+                .set_active(destination_id, state.is_active())
+                .await?;
+            Ok(link(destination_id.clone(), *state, record.clone()))
+        }
+        ActionKind::Update {
+            destination_id,
+            changes,
+            to,
+        } => {
+            if !changes.is_empty() {
+                destination.update(destination_id, changes).await?;
+            }
+            Ok(link(destination_id.clone(), *to, record_after(changes)))
+        }
+        ActionKind::Activate {
+            destination_id,
+            changes,
+            ..
+        } => {
+            if !changes.is_empty() {
+                destination.update(destination_id, changes).await?;
+            }
+            destination.set_active(destination_id, true).await?;
+            Ok(link(
+                destination_id.clone(),
+                LinkState::Active,
+                record_after(changes),
+            ))
+        }
+        ActionKind::Deactivate {
+            destination_id,
+            changes,
+            to,
+        } => {
+            // Access goes first: if the field update then fails, the person is at least locked out.
+            destination.set_active(destination_id, false).await?;
+            if !changes.is_empty() {
+                destination.update(destination_id, changes).await?;
+            }
+            Ok(link(destination_id.clone(), *to, record_after(changes)))
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! Mapping: one Personio employee → one destination-neutral [`UserRecord`], by the tenant's rules.
+//!
+//! The 18 default fields are those every seed vendor syncs (Engagedly's list is the superset):
+//! first and last name, email, gender, status, position, supervisor (handled as the manager link,
+//! not a field), hire date, termination date and type, office, department, cost center, profile
+//! picture, birthday, LinkedIn, employment type and employee id — plus `user_name`, which every
+//! destination needs.
+
+use crate::employee::{AttrValue, Employee};
+use crate::history::RecordError;
+use crate::record::{FieldValue, UserRecord, EMAIL, USER_NAME};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where a field's value comes from: an attribute key (`position`, `dynamic_24407`) or, written
+/// `universal:<id>`, the attribute with that `universal_id` (`universal:date_of_birth`), which
+/// finds custom attributes without knowing each tenant's numeric key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum SourceRef {
+    /// An attribute key.
+    Key(String),
+    /// An attribute's `universal_id`.
+    Universal(String),
+}
+
+impl SourceRef {
+    /// Parses `key` or `universal:<id>`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 100
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        match text.strip_prefix("universal:") {
+            Some(id) if valid(id) => Ok(Self::Universal(id.to_owned())),
+            None if valid(text) => Ok(Self::Key(text.to_owned())),
+            _ => Err(format!(
+                "`{text}` is not a Personio attribute: use its key (`position`, `dynamic_123`) or `universal:<universal_id>`"
+            )),
+        }
+    }
+
+    /// The attribute key this refers to for a batch with these `universal_id`s.
+    pub fn resolve<'a>(&'a self, universal_ids: &'a BTreeMap<String, String>) -> Option<&'a str> {
+        match self {
+            Self::Key(key) => Some(key),
+            Self::Universal(id) => universal_ids.get(id).map(String::as_str),
+        }
+    }
+
+    /// The value of this attribute on `employee`, if Personio returned it.
+    pub fn value<'a>(
+        &self,
+        employee: &'a Employee,
+        universal_ids: &BTreeMap<String, String>,
+    ) -> Option<&'a AttrValue> {
+        self.resolve(universal_ids)
+            .and_then(|key| employee.attributes.get(key))
+    }
+}
+
+impl TryFrom<String> for SourceRef {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<SourceRef> for String {
+    fn from(value: SourceRef) -> String {
+        value.to_string()
+    }
+}
+
+impl fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(key) => f.write_str(key),
+            Self::Universal(id) => write!(f, "universal:{id}"),
+        }
+    }
+}
+
+/// A text transform, applied in the order listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// Strip surrounding white space.
+    Trim,
+    /// Lower-case (emails, user names).
+    Lower,
+    /// Upper-case.
+    Upper,
+}
+
+/// How one destination field is filled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldRule {
+    /// The neutral destination field (`title`, `department`, or a custom name).
+    pub target: String,
+    /// The Personio attribute; none for a constant field (then `default` is the value).
+    #[serde(default)]
+    pub source: Option<SourceRef>,
+    /// A person without a value is an error (and is not synced) instead of a missing field.
+    #[serde(default)]
+    pub required: bool,
+    /// Text transforms, in order.
+    #[serde(default)]
+    pub transforms: Vec<Transform>,
+    /// Value map applied after the transforms (`internal` → `Employee`); keys compare
+    /// case-insensitively, unmapped values pass through.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// Value used when Personio has none.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Written when the user is created, never updated afterwards.
+    #[serde(default)]
+    pub create_only: bool,
+    /// Synced, but its values never appear in emails, history or logs.
+    #[serde(default)]
+    pub sensitive: bool,
+    /// `false` switches a default field off.
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+impl FieldRule {
+    /// A rule mapping `source` to `target` with no options.
+    pub fn new(target: &str, source: &str) -> Self {
+        Self {
+            target: target.to_owned(),
+            source: SourceRef::parse(source).ok(),
+            required: false,
+            transforms: Vec::new(),
+            values: BTreeMap::new(),
+            default: None,
+            create_only: false,
+            sensitive: false,
+            enabled: true,
+        }
+    }
+
+    fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    fn transforms(mut self, transforms: &[Transform]) -> Self {
+        self.transforms = transforms.to_vec();
+        self
+    }
+
+    fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    /// Problems with this rule, for config validation.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let target_ok = !self.target.is_empty()
+            && self.target.len() <= 100
+            && self
+                .target
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !target_ok {
+            problems.push(format!(
+                "mapping.fields: target `{}` must be 1-100 of a-z, 0-9 and _",
+                self.target
+            ));
+        }
+        if self.enabled && self.source.is_none() && self.default.is_none() {
+            problems.push(format!(
+                "mapping.fields.{}: give a `source` attribute or a constant `default`",
+                self.target
+            ));
+        }
+        problems
+    }
+
+    /// This rule's value for `employee`, after transforms, value map and default.
+    fn value(
+        &self,
+        employee: &Employee,
+        universal_ids: &BTreeMap<String, String>,
+    ) -> Option<FieldValue> {
+        let raw = self
+            .source
+            .as_ref()
+            .and_then(|source| source.value(employee, universal_ids));
+        let value = match raw {
+            Some(AttrValue::Date(date)) => Some(FieldValue::Date(*date)),
+            Some(AttrValue::Tags(tags)) => {
+                let tags: Vec<String> = tags
+                    .iter()
+                    .map(|tag| self.finish(tag))
+                    .filter(|tag| !tag.is_empty())
+                    .collect();
+                (!tags.is_empty()).then_some(FieldValue::List(tags))
+            }
+            Some(other) => other
+                .to_text()
+                .map(|text| self.finish(&text))
+                .filter(|text| !text.is_empty())
+                .map(FieldValue::Text),
+            None => None,
+        };
+        value.or_else(|| self.default.clone().map(FieldValue::Text))
+    }
+
+    fn finish(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for transform in &self.transforms {
+            text = match transform {
+                Transform::Trim => text.trim().to_owned(),
+                Transform::Lower => text.to_lowercase(),
+                Transform::Upper => text.to_uppercase(),
+            };
+        }
+        match self
+            .values
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(&text))
+        {
+            Some((_, to)) => to.clone(),
+            None => text,
+        }
+    }
+}
+
+/// The default rules: the 18 seed fields plus `user_name`.
+pub fn default_fields() -> Vec<FieldRule> {
+    use Transform::{Lower, Trim};
+    vec![
+        FieldRule::new(USER_NAME, "email")
+            .required()
+            .transforms(&[Trim, Lower]),
+        FieldRule::new("given_name", "first_name")
+            .required()
+            .transforms(&[Trim]),
+        FieldRule::new("family_name", "last_name")
+            .required()
+            .transforms(&[Trim]),
+        FieldRule::new(EMAIL, "email")
+            .required()
+            .transforms(&[Trim, Lower]),
+        FieldRule::new("gender", "gender"),
+        FieldRule::new("employment_status", "status"),
+        FieldRule::new("title", "position").transforms(&[Trim]),
+        FieldRule::new("hire_date", "hire_date"),
+        FieldRule::new("termination_date", "termination_date"),
+        FieldRule::new("termination_type", "termination_type"),
+        FieldRule::new("location", "office"),
+        FieldRule::new("department", "department"),
+        FieldRule::new("cost_center", "cost_centers"),
+        FieldRule::new("photo_url", "profile_picture"),
+        FieldRule::new("birthday", "universal:date_of_birth").sensitive(),
+        FieldRule::new("linkedin", "universal:linkedin"),
+        FieldRule::new("employee_type", "employment_type"),
+        FieldRule::new("employee_number", "id"),
+    ]
+}
+
+/// Maps one employee. A required field without a value makes the whole record an error: a user
+/// without a name or email is worse than no user.
+pub fn map_employee(
+    employee: &Employee,
+    rules: &[FieldRule],
+    universal_ids: &BTreeMap<String, String>,
+) -> Result<UserRecord, Vec<RecordError>> {
+    let mut record = UserRecord::new();
+    let mut errors = Vec::new();
+    for rule in rules {
+        match rule.value(employee, universal_ids) {
+            Some(value) => record.set(rule.target.clone(), value),
+            None if rule.required => errors.push(RecordError {
+                person: Some(employee.key.clone()),
+                action: "map".to_owned(),
+                message: format!(
+                    "required field `{}` is empty (Personio attribute `{}`)",
+                    rule.target,
+                    rule.source
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ),
+                hint: "fill it in Personio, whitelist the attribute for the API credential, or make the field optional in the mapping".to_owned(),
+            }),
+            None => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(record)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::employee::NamedRef;
+    use crate::ids::{AccountId, PersonKey, PersonioId};
+
+    fn employee(pairs: Vec<(&str, AttrValue)>) -> Employee {
+        Employee {
+            key: PersonKey::new(AccountId::default(), PersonioId::new(7)),
+            status: None,
+            hire_date: None,
+            termination_date: None,
+            supervisor: None,
+            attributes: pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
+
+    fn text(value: &str) -> AttrValue {
+        AttrValue::Text(value.to_owned())
+    }
+
+    #[test]
+    fn defaults_map_the_seed_fields() {
+        let person = employee(vec![
+            ("id", AttrValue::Number("7".into())),
+            ("first_name", text(" Ada ")),
+            ("last_name", text("Lovelace")),
+            ("email", text(" Ada@Example.COM")),
+            ("position", text("CTO")),
+            (
+                "department",
+                AttrValue::Object(NamedRef {
+                    id: Some(1),
+                    name: "Engineering".into(),
+                }),
+            ),
+            ("dynamic_9", AttrValue::Date("1990-04-01".parse().unwrap())),
+        ]);
+        let universal = BTreeMap::from([("date_of_birth".to_owned(), "dynamic_9".to_owned())]);
+        let record = map_employee(&person, &default_fields(), &universal).unwrap();
+        assert_eq!(record.text(USER_NAME).as_deref(), Some("ada@example.com"));
+        assert_eq!(record.text("given_name").as_deref(), Some("Ada"));
+        assert_eq!(record.text("title").as_deref(), Some("CTO"));
+        assert_eq!(record.text("department").as_deref(), Some("Engineering"));
+        assert_eq!(record.text("employee_number").as_deref(), Some("7"));
+        assert_eq!(record.text("birthday").as_deref(), Some("1990-04-01"));
+        assert_eq!(record.get("gender"), None);
+    }
+
+    #[test]
+    fn missing_required_field_is_a_record_error_naming_the_field() {
+        let person = employee(vec![("first_name", text("Ada")), ("last_name", text("L"))]);
+        let errors = map_employee(&person, &default_fields(), &BTreeMap::new()).unwrap_err();
+        assert!(errors.iter().any(|e| e.message.contains("`email`")));
+        assert!(errors.iter().all(|e| !e.message.contains("Ada")));
+    }
+
+    #[test]
+    fn value_map_and_default_apply_after_transforms() {
+        let mut rule = FieldRule::new("employee_type", "employment_type");
+        rule.transforms = vec![Transform::Trim];
+        rule.values = BTreeMap::from([("external".to_owned(), "Contractor".to_owned())]);
+        rule.default = Some("Employee".to_owned());
+        let external = employee(vec![("employment_type", text(" External "))]);
+        let unknown = employee(vec![]);
+        let rules = [rule];
+        let universal = BTreeMap::new();
+        let mapped = map_employee(&external, &rules, &universal).unwrap();
+        assert_eq!(mapped.text("employee_type").as_deref(), Some("Contractor"));
+        let defaulted = map_employee(&unknown, &rules, &universal).unwrap();
+        assert_eq!(defaulted.text("employee_type").as_deref(), Some("Employee"));
+    }
+
+    #[test]
+    fn source_refs_parse_keys_and_universal_ids() {
+        assert_eq!(
+            SourceRef::parse("dynamic_12"),
+            Ok(SourceRef::Key("dynamic_12".into()))
+        );
+        assert_eq!(
+            SourceRef::parse("universal:linkedin"),
+            Ok(SourceRef::Universal("linkedin".into()))
+        );
+        assert!(SourceRef::parse("first name").is_err());
+        assert!(SourceRef::parse("universal:").is_err());
+    }
+}

@@ -1,0 +1,373 @@
+//! The summary email after each run and the `errors.csv` attached to it. Pure: a run record in,
+//! an [`Email`] out. Sensitive values never get here (the change list only carries their names).
+
+use crate::config::{SendWhen, TenantConfig};
+use crate::email::{Attachment, Email};
+use crate::history::{ChangeItem, ChangedField, Counts, RecordError, RunRecord, RunStatus};
+use crate::ids::PersonKey;
+use crate::record::{FieldChange, FieldValue};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// How many changes and errors the email body lists; the rest are in the run history and the CSV.
+const LISTED: usize = 200;
+
+/// One change-list line, with sensitive values left out.
+pub fn change_item(
+    key: &PersonKey,
+    name: Option<&String>,
+    action: &str,
+    reason: &str,
+    changes: &[FieldChange],
+    sensitive: &BTreeSet<String>,
+) -> ChangeItem {
+    let fields = changes
+        .iter()
+        .map(|change| {
+            let hidden = sensitive.contains(&change.field);
+            let text = |value: &Option<FieldValue>| {
+                value.as_ref().filter(|_| !hidden).map(FieldValue::to_text)
+            };
+            ChangedField {
+                field: change.field.clone(),
+                old: text(&change.old),
+                new: text(&change.new),
+                sensitive: hidden,
+            }
+        })
+        .collect();
+    ChangeItem {
+        person: key.clone(),
+        name: name.cloned(),
+        action: action.to_owned(),
+        reason: reason.to_owned(),
+        fields,
+    }
+}
+
+/// Escapes text for HTML.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `errors.csv`: one row per record error, with the person's name when known.
+pub fn errors_csv(errors: &[RecordError], names: &BTreeMap<PersonKey, String>) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "personio_account",
+        "personio_id",
+        "name",
+        "action",
+        "error",
+        "how_to_fix",
+    ];
+    // Writing into a Vec only fails on a bug in the csv crate; an empty attachment is the fallback.
+    let _ = writer.write_record(header);
+    for error in errors {
+        let (account, id, name) = match &error.person {
+            Some(key) => (
+                key.account.to_string(),
+                key.id.to_string(),
+                names.get(key).cloned().unwrap_or_default(),
+            ),
+            None => (String::new(), String::new(), String::new()),
+        };
+        let _ = writer.write_record([
+            &account,
+            &id,
+            &name,
+            &error.action,
+            &error.message,
+            &error.hint,
+        ]);
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+/// Whether the tenant wants an email for this run.
+pub fn should_send(config: &TenantConfig, run: &RunRecord) -> bool {
+    if config.email.to.is_empty() || run.status == RunStatus::DryRun {
+        return false;
+    }
+    let alarming =
+        !run.errors.is_empty() || matches!(run.status, RunStatus::Held | RunStatus::Failed);
+    match config.email.send {
+        SendWhen::Always => true,
+        SendWhen::ChangesOrErrors => alarming || run.counts.changed_anything(),
+        SendWhen::Errors => alarming,
+    }
+}
+
+fn counts_line(counts: &Counts) -> String {
+    let parts = [
+        ("created", counts.created),
+        ("adopted", counts.adopted),
+        ("updated", counts.updated),
+        ("deactivated", counts.deactivated),
+        ("reactivated", counts.reactivated),
+        ("activated on hire date", counts.activated),
+        ("manager links", counts.managers),
+        ("group changes", counts.groups),
+        ("invited", counts.invited),
+        ("errors", counts.errors),
+    ];
+    let listed: Vec<String> = parts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!("{n} {what}"))
+        .collect();
+    if listed.is_empty() {
+        "no changes".to_owned()
+    } else {
+        listed.join(", ")
+    }
+}
+
+fn subject(config: &TenantConfig, run: &RunRecord) -> String {
+    let tenant = &config.tenant;
+    match run.status {
+        RunStatus::Held => format!("[personio-sync] {tenant}: run held, approval needed"),
+        RunStatus::Failed => format!("[personio-sync] {tenant}: run failed"),
+        _ => format!("[personio-sync] {tenant}: {}", counts_line(&run.counts)),
+    }
+}
+
+fn describe_field(field: &ChangedField) -> String {
+    if field.sensitive {
+        return format!("{} changed", field.field);
+    }
+    let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "(empty)".to_owned());
+    format!(
+        "{}: {} → {}",
+        field.field,
+        show(&field.old),
+        show(&field.new)
+    )
+}
+
+fn person_label(change: &ChangeItem) -> String {
+    match &change.name {
+        Some(name) => format!("{name} ({})", change.person),
+        None => change.person.to_string(),
+    }
+}
+
+/// The summary email of a run.
+pub fn render_summary(
+    config: &TenantConfig,
+    run: &RunRecord,
+    from: &str,
+    names: &BTreeMap<PersonKey, String>,
+) -> Email {
+    let mut text = String::new();
+    let mut html = String::from("<html><body style=\"font-family:sans-serif\">");
+    let _ = writeln!(text, "personio-sync summary for tenant {}", config.tenant);
+    let _ = writeln!(
+        text,
+        "Run {} ({}), status: {}",
+        run.id,
+        trigger_name(run),
+        run.status.as_str()
+    );
+    let _ = writeln!(
+        text,
+        "Fetched from Personio: {}; in scope: {}",
+        run.fetched, run.in_scope
+    );
+    let _ = writeln!(text, "Result: {}\n", counts_line(&run.counts));
+    let _ = write!(
+        html,
+        "<h2>personio-sync: {}</h2><p>Run <code>{}</code> ({}), status <b>{}</b>.<br>Fetched from Personio: {}; in scope: {}.</p><p><b>{}</b></p>",
+        escape_html(config.tenant.as_str()),
+        escape_html(run.id.as_str()),
+        trigger_name(run),
+        run.status.as_str(),
+        run.fetched,
+        run.in_scope,
+        escape_html(&counts_line(&run.counts)),
+    );
+    if let Some(failure) = &run.failure {
+        let _ = writeln!(
+            text,
+            "The run failed and changed nothing further: {failure}\n"
+        );
+        let _ = write!(
+            html,
+            "<p style=\"color:#b00\">The run failed: {}</p>",
+            escape_html(failure)
+        );
+    }
+    if run.status == RunStatus::Held {
+        let _ = writeln!(text, "Nothing was written. The run was held because:");
+        let _ = write!(
+            html,
+            "<p style=\"color:#b60\"><b>Nothing was written.</b> The run was held because:</p><ul>"
+        );
+        for reason in &run.held_because {
+            let _ = writeln!(text, "  - {reason}");
+            let _ = write!(html, "<li>{}</li>", escape_html(reason));
+        }
+        let _ = writeln!(
+            text,
+            "Review the planned changes below, then approve or reject run {} (CLI: personio-sync approve {} / reject {}).\n",
+            run.id, run.id, run.id
+        );
+        let _ = write!(html, "</ul><p>Review the planned changes below, then approve or reject run <code>{}</code>.</p>", escape_html(run.id.as_str()));
+    }
+    if !run.changes.is_empty() {
+        let heading = if run.status == RunStatus::Held {
+            "Planned changes"
+        } else {
+            "Changes"
+        };
+        let _ = writeln!(text, "{heading} ({}):", run.changes.len());
+        let _ = write!(html, "<h3>{heading} ({})</h3><table border=\"1\" cellpadding=\"4\" style=\"border-collapse:collapse\"><tr><th>Action</th><th>Person</th><th>Why</th><th>Fields</th></tr>", run.changes.len());
+        for change in run.changes.iter().take(LISTED) {
+            let fields: Vec<String> = change.fields.iter().map(describe_field).collect();
+            let _ = writeln!(
+                text,
+                "  - {:<10} {}: {}{}",
+                change.action,
+                person_label(change),
+                change.reason,
+                if fields.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", fields.join("; "))
+                }
+            );
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape_html(&change.action),
+                escape_html(&person_label(change)),
+                escape_html(&change.reason),
+                escape_html(&fields.join("; "))
+            );
+        }
+        html.push_str("</table>");
+        if run.changes.len() > LISTED {
+            let more = run.changes.len() - LISTED;
+            let _ = writeln!(text, "  … and {more} more in the run history");
+            let _ = write!(html, "<p>… and {more} more in the run history.</p>");
+        }
+        text.push('\n');
+    }
+    if !run.errors.is_empty() {
+        let _ = writeln!(
+            text,
+            "Errors ({}; all of them in the attached errors.csv):",
+            run.errors.len()
+        );
+        let _ = write!(html, "<h3>Errors ({})</h3><p>All of them are in the attached <code>errors.csv</code>.</p><ul>", run.errors.len());
+        for error in run.errors.iter().take(LISTED) {
+            let who = error
+                .person
+                .as_ref()
+                .map(|key| match names.get(key) {
+                    Some(name) => format!("{name} ({key})"),
+                    None => key.to_string(),
+                })
+                .unwrap_or_else(|| "-".to_owned());
+            let _ = writeln!(
+                text,
+                "  - {who} [{}] {}. Fix: {}",
+                error.action, error.message, error.hint
+            );
+            let _ = write!(
+                html,
+                "<li>{} [{}] {}. <i>Fix:</i> {}</li>",
+                escape_html(&who),
+                escape_html(&error.action),
+                escape_html(&error.message),
+                escape_html(&error.hint)
+            );
+        }
+        html.push_str("</ul>");
+    }
+    html.push_str("</body></html>");
+    Email {
+        from: from.to_owned(),
+        to: config.email.to.clone(),
+        subject: subject(config, run),
+        text,
+        html,
+        attachments: vec![Attachment {
+            filename: "errors.csv".to_owned(),
+            content_type: "text/csv".to_owned(),
+            bytes: errors_csv(&run.errors, names),
+        }],
+    }
+}
+
+fn trigger_name(run: &RunRecord) -> &'static str {
+    use crate::history::Trigger;
+    match (&run.trigger, run.dry_run) {
+        (_, true) => "dry run",
+        (Trigger::Schedule, _) => "scheduled",
+        (Trigger::Manual, _) => "manual",
+        (Trigger::Webhook { .. }, _) => "webhook",
+        (Trigger::Approval { .. }, _) => "approval",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AccountId, PersonioId};
+
+    #[test]
+    fn csv_quotes_commas_and_names_people() {
+        let key = PersonKey::new(AccountId::default(), PersonioId::new(7));
+        let errors = vec![RecordError {
+            person: Some(key.clone()),
+            action: "map".into(),
+            message: "required field `email` is empty, sorry".into(),
+            hint: "fill it".into(),
+        }];
+        let names = BTreeMap::from([(key, "Ada Lovelace".to_owned())]);
+        let csv = String::from_utf8(errors_csv(&errors, &names)).unwrap();
+        assert_eq!(
+            csv,
+            "personio_account,personio_id,name,action,error,how_to_fix\nmain,7,Ada Lovelace,map,\"required field `email` is empty, sorry\",fill it\n"
+        );
+    }
+
+    #[test]
+    fn sensitive_values_never_reach_the_change_list() {
+        let key = PersonKey::new(AccountId::default(), PersonioId::new(7));
+        let change = FieldChange {
+            field: "birthday".into(),
+            old: Some(FieldValue::Text("1990-01-01".into())),
+            new: Some(FieldValue::Text("1991-01-01".into())),
+        };
+        let sensitive = BTreeSet::from(["birthday".to_owned()]);
+        let item = change_item(
+            &key,
+            None,
+            "update",
+            "birthday changed",
+            &[change],
+            &sensitive,
+        );
+        assert_eq!(item.fields[0].old, None);
+        assert!(item.fields[0].sensitive);
+        assert_eq!(describe_field(&item.fields[0]), "birthday changed");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(escape_html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    }
+}
