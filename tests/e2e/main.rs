@@ -1,1 +1,6 @@
-//! End-to-end tests.
+//! End-to-end tests: the engine against the fake Personio over real HTTP on 127.0.0.1, the JSON
+//! directory, the state folder and the outbox. One test binary, so it links once.
+
+mod faults;
+mod guards;
+mod lifecycle;

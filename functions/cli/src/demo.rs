@@ -23,6 +23,10 @@ struct Anchor {
     employees: usize,
     seed: u64,
     today: NaiveDate,
+    /// The fake's port: Personio's profile-picture URLs name its host, so a stable port keeps
+    /// them from changing between demo runs.
+    #[serde(default)]
+    port: u16,
 }
 
 fn anchor(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Anchor> {
@@ -41,10 +45,16 @@ fn anchor(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Anchor> {
         employees,
         seed,
         today: today_in(chrono_tz::Europe::Berlin, Utc::now()),
+        port: 0,
     };
-    std::fs::write(&path, serde_json::to_string_pretty(&anchor)?)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    save_anchor(dir, &anchor)?;
     Ok(anchor)
+}
+
+fn save_anchor(dir: &Path, anchor: &Anchor) -> anyhow::Result<()> {
+    let path = dir.join("demo.json");
+    std::fs::write(&path, serde_json::to_string_pretty(anchor)?)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `demo`: sync the sample company into `dir`; a repeated demo is the next scheduled run.
@@ -57,16 +67,27 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
         std::fs::write(&config_path, DEMO_CONFIG)
             .with_context(|| format!("cannot write {}", config_path.display()))?;
     }
-    let anchor = anchor(dir, employees, seed)?;
+    let mut anchor = anchor(dir, employees, seed)?;
     let company = generate_company(&CompanySpec {
         employees: anchor.employees,
         seed: anchor.seed,
         today: anchor.today,
     });
     let defaults = FakeConfig::default();
-    let fake = FakePersonio::start(company.clone(), defaults.clone())
+    // The port of the first run if it is still free, else any.
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", anchor.port)).await {
+        Ok(listener) => listener,
+        Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .context("cannot listen on 127.0.0.1")?,
+    };
+    let fake = FakePersonio::serve(listener, company.clone(), defaults.clone())
         .await
         .context("cannot start the fake Personio on 127.0.0.1")?;
+    if anchor.port != fake.addr().port() {
+        anchor.port = fake.addr().port();
+        save_anchor(dir, &anchor)?;
+    }
 
     let place = Place {
         config: config_path,

@@ -177,8 +177,14 @@ mod tests {
     #[test]
     fn objects_and_tags_join_as_text() {
         let objects = AttrValue::Objects(vec![
-            NamedRef { id: Some(1), name: "CC1".into() },
-            NamedRef { id: Some(2), name: "CC2".into() },
+            NamedRef {
+                id: Some(1),
+                name: "CC1".into(),
+            },
+            NamedRef {
+                id: Some(2),
+                name: "CC2".into(),
+            },
         ]);
         assert_eq!(objects.to_text().as_deref(), Some("CC1, CC2"));
         assert_eq!(AttrValue::Empty.to_text(), None);

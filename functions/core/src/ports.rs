@@ -195,13 +195,18 @@ pub trait Destination: Send + Sync {
     async fn users(&self) -> Result<Vec<DestinationUser>, DestinationError>;
     /// The user with this `userName` (case-insensitive) or email, if any. Used instead of
     /// [`Destination::users`] when only a few people need a match.
-    async fn find_user(&self, user_name: &str) -> Result<Option<DestinationUser>, DestinationError>;
+    async fn find_user(&self, user_name: &str)
+        -> Result<Option<DestinationUser>, DestinationError>;
     /// Creates a user; returns its id. On a uniqueness conflict, implementations look the user up
     /// by `externalId` and return its id when it carries ours (a retried create), never creating
     /// twice; otherwise [`DestinationError::Conflict`].
     async fn create(&self, user: &NewUser) -> Result<DestinationId, DestinationError>;
     /// Writes only the changed fields.
-    async fn update(&self, id: &DestinationId, changes: &[FieldChange]) -> Result<(), DestinationError>;
+    async fn update(
+        &self,
+        id: &DestinationId,
+        changes: &[FieldChange],
+    ) -> Result<(), DestinationError>;
     /// Links an existing user to `external_id` (adoption), so later lookups find it as ours.
     async fn adopt(&self, id: &DestinationId, external_id: &str) -> Result<(), DestinationError>;
     /// Sets `active`.
@@ -280,13 +285,18 @@ pub trait Store: Send + Sync {
     /// Saves one group link.
     async fn save_group(&self, tenant: &TenantId, group: &GroupLink) -> Result<(), StoreError>;
     /// Saves the facts of the last applied fetch.
-    async fn save_source_stats(&self, tenant: &TenantId, stats: &SourceStats) -> Result<(), StoreError>;
+    async fn save_source_stats(
+        &self,
+        tenant: &TenantId,
+        stats: &SourceStats,
+    ) -> Result<(), StoreError>;
     /// Creates or replaces a run record.
     async fn save_run(&self, tenant: &TenantId, run: &RunRecord) -> Result<(), StoreError>;
     /// Run records, newest first, at most `limit`.
     async fn runs(&self, tenant: &TenantId, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
     /// One run record.
-    async fn run(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<RunRecord>, StoreError>;
+    async fn run(&self, tenant: &TenantId, run_id: &RunId)
+        -> Result<Option<RunRecord>, StoreError>;
     /// Keeps a held run's plan.
     async fn save_held(&self, tenant: &TenantId, held: &HeldRun) -> Result<(), StoreError>;
     /// A held run's plan, if it is still held.

@@ -74,7 +74,9 @@ impl UserRecord {
     }
     /// All fields in name order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &FieldValue)> {
-        self.fields.iter().map(|(name, value)| (name.as_str(), value))
+        self.fields
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
     }
     /// Number of fields set.
     pub fn len(&self) -> usize {
@@ -155,7 +157,11 @@ mod tests {
     #[test]
     fn diff_lists_set_changed_and_unset_fields() {
         let old = record(&[("title", "Dev"), ("department", "R&D"), ("gender", "f")]);
-        let new = record(&[("title", "Lead"), ("department", "R&D"), ("location", "Berlin")]);
+        let new = record(&[
+            ("title", "Lead"),
+            ("department", "R&D"),
+            ("location", "Berlin"),
+        ]);
         let changes = old.diff(&new, &BTreeSet::new());
         let names: Vec<_> = changes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(names, ["gender", "location", "title"]);

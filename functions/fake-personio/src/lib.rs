@@ -1,1 +1,50 @@
-//! Fake Personio.
+//! A fake Personio v1 API for integration tests, benchmarks and the demo.
+//!
+//! It speaks the documented v1 shapes (`/work/shared/personio-api.md` §1): `POST /v1/auth` with
+//! stable `papi-` tokens, offset-paged `GET /v1/company/employees` with the credential's attribute
+//! whitelist, single employees, the attribute catalogue, Personio's rate limit, and faults a test
+//! can switch on at run time (429 storms, 5xx pages, expired tokens, malformed bodies, people
+//! moving between pages, empty lists, slow answers).
+//!
+//! # Layout
+//!
+//! - [`company`]: the people and org units as plain, mutable structs.
+//! - [`generate`]: a seeded, deterministic company generator.
+//! - `roster`: the names and org structure the generator draws from; `org` builds the company
+//!   without people from it.
+//! - `catalog`: the standard attribute table and the whitelist / projection filter.
+//! - `render`: people → v1 JSON, written straight into the response buffer (`render::shapes`:
+//!   the value shapes).
+//! - [`server`]: the [`FakePersonio`] handle and its shared state; `routes`: the HTTP handlers.
+//! - `auth`, `throttle`, [`fault`]: tokens, the token bucket and the switchable faults.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use fake_personio::{generate_company, CompanySpec, FakeConfig, FakePersonio};
+//! let today = chrono::NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
+//! let company = generate_company(&CompanySpec { employees: 500, seed: 1, today });
+//! let fake = FakePersonio::start(company, FakeConfig::default()).await?;
+//! println!("{}/v1/company/employees", fake.url());
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod catalog;
+pub mod company;
+pub mod fault;
+pub mod generate;
+mod org;
+mod render;
+mod roster;
+mod routes;
+pub mod server;
+mod throttle;
+
+pub use company::{
+    Company, CostCenterShare, CustomAttribute, EmptyStyle, FakeEmployee, Office, OffsetStyle,
+    OrgUnit,
+};
+pub use fault::Fault;
+pub use generate::{generate_company, CompanySpec};
+pub use render::employee_json;
+pub use server::{FakeConfig, FakePersonio, RateLimit, Stats};

@@ -1,1 +1,20 @@
-//! Local adapters.
+//! Local adapters: everything a run on one machine needs, with no AWS and no credentials, kept in
+//! folders.
+//!
+//! # Layout
+//! - [`store`]: [`FolderStore`], the `Store` port as one JSON file per link, group, run and held
+//!   run.
+//! - [`directory`]: [`DirectoryDestination`], the `Destination` port as a JSON user and group
+//!   store that behaves like an app's directory (unique user names, never deletes).
+//! - [`outbox`]: [`OutboxMailer`], the `Mailer` port as `.eml` files.
+//! - `files`: the atomic write every adapter uses, so a crash never leaves a torn file.
+
+mod files;
+
+pub mod directory;
+pub mod outbox;
+pub mod store;
+
+pub use directory::{DirectoryDestination, StoredGroup, StoredUser};
+pub use outbox::OutboxMailer;
+pub use store::FolderStore;

@@ -73,6 +73,12 @@ pub(super) async fn apply_managers(
     .buffer_unordered(ctx.config.apply.concurrency.max(1))
     .collect()
     .await;
+    let joined: BTreeSet<PersonKey> = applied
+        .changes
+        .iter()
+        .filter(|item| matches!(item.action.as_str(), "create" | "adopt"))
+        .map(|item| item.person.clone())
+        .collect();
     let mut stop = None;
     for result in results {
         match result {
@@ -80,9 +86,7 @@ pub(super) async fn apply_managers(
                 applied.counts.managers += 1;
                 // A user created this run gets its manager as part of joining: listing that
                 // again would double the change list of a first sync.
-                if !applied.changes.iter().any(|item| {
-                    item.person == link.key && matches!(item.action.as_str(), "create" | "adopt")
-                }) {
+                if !joined.contains(&link.key) {
                     let reason = match &link.manager {
                         Some(manager) => format!("manager set to {manager}"),
                         None => "manager cleared".to_owned(),

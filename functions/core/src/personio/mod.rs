@@ -1,1 +1,22 @@
-//! Personio v1 client: see `client` (HTTP) and `normalise` (attribute shapes → typed values).
+//! Personio v1 client: `client` (the [`crate::ports::Source`] over HTTP), `normalise` (attribute
+//! shapes → typed values) and `wire` (the JSON envelopes).
+//!
+//! # Layout
+//! - `client`: settings, the full fetch (first page, then the rest concurrently), one employee,
+//!   the attribute list.
+//! - `session` (private): token cache, rate limiter, retry loop.
+//! - `paging` (private): page planning and de-duplication of one pass over the list.
+//! - `retry` (private): back-off and `Retry-After` arithmetic.
+//! - `normalise` and `values` (private): lenient reading of attribute values.
+//! - `wire`: serde types of the v1 envelopes.
+
+pub mod client;
+pub mod normalise;
+mod paging;
+mod retry;
+mod session;
+mod values;
+pub mod wire;
+
+pub use client::{FetchProgress, PersonioClient, PersonioSettings, ProgressFn, RateLimit};
+pub use normalise::{normalise, NormalisedEmployee};

@@ -1,0 +1,347 @@
+//! [`PersonioClient`]: the Personio v1 API behind [`Source`].
+//!
+//! A full fetch asks for page 0, learns `total_pages` from it, then sends the remaining pages
+//! concurrently; every request waits on one token bucket shaped a hair under Personio's limit
+//! (personio-api.md §1.12), so the fetch runs at the rate-limit floor without provoking 429s.
+//! When the people read do not add up to `total_elements` (someone was hired or left while the
+//! list was paged), the whole list is read again. Auth, retries and the limiter live in `session`;
+//! reading attribute shapes lives in `normalise`.
+
+use super::normalise::normalise;
+use super::paging::{Collector, Page, Rest};
+use super::retry::Backoff;
+use super::session::{Answer, NotFound, Session, SessionConfig};
+use super::wire::{AttributesResponse, ListResponse, SingleResponse, WireAttribute};
+use crate::employee::AttributeInfo;
+use crate::ids::{AccountId, PersonKey, PersonioId};
+use crate::ports::{Source, SourceBatch, SourceError};
+use async_trait::async_trait;
+use futures::stream::{self, StreamExt};
+use secrecy::SecretString;
+use std::sync::Arc;
+use std::time::Duration;
+
+const EMPLOYEES: &str = "/v1/company/employees";
+
+/// Personio's documented rate limit for `GET /company/employees` (personio-api.md §1.12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests per minute, sustained.
+    pub per_minute: u32,
+    /// Requests that may go out at once.
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    /// 300 requests per minute with a burst of 15.
+    fn default() -> Self {
+        Self {
+            per_minute: 300,
+            burst: 15,
+        }
+    }
+}
+
+/// How to reach one Personio account. Build with [`PersonioSettings::new`], then change fields.
+#[derive(Clone)]
+pub struct PersonioSettings {
+    /// Our name for the account; part of every person's key.
+    pub account: AccountId,
+    /// Scheme and host, e.g. `https://api.personio.de` (configurable: Personio is moving
+    /// domains). The client appends `/v1/…`.
+    pub base_url: String,
+    /// The API credential's client id.
+    pub client_id: String,
+    /// The API credential's secret.
+    pub client_secret: SecretString,
+    /// Personio's limit for employee reads; the client stays a hair under it.
+    pub rate_limit: RateLimit,
+    /// Employees per page: 100, Personio's maximum since 2025-01-31.
+    pub page_size: u32,
+    /// Pages in flight at once (they still wait their turn on the rate limiter): 16.
+    pub concurrency: usize,
+    /// Attempts per request before giving up on 429, 5xx, timeouts and unreadable bodies: 6.
+    pub max_attempts: u32,
+    /// Time limit of one request: 30 s.
+    pub request_timeout: Duration,
+    /// First retry delay scale (doubles per attempt, with jitter): 500 ms.
+    pub retry_base: Duration,
+    /// Longest wait between attempts, `Retry-After` included: 30 s.
+    pub retry_cap: Duration,
+    /// Reads of the whole list before a list that keeps changing is reported: 3.
+    pub max_fetch_attempts: u32,
+    /// Sent as `X-Personio-Partner-ID` when set.
+    pub partner_id: Option<String>,
+    /// Sent as `X-Personio-App-ID` when set.
+    pub app_id: Option<String>,
+}
+
+impl PersonioSettings {
+    /// Settings with every default.
+    pub fn new(
+        account: AccountId,
+        base_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+    ) -> Self {
+        let backoff = Backoff::default();
+        Self {
+            account,
+            base_url: base_url.into(),
+            client_id: client_id.into(),
+            client_secret,
+            rate_limit: RateLimit::default(),
+            page_size: 100,
+            concurrency: 16,
+            max_attempts: 6,
+            request_timeout: Duration::from_secs(30),
+            retry_base: backoff.base,
+            retry_cap: backoff.cap,
+            max_fetch_attempts: 3,
+            partner_id: None,
+            app_id: None,
+        }
+    }
+}
+
+/// How far a full fetch has come, for a progress bar. Reported after each page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FetchProgress {
+    /// Pages read in this pass over the list.
+    pub pages_done: u64,
+    /// Pages the list has, as far as known (a re-read starts over).
+    pub pages_total: u64,
+}
+
+/// Called with each [`FetchProgress`].
+pub type ProgressFn = Arc<dyn Fn(FetchProgress) + Send + Sync>;
+
+/// The Personio v1 client for one account.
+pub struct PersonioClient {
+    account: AccountId,
+    page_size: u64,
+    concurrency: usize,
+    max_fetch_attempts: u32,
+    session: Session,
+    progress: Option<ProgressFn>,
+}
+
+impl PersonioClient {
+    /// Builds the client. Sends nothing yet; see [`PersonioClient::verify_credentials`].
+    pub fn new(settings: PersonioSettings) -> Result<Self, SourceError> {
+        let base_url = settings.base_url.trim().trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            return Err(SourceError::Transport {
+                url: base_url,
+                detail:
+                    "the Personio base URL must start with https:// (e.g. https://api.personio.de)"
+                        .to_owned(),
+            });
+        }
+        // reqwest is built without a bundled crypto provider; ring is ours. A second install (from
+        // another client) fails harmlessly, so the result is ignored.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| SourceError::Transport {
+                url: base_url.clone(),
+                detail: format!("could not set up the HTTP client: {error}"),
+            })?;
+        let session = Session::new(
+            http,
+            SessionConfig {
+                account: settings.account.to_string(),
+                base_url,
+                client_id: settings.client_id,
+                client_secret: settings.client_secret,
+                rate_limit: settings.rate_limit,
+                max_attempts: settings.max_attempts.max(1),
+                backoff: Backoff {
+                    base: settings.retry_base,
+                    cap: settings.retry_cap,
+                },
+                partner_id: settings.partner_id,
+                app_id: settings.app_id,
+            },
+        );
+        Ok(Self {
+            account: settings.account,
+            page_size: u64::from(settings.page_size.max(1)),
+            concurrency: settings.concurrency.max(1),
+            max_fetch_attempts: settings.max_fetch_attempts.max(1),
+            session,
+            progress: None,
+        })
+    }
+
+    /// Reports fetch progress to `progress` (the CLI's progress bar).
+    pub fn with_progress(mut self, progress: ProgressFn) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Checks the credentials with `POST /v1/auth` alone, and keeps the token for later calls.
+    pub async fn verify_credentials(&self) -> Result<(), SourceError> {
+        self.session.authenticate().await
+    }
+
+    fn report(&self, pages_done: u64, pages_total: u64) {
+        if let Some(progress) = &self.progress {
+            progress(FetchProgress {
+                pages_done,
+                pages_total,
+            });
+        }
+    }
+
+    /// One page of the list, normalised.
+    async fn page(&self, index: u64, offset: u64) -> Result<Page, SourceError> {
+        let query = [
+            ("limit", self.page_size.to_string()),
+            ("offset", offset.to_string()),
+        ];
+        match self
+            .session
+            .get::<ListResponse>(EMPLOYEES, &query, NotFound::IsAnError)
+            .await?
+        {
+            Answer::Found(response) => {
+                tracing::debug!(
+                    page = index,
+                    people = response.data.len(),
+                    "read a page of employees"
+                );
+                Ok(Page::read(index, response, &self.account))
+            }
+            Answer::NotFound => Err(SourceError::Malformed {
+                detail: format!("{EMPLOYEES} answered 404"),
+            }),
+        }
+    }
+
+    /// One pass over the whole list.
+    async fn read_list(&self) -> Result<Collector, SourceError> {
+        let mut pass = Collector::default();
+        let first = self.page(0, 0).await?;
+        let rest = Rest::after(&first, self.page_size)?;
+        pass.add(first);
+        match rest {
+            Rest::Pages(pages) => {
+                let total = pages.len() as u64 + 1;
+                self.report(1, total);
+                let mut pending = stream::iter(pages)
+                    .map(|(index, offset)| self.page(index, offset))
+                    .buffer_unordered(self.concurrency);
+                let mut done = 1;
+                while let Some(page) = pending.next().await {
+                    pass.add(page?);
+                    done += 1;
+                    self.report(done, total);
+                }
+            }
+            Rest::UntilShort { limit } => {
+                tracing::warn!("Personio sent no paging metadata; reading pages one by one");
+                let mut index = 1;
+                loop {
+                    self.report(index, index + 1);
+                    let page = self.page(index, index * limit).await?;
+                    let short = (page.entries.len() as u64) < limit;
+                    pass.add(page);
+                    if short {
+                        break;
+                    }
+                    index += 1;
+                }
+            }
+        }
+        Ok(pass)
+    }
+}
+
+#[async_trait]
+impl Source for PersonioClient {
+    #[tracing::instrument(skip_all, fields(account = %self.account))]
+    async fn employees(&self) -> Result<SourceBatch, SourceError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let pass = self.read_list().await?;
+            let tally = pass.tally();
+            if tally.consistent {
+                let batch = pass.into_batch();
+                tracing::info!(
+                    employees = batch.employees.len(),
+                    unreadable = batch.errors.len(),
+                    passes = attempt,
+                    "read the employee list"
+                );
+                return Ok(batch);
+            }
+            let expected = tally.expected.unwrap_or_default();
+            tracing::warn!(
+                attempt,
+                expected,
+                read = tally.read,
+                "employee list changed while paged"
+            );
+            if attempt >= self.max_fetch_attempts {
+                return Err(SourceError::Inconsistent {
+                    attempts: attempt,
+                    expected: usize::try_from(expected).unwrap_or(usize::MAX),
+                    read: tally.read,
+                });
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(account = %self.account, person = id.get()))]
+    async fn employee(&self, id: PersonioId) -> Result<Option<SourceBatch>, SourceError> {
+        let path = format!("{EMPLOYEES}/{id}");
+        let response = match self
+            .session
+            .get::<SingleResponse>(&path, &[], NotFound::IsAnAnswer)
+            .await?
+        {
+            Answer::Found(response) => response,
+            Answer::NotFound => return Ok(None),
+        };
+        let mut batch = SourceBatch::default();
+        match normalise(&self.account, &response.data.attributes) {
+            Ok(read) => {
+                batch.universal_ids.extend(read.universal_ids);
+                batch.employees.push(read.employee);
+            }
+            Err(mut error) => {
+                // We asked for this id, so name it even when the record's own id is unreadable.
+                let key = error
+                    .person
+                    .get_or_insert_with(|| PersonKey::new(self.account.clone(), id));
+                batch.unreadable.push(key.id);
+                batch.errors.push(error);
+            }
+        }
+        Ok(Some(batch))
+    }
+
+    #[tracing::instrument(skip_all, fields(account = %self.account))]
+    async fn attributes(&self) -> Result<Vec<AttributeInfo>, SourceError> {
+        let path = format!("{EMPLOYEES}/attributes");
+        match self
+            .session
+            .get::<AttributesResponse>(&path, &[], NotFound::IsAnError)
+            .await?
+        {
+            Answer::Found(response) => Ok(response
+                .data
+                .into_iter()
+                .map(WireAttribute::into_info)
+                .collect()),
+            Answer::NotFound => Err(SourceError::Malformed {
+                detail: format!("{path} answered 404"),
+            }),
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! One authenticated conversation with Personio: the cached token, the shared rate limiter, and
+//! the retry loop every request goes through.
+//!
+//! The token (personio-api.md §1.2) is a stable `papi-` token valid 24 h, fit for parallel calls.
+//! It is fetched once and shared: concurrent requests that find no token wait for the one
+//! `POST /v1/auth` in flight. A 401 renews it once per request; when many requests see the same
+//! expired token, only the first renews and the rest reuse its result.
+//!
+//! What a request's answer means for the run (retry, give up, "no such person") is decided here;
+//! what the JSON means is `wire`'s and `normalise`'s business.
+
+use super::client::RateLimit;
+use super::retry::{self, Backoff};
+use super::wire::{AuthRequest, AuthResponse, ErrorEnvelope};
+use crate::ports::SourceError;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::{header, Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// The limiter's quota for Personio's `limit`. It runs 2 % under the rate and one under the burst:
+/// requests reach Personio with some network jitter, and a token bucket run exactly at the
+/// server's limit would turn that jitter into self-inflicted 429s.
+pub(super) fn quota(limit: RateLimit) -> Quota {
+    let per_minute = f64::from(limit.per_minute.max(1));
+    let period = Duration::from_secs_f64(60.0 / per_minute * 1.02);
+    let burst = NonZeroU32::new(limit.burst.saturating_sub(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
+        .allow_burst(burst)
+}
+
+/// How a session talks to Personio; built by the client from its settings.
+pub(super) struct SessionConfig {
+    pub account: String,
+    pub base_url: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub rate_limit: RateLimit,
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    pub partner_id: Option<String>,
+    pub app_id: Option<String>,
+}
+
+/// A token and which renewal produced it.
+#[derive(Clone)]
+struct Token {
+    value: SecretString,
+    generation: u64,
+}
+
+#[derive(Default)]
+struct TokenState {
+    current: Option<(Token, Instant)>,
+    generation: u64,
+}
+
+/// Why one attempt failed in a way worth retrying.
+enum Failure {
+    Status {
+        status: StatusCode,
+        message: Option<String>,
+    },
+    Transport(String),
+    Malformed(String),
+}
+
+/// What one attempt came to.
+enum Step<T> {
+    /// Finished, well or badly: no retry.
+    Done(Result<T, SourceError>),
+    /// 401, with Personio's message.
+    Refused(Option<String>),
+    /// Worth another attempt.
+    Retry(Failure, Option<Duration>),
+}
+
+/// What a 404 means to the caller.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum NotFound {
+    /// "No such thing": answered as [`Answer::NotFound`].
+    IsAnAnswer,
+    /// A wrong URL or a missing permission: an error.
+    IsAnError,
+}
+
+/// The outcome of a request Personio answered.
+pub(super) enum Answer<T> {
+    /// 2xx with a body that parsed.
+    Found(T),
+    /// 404, for requests made with [`NotFound::IsAnAnswer`].
+    NotFound,
+}
+
+/// The authenticated, rate-limited, retrying HTTP layer.
+pub(super) struct Session {
+    http: reqwest::Client,
+    config: SessionConfig,
+    limiter: DefaultDirectRateLimiter,
+    token: Mutex<TokenState>,
+}
+
+impl Session {
+    pub fn new(http: reqwest::Client, config: SessionConfig) -> Self {
+        Self {
+            http,
+            limiter: RateLimiter::direct(quota(config.rate_limit)),
+            token: Mutex::new(TokenState::default()),
+            config,
+        }
+    }
+
+    /// Asks for a new token now, whatever is cached.
+    pub async fn authenticate(&self) -> Result<(), SourceError> {
+        let mut state = self.token.lock().await;
+        self.renew_locked(&mut state).await.map(drop)
+    }
+
+    /// `GET {base_url}{path}` with retries.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        not_found: NotFound,
+    ) -> Result<Answer<T>, SourceError> {
+        let url = format!("{}{path}", self.config.base_url);
+        let mut renewed = false;
+        let mut failed_attempts = 0;
+        loop {
+            self.limiter.until_ready().await;
+            let token = self.token().await?;
+            match self.try_get(&url, path, query, &token, not_found).await {
+                Step::Done(result) => return result,
+                Step::Refused(_) if !renewed => {
+                    // The token expired or was revoked: renew once and repeat this request
+                    // without counting it as a failed attempt.
+                    tracing::info!(path, "Personio refused the token; authenticating again");
+                    renewed = true;
+                    self.renew(token.generation).await?;
+                }
+                Step::Refused(message) => return Err(self.unauthorized(message)),
+                Step::Retry(failure, retry_after) => {
+                    failed_attempts += 1;
+                    self.pause(path, failed_attempts, failure, retry_after, &url)
+                        .await?;
+                }
+            }
+        }
+    }
+
+    /// One attempt of [`Session::get`].
+    async fn try_get<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        path: &str,
+        query: &[(&str, String)],
+        token: &Token,
+        not_found: NotFound,
+    ) -> Step<Answer<T>> {
+        let mut request = self
+            .http
+            .request(Method::GET, url)
+            .query(query)
+            .bearer_auth(token.value.expose_secret())
+            .header(header::ACCEPT, "application/json");
+        if let Some(partner) = &self.config.partner_id {
+            request = request.header("X-Personio-Partner-ID", partner);
+        }
+        if let Some(app) = &self.config.app_id {
+            request = request.header("X-Personio-App-ID", app);
+        }
+        let (status, retry_after, body) = match receive(request).await {
+            Ok(received) => received,
+            Err(failure) => return Step::Retry(failure, None),
+        };
+        if status.is_success() {
+            return match serde_json::from_slice::<T>(&body) {
+                Ok(value) => Step::Done(Ok(Answer::Found(value))),
+                Err(error) => Step::Retry(Failure::Malformed(unreadable(path, &error)), None),
+            };
+        }
+        let message = ErrorEnvelope::message_of(&body);
+        match status {
+            StatusCode::UNAUTHORIZED => Step::Refused(message),
+            StatusCode::FORBIDDEN => Step::Done(Err(self.forbidden(message))),
+            StatusCode::NOT_FOUND if not_found == NotFound::IsAnAnswer => {
+                Step::Done(Ok(Answer::NotFound))
+            }
+            status if is_transient(status) => {
+                Step::Retry(Failure::Status { status, message }, retry_after)
+            }
+            status => Step::Done(Err(SourceError::Malformed {
+                detail: format!(
+                    "{path} answered HTTP {}{}",
+                    status.as_u16(),
+                    suffix(message)
+                ),
+            })),
+        }
+    }
+
+    /// Waits before the next attempt, or gives up with the error the last failure calls for.
+    async fn pause(
+        &self,
+        path: &str,
+        attempt: u32,
+        failure: Failure,
+        retry_after: Option<Duration>,
+        url: &str,
+    ) -> Result<(), SourceError> {
+        tracing::warn!(
+            path,
+            attempt,
+            status = status_of(&failure),
+            max_attempts = self.config.max_attempts,
+            "Personio request failed"
+        );
+        if attempt >= self.config.max_attempts {
+            return Err(match failure {
+                Failure::Status { status, message } => SourceError::Unavailable {
+                    attempts: attempt,
+                    detail: format!("last answer HTTP {}{}", status.as_u16(), suffix(message)),
+                },
+                Failure::Transport(detail) => SourceError::Transport {
+                    url: url.to_owned(),
+                    detail: format!("{detail} (after {attempt} attempts)"),
+                },
+                Failure::Malformed(detail) => SourceError::Malformed {
+                    detail: format!("{detail} (after {attempt} attempts)"),
+                },
+            });
+        }
+        let jitter = rand::random::<f64>();
+        tokio::time::sleep(retry::retry_delay(
+            attempt,
+            self.config.backoff,
+            retry_after,
+            jitter,
+        ))
+        .await;
+        Ok(())
+    }
+
+    /// The cached token, or a new one when there is none or it is about to expire.
+    async fn token(&self) -> Result<Token, SourceError> {
+        let mut state = self.token.lock().await;
+        if let Some((token, expires)) = &state.current {
+            if Instant::now() < *expires {
+                return Ok(token.clone());
+            }
+        }
+        self.renew_locked(&mut state).await
+    }
+
+    /// A token newer than `stale`: another request's renewal if there was one, else a new one.
+    async fn renew(&self, stale: u64) -> Result<Token, SourceError> {
+        let mut state = self.token.lock().await;
+        if let Some((token, expires)) = &state.current {
+            if token.generation != stale && Instant::now() < *expires {
+                return Ok(token.clone());
+            }
+        }
+        self.renew_locked(&mut state).await
+    }
+
+    /// `POST /v1/auth` with retries, holding the token lock so that it runs once at a time.
+    async fn renew_locked(&self, state: &mut TokenState) -> Result<Token, SourceError> {
+        state.current = None;
+        let url = format!("{}/v1/auth", self.config.base_url);
+        let mut failed_attempts = 0;
+        loop {
+            match self.try_auth(&url).await {
+                Step::Done(Err(error)) => return Err(error),
+                Step::Done(Ok(answer)) => {
+                    state.generation += 1;
+                    let token = Token {
+                        value: SecretString::from(answer.data.token),
+                        generation: state.generation,
+                    };
+                    let expires = Instant::now() + usable_for(answer.data.expires_in);
+                    state.current = Some((token.clone(), expires));
+                    tracing::info!(generation = state.generation, "authenticated with Personio");
+                    return Ok(token);
+                }
+                Step::Refused(message) => return Err(self.unauthorized(message)),
+                Step::Retry(failure, retry_after) => {
+                    failed_attempts += 1;
+                    self.pause("/v1/auth", failed_attempts, failure, retry_after, &url)
+                        .await?;
+                }
+            }
+        }
+    }
+
+    /// One attempt of `POST /v1/auth`. The credentials travel in the JSON body, never in the
+    /// query string (deprecated, and logged by proxies).
+    async fn try_auth(&self, url: &str) -> Step<AuthResponse> {
+        let body = AuthRequest {
+            client_id: &self.config.client_id,
+            client_secret: self.config.client_secret.expose_secret(),
+        };
+        let request = self
+            .http
+            .post(url)
+            .json(&body)
+            .header(header::ACCEPT, "application/json");
+        let (status, retry_after, bytes) = match receive(request).await {
+            Ok(received) => received,
+            Err(failure) => return Step::Retry(failure, None),
+        };
+        if status.is_success() {
+            return match serde_json::from_slice::<AuthResponse>(&bytes) {
+                Ok(answer) => Step::Done(Ok(answer)),
+                Err(error) => Step::Retry(Failure::Malformed(unreadable("/v1/auth", &error)), None),
+            };
+        }
+        let message = ErrorEnvelope::message_of(&bytes);
+        match status {
+            StatusCode::FORBIDDEN => Step::Done(Err(self.forbidden(message))),
+            status if is_transient(status) => {
+                Step::Retry(Failure::Status { status, message }, retry_after)
+            }
+            // 401, or 400/422 for an empty or malformed credential.
+            status => Step::Refused(message.or_else(|| Some(format!("HTTP {}", status.as_u16())))),
+        }
+    }
+
+    fn unauthorized(&self, message: Option<String>) -> SourceError {
+        SourceError::Unauthorized {
+            account: self.config.account.clone(),
+            detail: message.unwrap_or_else(|| "HTTP 401".to_owned()),
+        }
+    }
+
+    fn forbidden(&self, message: Option<String>) -> SourceError {
+        SourceError::Forbidden {
+            account: self.config.account.clone(),
+            detail: message.unwrap_or_else(|| "HTTP 403".to_owned()),
+        }
+    }
+}
+
+/// Sends a request and reads its status, `Retry-After` and whole body.
+async fn receive(
+    request: reqwest::RequestBuilder,
+) -> Result<(StatusCode, Option<Duration>, Vec<u8>), Failure> {
+    let response = request
+        .send()
+        .await
+        .map_err(|error| Failure::Transport(describe(&error)))?;
+    let status = response.status();
+    let retry_after = retry_after(&response);
+    let body = response
+        .bytes()
+        .await
+        .map_err(|error| Failure::Transport(describe(&error)))?;
+    Ok((status, retry_after, body.into()))
+}
+
+fn status_of(failure: &Failure) -> u16 {
+    match failure {
+        Failure::Status { status, .. } => status.as_u16(),
+        Failure::Transport(_) | Failure::Malformed(_) => 0,
+    }
+}
+
+/// How long a token is used before a new one is fetched: its lifetime less a margin, so no request
+/// leaves with a token that expires on the way.
+fn usable_for(expires_in: Option<f64>) -> Duration {
+    let lifetime = expires_in
+        .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
+        .map(|seconds| Duration::from_secs_f64(seconds.min(86_400.0 * 7.0)))
+        .unwrap_or(Duration::from_secs(86_400));
+    lifetime - (lifetime / 10).min(Duration::from_secs(300))
+}
+
+fn is_transient(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+}
+
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
+    retry::parse_retry_after(value, chrono::Utc::now())
+}
+
+fn suffix(message: Option<String>) -> String {
+    message
+        .map(|message| format!(": {message}"))
+        .unwrap_or_default()
+}
+
+/// A transport error as text: its kind and causes, without the URL's query.
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut detail = kind.to_owned();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        detail.push_str(": ");
+        detail.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    detail
+}
+
+/// Why a body did not parse, without serde's excerpt of the offending value (personal data).
+fn unreadable(path: &str, error: &serde_json::Error) -> String {
+    format!(
+        "the body of {path} is not the documented JSON ({:?} error at line {}, column {})",
+        error.classify(),
+        error.line(),
+        error.column()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_renewed_before_they_expire() {
+        assert_eq!(usable_for(Some(86_400.0)), Duration::from_secs(86_100));
+        assert_eq!(usable_for(None), Duration::from_secs(86_100));
+        assert_eq!(usable_for(Some(60.0)), Duration::from_secs(54));
+        assert_eq!(usable_for(Some(-5.0)), Duration::from_secs(86_100));
+    }
+
+    #[test]
+    fn the_limiter_runs_a_hair_under_personio_limits() {
+        let standard = quota(RateLimit::default());
+        assert_eq!(standard.burst_size().get(), 14);
+        assert!(standard.replenish_interval() > Duration::from_millis(200));
+        assert!(standard.replenish_interval() < Duration::from_millis(210));
+        assert_eq!(
+            quota(RateLimit {
+                per_minute: 0,
+                burst: 0
+            })
+            .burst_size()
+            .get(),
+            1
+        );
+    }
+
+    #[test]
+    fn rate_limits_and_server_errors_are_transient_but_client_errors_are_not() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(is_transient(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [400, 401, 403, 404, 422] {
+            assert!(!is_transient(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! The Personio client against the fake Personio, over real HTTP on 127.0.0.1.
+//!
+//! Each test starts its own fake on a free port, so tests run in parallel. Rate limits and retry
+//! delays are scaled down so the suite stays quick; the production defaults are unit-tested in
+//! `personio::session` and `personio::retry`.
+
+use chrono::NaiveDate;
+use fake_personio::{
+    generate_company, CompanySpec, FakeConfig, FakePersonio, Fault, RateLimit as FakeLimit,
+};
+use secrecy::SecretString;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use sync_core::employee::{AttrValue, EmploymentStatus};
+use sync_core::ids::{AccountId, PersonioId};
+use sync_core::personio::{FetchProgress, PersonioClient, PersonioSettings, RateLimit};
+use sync_core::ports::{Source, SourceBatch, SourceError};
+
+/// Fast enough for tests, and still a limit that 16 concurrent pages run into.
+const FAST: FakeLimit = FakeLimit {
+    per_minute: 6000,
+    burst: 50,
+};
+
+async fn fake(employees: usize, limit: Option<FakeLimit>) -> FakePersonio {
+    let today = NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
+    let company = generate_company(&CompanySpec {
+        employees,
+        seed: 7,
+        today,
+    });
+    let config = FakeConfig {
+        rate_limit: limit,
+        ..FakeConfig::default()
+    };
+    FakePersonio::start(company, config)
+        .await
+        .expect("fake Personio starts")
+}
+
+fn settings(fake: &FakePersonio, limit: FakeLimit) -> PersonioSettings {
+    let mut settings = PersonioSettings::new(
+        AccountId::parse("acme").unwrap(),
+        fake.url(),
+        "fake-client-id",
+        SecretString::from("fake-client-secret"),
+    );
+    settings.rate_limit = RateLimit {
+        per_minute: limit.per_minute,
+        burst: limit.burst,
+    };
+    settings.retry_base = Duration::from_millis(20);
+    settings.retry_cap = Duration::from_millis(1500);
+    settings.request_timeout = Duration::from_secs(5);
+    settings
+}
+
+fn client(settings: PersonioSettings) -> PersonioClient {
+    PersonioClient::new(settings).expect("client builds")
+}
+
+/// Calls `act` once, when the first page of the list has been read: faults that start mid-fetch.
+fn after_first_page(
+    act: impl Fn() + Send + Sync + 'static,
+) -> Arc<dyn Fn(FetchProgress) + Send + Sync> {
+    Arc::new(move |progress: FetchProgress| {
+        if progress.pages_done == 1 {
+            act();
+        }
+    })
+}
+
+fn ids(batch: &SourceBatch) -> Vec<u64> {
+    batch
+        .employees
+        .iter()
+        .map(|employee| employee.key.id.get())
+        .collect()
+}
+
+fn company_ids(fake: &FakePersonio) -> Vec<u64> {
+    let mut ids: Vec<u64> = fake
+        .company()
+        .employees
+        .iter()
+        .map(|employee| employee.id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn a_full_fetch_reads_every_employee_once_with_their_status() {
+    let fake = fake(500, Some(FAST)).await;
+    let batch = client(settings(&fake, FAST)).employees().await.unwrap();
+
+    assert_eq!(ids(&batch), company_ids(&fake));
+    assert!(batch.errors.is_empty() && batch.unreadable.is_empty());
+    let mut expected: BTreeMap<String, usize> = BTreeMap::new();
+    for employee in fake.company().employees {
+        *expected.entry(employee.status).or_default() += 1;
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for employee in &batch.employees {
+        let status = employee
+            .status
+            .map(EmploymentStatus::as_str)
+            .unwrap_or("none");
+        *seen.entry(status.to_owned()).or_default() += 1;
+    }
+    assert_eq!(seen, expected);
+    assert!(batch
+        .employees
+        .iter()
+        .all(|employee| employee.hire_date.is_some()));
+    assert!(batch
+        .employees
+        .iter()
+        .any(|employee| employee.supervisor.is_some()));
+    assert!(!batch.universal_ids.is_empty());
+    let stats = fake.stats();
+    assert_eq!((stats.auth_requests, stats.list_requests), (1, 5));
+}
+
+#[tokio::test]
+async fn concurrent_pages_stay_within_the_rate_limit() {
+    let limit = FakeLimit {
+        per_minute: 1200,
+        burst: 5,
+    };
+    let fake = fake(500, Some(limit)).await;
+    let mut settings = settings(&fake, limit);
+    settings.page_size = 20;
+    let pages = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&pages);
+    let client = client(settings).with_progress(Arc::new(move |progress: FetchProgress| {
+        counter.store(progress.pages_done, Ordering::SeqCst);
+        assert_eq!(progress.pages_total, 25);
+    }));
+
+    let batch = client.employees().await.unwrap();
+
+    assert_eq!(batch.employees.len(), 500);
+    assert_eq!(
+        fake.stats().too_many_requests,
+        0,
+        "the client provoked a 429"
+    );
+    assert_eq!(fake.stats().list_requests, 25);
+    assert_eq!(pages.load(Ordering::SeqCst), 25);
+}
+
+#[tokio::test]
+async fn a_storm_of_429s_mid_fetch_is_ridden_out() {
+    let fake = fake(500, Some(FAST)).await;
+    let mut settings = settings(&fake, FAST);
+    settings.page_size = 10;
+    let storm = fake.clone();
+    let client = client(settings).with_progress(after_first_page(move || {
+        storm.set_fault(Fault::RateLimitStorm { requests: 20 });
+    }));
+
+    let batch = client.employees().await.unwrap();
+
+    assert_eq!(ids(&batch), company_ids(&fake));
+    assert_eq!(fake.stats().too_many_requests, 20);
+}
+
+#[tokio::test]
+async fn a_failing_page_is_retried_until_it_answers() {
+    let fake = fake(500, Some(FAST)).await;
+    fake.set_fault(Fault::ServerError {
+        offset: 200,
+        status: 503,
+        times: 3,
+    });
+    fake.set_fault(Fault::ServerError {
+        offset: 300,
+        status: 500,
+        times: 1,
+    });
+
+    let batch = client(settings(&fake, FAST)).employees().await.unwrap();
+
+    assert_eq!(ids(&batch), company_ids(&fake));
+    assert_eq!(fake.stats().list_requests, 5 + 4);
+}
+
+#[tokio::test]
+async fn a_page_that_keeps_failing_makes_personio_unavailable() {
+    let fake = fake(200, Some(FAST)).await;
+    fake.set_fault(Fault::ServerError {
+        offset: 100,
+        status: 502,
+        times: 10,
+    });
+    let mut settings = settings(&fake, FAST);
+    settings.max_attempts = 3;
+
+    let error = client(settings).employees().await.unwrap_err();
+
+    assert!(
+        matches!(error, SourceError::Unavailable { attempts: 3, ref detail } if detail.contains("502")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_that_expires_mid_fetch_is_renewed_once() {
+    let fake = fake(500, Some(FAST)).await;
+    let mut settings = settings(&fake, FAST);
+    settings.page_size = 20;
+    let expire = fake.clone();
+    let client = client(settings).with_progress(after_first_page(move || {
+        expire.set_fault(Fault::ExpireToken)
+    }));
+
+    let batch = client.employees().await.unwrap();
+
+    assert_eq!(ids(&batch), company_ids(&fake));
+    assert_eq!(fake.stats().auth_requests, 2, "many 401s, one renewal");
+    assert!(fake.stats().unauthorized >= 1);
+}
+
+#[tokio::test]
+async fn the_token_is_reused_across_calls() {
+    let fake = fake(50, Some(FAST)).await;
+    let client = client(settings(&fake, FAST));
+    client.verify_credentials().await.unwrap();
+    client.employees().await.unwrap();
+    client.attributes().await.unwrap();
+    client
+        .employee(PersonioId::new(company_ids(&fake)[0]))
+        .await
+        .unwrap();
+    assert_eq!(fake.stats().auth_requests, 1);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_reported_as_rejected_credentials() {
+    let fake = fake(10, Some(FAST)).await;
+    let mut settings = settings(&fake, FAST);
+    settings.client_secret = SecretString::from("not-the-secret");
+    let client = client(settings);
+
+    let error = client.verify_credentials().await.unwrap_err();
+    assert!(matches!(error, SourceError::Unauthorized { .. }), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.contains("rejected the credentials") && message.contains("acme"),
+        "{message}"
+    );
+    assert!(!message.contains("not-the-secret"));
+
+    let error = client.employees().await.unwrap_err();
+    assert!(matches!(error, SourceError::Unauthorized { .. }), "{error}");
+    assert_eq!(fake.stats().list_requests, 0);
+}
+
+#[tokio::test]
+async fn a_malformed_page_is_read_again() {
+    let fake = fake(500, Some(FAST)).await;
+    fake.set_fault(Fault::MalformedJson {
+        offset: 100,
+        times: 2,
+    });
+
+    let batch = client(settings(&fake, FAST)).employees().await.unwrap();
+
+    assert_eq!(ids(&batch), company_ids(&fake));
+    assert_eq!(fake.stats().list_requests, 5 + 2);
+}
+
+#[tokio::test]
+async fn a_page_that_stays_malformed_is_reported_as_unreadable() {
+    let fake = fake(200, Some(FAST)).await;
+    fake.set_fault(Fault::MalformedJson {
+        offset: 0,
+        times: 10,
+    });
+    let mut settings = settings(&fake, FAST);
+    settings.max_attempts = 2;
+
+    let error = client(settings).employees().await.unwrap_err();
+
+    assert!(matches!(error, SourceError::Malformed { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn a_hire_during_paging_makes_the_client_read_the_list_again() {
+    let fake = fake(500, Some(FAST)).await;
+    fake.set_fault(Fault::MovePersonDuringPaging { after_pages: 2 });
+    let before = company_ids(&fake);
+
+    let batch = client(settings(&fake, FAST)).employees().await.unwrap();
+
+    let after = company_ids(&fake);
+    assert_eq!(
+        after.len(),
+        before.len() + 1,
+        "the fake inserted a newcomer"
+    );
+    assert_eq!(ids(&batch), after);
+    assert_eq!(
+        fake.stats().list_requests,
+        5 + 6,
+        "a pass of 500 people, then one of 501"
+    );
+}
+
+#[tokio::test]
+async fn a_leaver_during_paging_makes_the_client_read_the_list_again() {
+    let fake = fake(500, Some(FAST)).await;
+    fake.set_fault(Fault::RemovePersonDuringPaging { after_pages: 1 });
+
+    let batch = client(settings(&fake, FAST)).employees().await.unwrap();
+
+    assert_eq!(ids(&batch), company_ids(&fake));
+    assert_eq!(batch.employees.len(), 499);
+}
+
+#[tokio::test]
+async fn a_list_that_keeps_changing_is_reported_as_inconsistent() {
+    let fake = fake(300, Some(FAST)).await;
+    let mut settings = settings(&fake, FAST);
+    settings.max_fetch_attempts = 2;
+    // Someone is hired during every pass, right after its first page.
+    let hire = fake.clone();
+    let client = client(settings).with_progress(after_first_page(move || {
+        hire.set_fault(Fault::MovePersonDuringPaging { after_pages: 0 });
+    }));
+
+    let outcome = client.employees().await;
+
+    match outcome {
+        Err(SourceError::Inconsistent {
+            attempts,
+            expected,
+            read,
+        }) => {
+            assert_eq!(attempts, 2);
+            assert_eq!(
+                (expected, read),
+                (301, 301),
+                "the second pass missed its newcomer but saw a repeat"
+            );
+        }
+        Err(other) => panic!("expected Inconsistent, got {other}"),
+        Ok(batch) => panic!(
+            "expected Inconsistent, got {} employees",
+            batch.employees.len()
+        ),
+    }
+}
+
+#[tokio::test]
+async fn an_empty_list_is_zero_employees_not_an_error() {
+    let fake = fake(50, Some(FAST)).await;
+    fake.set_fault(Fault::EmptyList);
+
+    let batch = client(settings(&fake, FAST)).employees().await.unwrap();
+
+    assert!(batch.employees.is_empty() && batch.errors.is_empty());
+    assert_eq!(fake.stats().list_requests, 1);
+}
+
+#[tokio::test]
+async fn an_attribute_outside_the_whitelist_is_absent_not_empty() {
+    let fake = fake(100, Some(FAST)).await;
+    let readable: BTreeSet<String> = ["first_name", "last_name", "email", "status", "hire_date"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    fake.set_whitelist(Some(readable));
+    let client = client(settings(&fake, FAST));
+
+    let batch = client.employees().await.unwrap();
+
+    assert_eq!(batch.employees.len(), 100);
+    for employee in &batch.employees {
+        assert!(employee.attribute("gender").is_none());
+        assert!(employee.attribute("department").is_none());
+        assert!(employee.supervisor.is_none());
+        assert!(matches!(
+            employee.attribute("email"),
+            Some(AttrValue::Text(_))
+        ));
+    }
+    let keys: Vec<String> = client
+        .attributes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|info| info.key)
+        .collect();
+    assert!(!keys.contains(&"gender".to_owned()));
+}
+
+#[tokio::test]
+async fn one_employee_is_read_by_id_and_a_missing_one_is_none() {
+    let fake = fake(20, Some(FAST)).await;
+    let client = client(settings(&fake, FAST));
+    let wanted = fake.company().employees[3].clone();
+
+    let batch = client
+        .employee(PersonioId::new(wanted.id))
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(ids(&batch), [wanted.id]);
+    assert_eq!(
+        batch.employees[0]
+            .attribute("email")
+            .and_then(AttrValue::to_text),
+        Some(wanted.email)
+    );
+
+    assert!(client
+        .employee(PersonioId::new(987_654_321))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn the_attribute_list_names_standard_and_custom_attributes() {
+    let fake = fake(20, Some(FAST)).await;
+    let attributes = client(settings(&fake, FAST)).attributes().await.unwrap();
+
+    let first_name = attributes
+        .iter()
+        .find(|info| info.key == "first_name")
+        .expect("first_name listed");
+    assert_eq!(first_name.kind, "standard");
+    let custom: Vec<_> = fake.company().custom_attributes;
+    for expected in custom {
+        let info = attributes
+            .iter()
+            .find(|info| info.key == expected.key)
+            .expect("custom attribute listed");
+        assert_eq!(info.label, expected.label);
+        assert_eq!(info.options, expected.options);
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_personio_is_a_transport_error() {
+    let fake = fake(1, None).await;
+    let mut settings = settings(&fake, FAST);
+    fake.shutdown();
+    // A port nothing listens on: bind one, note it, close it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    settings.base_url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    settings.max_attempts = 2;
+
+    let error = client(settings).employees().await.unwrap_err();
+
+    assert!(matches!(error, SourceError::Transport { .. }), "{error}");
+}
+
+#[test]
+fn scratch_memory_of_50k() {
+    fn rss() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS"))
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+    let today = NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
+    let company = generate_company(&CompanySpec {
+        employees: 50_000,
+        seed: 7,
+        today,
+    });
+    let account = AccountId::parse("acme").unwrap();
+    let sample = fake_personio::employee_json(&company, &company.employees[0], "http://x");
+    let attrs = sample["attributes"].as_object().unwrap().clone();
+    println!("attrs {}", attrs.len());
+    for (k, v) in &attrs {
+        println!("{k} = {}", v["value"]);
+    }
+    println!(
+        "sizes attr {} emp {} ref {}",
+        std::mem::size_of::<AttrValue>(),
+        std::mem::size_of::<sync_core::employee::Employee>(),
+        std::mem::size_of::<sync_core::employee::NamedRef>()
+    );
+    drop(company);
+    let before = rss();
+    let mut all = Vec::new();
+    for i in 0..50_000u64 {
+        let mut a = attrs.clone();
+        a.insert(
+            "id".into(),
+            serde_json::json!({"label":"ID","value": i+1,"type":"integer"}),
+        );
+        all.push(
+            sync_core::personio::normalise(&account, &a)
+                .unwrap()
+                .employee,
+        );
+    }
+    let after = rss();
+    println!(
+        "RSS grew {} MB for {} employees",
+        (after - before) / 1024,
+        all.len()
+    );
+}

@@ -1,0 +1,253 @@
+//! The [`FakePersonio`] handle: starts the HTTP server and lets a test change the company, the
+//! whitelist, the rate limit and the faults while it runs.
+//!
+//! All state sits behind one `std::sync::Mutex`: handlers hold it for one short, synchronous
+//! step (checking a token, rendering one page of at most 100 people) and never across an
+//! `.await`, so an async mutex would only add cost (the reasoning of mini-redis's `db.rs`).
+
+use crate::auth::Tokens;
+use crate::company::Company;
+use crate::fault::{Fault, Faults};
+use crate::throttle::TokenBucket;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// Personio's rate limit on the employees endpoints: `burst` requests at once, `per_minute`
+/// sustained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Sustained requests per minute.
+    pub per_minute: u32,
+    /// Requests allowed at once before the sustained rate applies.
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// Personio's documented limit since 2024-05-06: 300 per minute, burst of 15.
+    pub const PERSONIO: RateLimit = RateLimit {
+        per_minute: 300,
+        burst: 15,
+    };
+}
+
+/// How the fake behaves towards its one API credential.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FakeConfig {
+    /// The accepted `client_id`.
+    pub client_id: String,
+    /// The accepted `client_secret`.
+    pub client_secret: String,
+    /// The rate limit of the employees endpoints; `None` means unlimited.
+    pub rate_limit: Option<RateLimit>,
+    /// The credential's readable attribute keys; `None` means all. `id` is always readable.
+    pub whitelist: Option<BTreeSet<String>>,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "fake-client-id".to_owned(),
+            client_secret: "fake-client-secret".to_owned(),
+            rate_limit: Some(RateLimit::PERSONIO),
+            whitelist: None,
+        }
+    }
+}
+
+impl fmt::Debug for FakeConfig {
+    // The secret stays out of test output, like every other secret in the project.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("rate_limit", &self.rate_limit)
+            .field("whitelist", &self.whitelist)
+            .finish()
+    }
+}
+
+/// What the fake has answered so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests to `POST /v1/auth`, whatever the answer.
+    pub auth_requests: u64,
+    /// Requests to `GET /v1/company/employees`, whatever the answer.
+    pub list_requests: u64,
+    /// Requests to `GET /v1/company/employees/{id}`, whatever the answer.
+    pub single_requests: u64,
+    /// Requests to the attributes endpoint, whatever the answer.
+    pub attribute_requests: u64,
+    /// 429 answers (rate limit and storms).
+    pub too_many_requests: u64,
+    /// 5xx answers.
+    pub server_errors: u64,
+    /// 401 answers (bad credentials or tokens).
+    pub unauthorized: u64,
+}
+
+/// Everything the handlers share.
+pub(crate) struct State {
+    pub company: Company,
+    pub config: FakeConfig,
+    pub tokens: Tokens,
+    pub bucket: Option<TokenBucket>,
+    pub faults: Faults,
+    pub stats: Stats,
+}
+
+/// The state and what never changes after start.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// `http://127.0.0.1:PORT`, the prefix of profile picture URLs.
+    pub base_url: String,
+}
+
+impl Shared {
+    /// Locks the state. A handler that panicked cannot leave it half-changed in a way that
+    /// matters to a test fake, so a poisoned lock is simply taken over.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running fake Personio. Clones share the same server.
+#[derive(Clone)]
+pub struct FakePersonio {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Arc<Notify>,
+}
+
+impl FakePersonio {
+    /// Serves `company` on a free port of 127.0.0.1 in a background task.
+    pub async fn start(company: Company, config: FakeConfig) -> std::io::Result<FakePersonio> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::serve(listener, company, config).await
+    }
+
+    /// Serves `company` on a listener the caller bound (the CLI's `--port`) in a background task.
+    pub async fn serve(
+        listener: TcpListener,
+        mut company: Company,
+        config: FakeConfig,
+    ) -> std::io::Result<FakePersonio> {
+        let addr = listener.local_addr()?;
+        // A wildcard address cannot be dialled; clients reach such a listener on loopback.
+        let reachable = if addr.ip().is_unspecified() {
+            SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port()))
+        } else {
+            addr
+        };
+        company.employees.sort_by_key(|employee| employee.id);
+        let employees = company.employees.len();
+        let now = Instant::now();
+        let state = State {
+            bucket: config.rate_limit.map(|limit| TokenBucket::new(limit, now)),
+            company,
+            config,
+            tokens: Tokens::default(),
+            faults: Faults::default(),
+            stats: Stats::default(),
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            base_url: format!("http://{reachable}"),
+        });
+        let shutdown = Arc::new(Notify::new());
+        let router = crate::routes::router(Arc::clone(&shared));
+        let signal = Arc::clone(&shutdown);
+        tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { signal.notified().await })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "fake Personio stopped serving");
+            }
+        });
+        tracing::info!(%addr, employees, "fake Personio listening");
+        Ok(FakePersonio {
+            shared,
+            addr: reachable,
+            shutdown,
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`; clients append `/v1/...`.
+    pub fn url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Changes the company (movers, leavers, rehires, new and removed people). The people are
+    /// re-sorted by id afterwards, so `f` may push in any order.
+    pub fn update(&self, f: impl FnOnce(&mut Company)) {
+        let mut state = self.shared.lock();
+        f(&mut state.company);
+        state.company.employees.sort_by_key(|employee| employee.id);
+    }
+
+    /// A copy of the company as it is served now.
+    pub fn company(&self) -> Company {
+        self.shared.lock().company.clone()
+    }
+
+    /// Replaces the credential's readable attributes; `None` makes all readable.
+    pub fn set_whitelist(&self, keys: Option<BTreeSet<String>>) {
+        self.shared.lock().config.whitelist = keys;
+    }
+
+    /// Replaces the rate limit of the employees endpoints, with a full bucket; `None` = unlimited.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        let mut state = self.shared.lock();
+        state.config.rate_limit = limit;
+        state.bucket = limit.map(|limit| TokenBucket::new(limit, Instant::now()));
+    }
+
+    /// Switches a fault on. [`Fault::ExpireToken`] takes effect at once; the others stay active
+    /// until used up or [`Self::clear_faults`].
+    pub fn set_fault(&self, fault: Fault) {
+        tracing::debug!(?fault, "fake Personio fault switched on");
+        let mut state = self.shared.lock();
+        match fault {
+            Fault::ExpireToken => state.tokens.revoke_all(),
+            fault => state.faults.add(fault),
+        }
+    }
+
+    /// Switches every fault off (revoked tokens stay revoked).
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// The faults still active, with their remaining counts; a used-up fault is gone.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.shared.lock().faults.active()
+    }
+
+    /// What the server has answered so far.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats
+    }
+
+    /// Stops accepting connections; requests in flight are finished.
+    pub fn shutdown(&self) {
+        self.shutdown.notify_one();
+    }
+}
+
+impl fmt::Debug for FakePersonio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakePersonio")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}

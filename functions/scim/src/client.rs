@@ -1,0 +1,466 @@
+//! The HTTP side of SCIM: bearer token, bounded concurrency, retries with back-off, the
+//! `/ServiceProviderConfig` capabilities, and a count of requests per method.
+//!
+//! Resource logic lives in `users` and `groups`; this module knows statuses, not attributes.
+//! There is no DELETE here: the adapter never deletes, so the method is not even expressible.
+
+use crate::error::{Failure, Refusal};
+use crate::json::member;
+use rand::Rng;
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, ETAG, IF_MATCH, LOCATION, RETRY_AFTER,
+};
+use reqwest::{Method, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{OnceCell, Semaphore};
+
+/// The media type of SCIM requests (RFC 7644 §3.1).
+const SCIM_JSON: &str = "application/scim+json";
+/// First back-off step; each retry doubles it.
+const BACKOFF_BASE: Duration = Duration::from_millis(250);
+/// Longest computed back-off.
+const BACKOFF_CAP: Duration = Duration::from_secs(8);
+/// Longest `Retry-After` honoured; a server asking for more is treated as unavailable for this
+/// run rather than holding a Lambda for minutes.
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+
+/// The HTTP methods this adapter sends. There is deliberately no `Delete`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+}
+
+impl Verb {
+    fn method(self) -> Method {
+        match self {
+            Self::Get => Method::GET,
+            Self::Post => Method::POST,
+            Self::Put => Method::PUT,
+            Self::Patch => Method::PATCH,
+        }
+    }
+}
+
+/// HTTP requests sent so far, per method, retries included. There is no DELETE count because
+/// this adapter has no way to send one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// Reads.
+    pub get: u64,
+    /// Creates.
+    pub post: u64,
+    /// Full replacements (servers without PATCH).
+    pub put: u64,
+    /// Partial updates.
+    pub patch: u64,
+}
+
+impl RequestCounts {
+    /// Requests that may change the destination: POST, PUT and PATCH.
+    pub fn writes(&self) -> u64 {
+        self.post + self.put + self.patch
+    }
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// The `ETag` header, when sent.
+    pub etag: Option<String>,
+    /// The `Location` header, when sent.
+    pub location: Option<String>,
+    /// The JSON body; `None` for an empty body (PATCH answered 204).
+    pub body: Option<Value>,
+}
+
+/// What `/ServiceProviderConfig` announces (RFC 7643 §5) that changes how we write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Capabilities {
+    /// PATCH is supported; otherwise updates GET, modify and PUT.
+    pub patch: bool,
+    /// ETags are supported; writes derived from a read then carry `If-Match`.
+    pub etag: bool,
+    /// Most results a list answer returns, when announced.
+    pub max_results: Option<usize>,
+}
+
+impl Capabilities {
+    /// What we assume of a server that does not publish its configuration: PATCH (every
+    /// mainstream SCIM server has it) but no ETags.
+    const ASSUMED: Self = Self {
+        patch: true,
+        etag: false,
+        max_results: None,
+    };
+
+    fn parse(config: &Value) -> Self {
+        let supported = |name: &str| {
+            member(config, name)
+                .and_then(|c| member(c, "supported"))
+                .and_then(Value::as_bool)
+        };
+        let max_results = member(config, "filter")
+            .and_then(|f| member(f, "maxResults"))
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n > 0);
+        Self {
+            patch: supported("patch").unwrap_or(true),
+            etag: supported("etag").unwrap_or(false),
+            max_results,
+        }
+    }
+}
+
+/// Settings of the HTTP client, taken from `ScimSettings`.
+pub(crate) struct ClientSettings {
+    pub tenant: String,
+    pub base_url: Url,
+    pub token: SecretString,
+    pub concurrency: usize,
+    pub max_attempts: u32,
+    pub request_timeout: Duration,
+}
+
+/// One tenant's connection to its SCIM server.
+pub(crate) struct Client {
+    http: reqwest::Client,
+    base: Url,
+    token: SecretString,
+    tenant: String,
+    /// Bounds the requests in flight to this tenant's server, retries included; the waits
+    /// between attempts do not hold a permit.
+    permits: Semaphore,
+    concurrency: usize,
+    max_attempts: u32,
+    counts: [AtomicU64; 4],
+    capabilities: OnceCell<Capabilities>,
+    /// Set when a server answered PATCH with 501 although its configuration announced it.
+    patch_refused: AtomicBool,
+}
+
+impl Client {
+    /// Builds the client; fails only when the TLS stack cannot be set up.
+    pub fn new(settings: ClientSettings) -> Result<Self, String> {
+        // reqwest is built with `rustls-no-provider`: install ring once per process. A second
+        // install fails harmlessly because one is already there.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/scim+json, application/json"),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
+            .timeout(settings.request_timeout)
+            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|error| format!("could not set up the HTTP client: {error}"))?;
+        Ok(Self {
+            http,
+            base: settings.base_url,
+            token: settings.token,
+            tenant: settings.tenant,
+            permits: Semaphore::new(settings.concurrency.max(1)),
+            concurrency: settings.concurrency.max(1),
+            max_attempts: settings.max_attempts.max(1),
+            counts: Default::default(),
+            capabilities: OnceCell::new(),
+            patch_refused: AtomicBool::new(false),
+        })
+    }
+
+    /// The tenant, for error messages.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// Requests allowed in flight at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Requests sent so far.
+    pub fn counts(&self) -> RequestCounts {
+        let read = |verb: Verb| self.counts[verb as usize].load(Ordering::Relaxed);
+        RequestCounts {
+            get: read(Verb::Get),
+            post: read(Verb::Post),
+            put: read(Verb::Put),
+            patch: read(Verb::Patch),
+        }
+    }
+
+    /// The server's capabilities, read once and kept. A server without a readable
+    /// configuration gets [`Capabilities::ASSUMED`]; only a refused token or an unreachable
+    /// server is an error (and is not cached, so the next call asks again).
+    pub async fn capabilities(&self) -> Result<Capabilities, Failure> {
+        let capabilities = self
+            .capabilities
+            .get_or_try_init(|| async {
+                match self
+                    .send(Verb::Get, &["ServiceProviderConfig"], &[], None, None)
+                    .await
+                {
+                    Ok(Reply {
+                        body: Some(config), ..
+                    }) => Ok(Capabilities::parse(&config)),
+                    Ok(_) => Ok(Capabilities::ASSUMED),
+                    Err(Failure::Refused(refusal)) if !matches!(refusal.status, 401 | 403) => {
+                        tracing::warn!(
+                            status = refusal.status,
+                            "no readable ServiceProviderConfig; assuming PATCH without ETags"
+                        );
+                        Ok(Capabilities::ASSUMED)
+                    }
+                    Err(Failure::Malformed(_)) => Ok(Capabilities::ASSUMED),
+                    Err(failure) => Err(failure),
+                }
+            })
+            .await?;
+        let mut capabilities = *capabilities;
+        capabilities.patch &= !self.patch_refused.load(Ordering::Relaxed);
+        Ok(capabilities)
+    }
+
+    /// Remembers that PATCH is refused (501) so later writes go straight to PUT.
+    pub fn note_patch_refused(&self) {
+        if !self.patch_refused.swap(true, Ordering::Relaxed) {
+            tracing::warn!(tenant = %self.tenant, "the destination refused PATCH with 501; updating with PUT from now on");
+        }
+    }
+
+    /// Sends one request to `base/segments…`, retrying 429, 5xx (but 501), timeouts and
+    /// transport errors with exponential back-off and jitter, honouring `Retry-After`.
+    pub async fn send(
+        &self,
+        verb: Verb,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<Reply, Failure> {
+        let url = self.url(segments)?;
+        // Logged: the method, the path (ids only) and statuses. Never the query (filters carry
+        // user names and emails), the body or the token.
+        let path = url.path().to_owned();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.attempt(verb, &url, query, body, if_match).await;
+            let (detail, wait) = match outcome {
+                Ok(Attempt::Done(reply)) => return Ok(reply),
+                Ok(Attempt::Refused(refusal)) => {
+                    tracing::debug!(method = ?verb, path, status = refusal.status, "SCIM request refused");
+                    return Err(Failure::Refused(refusal));
+                }
+                Ok(Attempt::Malformed(detail)) => return Err(Failure::Malformed(detail)),
+                Ok(Attempt::Transient {
+                    status,
+                    retry_after,
+                }) => (format!("HTTP {status}"), retry_after),
+                Err(detail) => (detail, None),
+            };
+            if attempt >= self.max_attempts {
+                tracing::warn!(method = ?verb, path, attempt, detail, "SCIM request failed after every attempt");
+                return Err(Failure::Exhausted {
+                    attempts: attempt,
+                    detail,
+                });
+            }
+            let wait = match wait {
+                Some(wait) if wait > RETRY_AFTER_CAP => {
+                    return Err(Failure::Exhausted {
+                        attempts: attempt,
+                        detail: format!("{detail}, asked to retry after {} s", wait.as_secs()),
+                    });
+                }
+                // A little jitter on top, so that parallel requests told the same time do not
+                // all come back in the same instant.
+                Some(wait) => wait + jitter(Duration::from_millis(100)),
+                None => backoff(attempt),
+            };
+            tracing::debug!(method = ?verb, path, attempt, detail, wait_ms = wait.as_millis() as u64, "retrying SCIM request");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        verb: Verb,
+        url: &Url,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<Attempt, String> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| "the request limiter was closed".to_owned())?;
+        let mut request = self
+            .http
+            .request(verb.method(), url.clone())
+            .bearer_auth(self.token.expose_secret());
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(body) = body {
+            let bytes = serde_json::to_vec(body)
+                .map_err(|e| format!("could not encode the request: {e}"))?;
+            request = request.header(CONTENT_TYPE, SCIM_JSON).body(bytes);
+        }
+        if let Some(etag) = if_match {
+            request = request.header(IF_MATCH, etag);
+        }
+        self.counts[verb as usize].fetch_add(1, Ordering::Relaxed);
+        let response = request.send().await.map_err(describe)?;
+        let status = response.status().as_u16();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (etag, location, retry_after) = (header(ETAG), header(LOCATION), header(RETRY_AFTER));
+        let bytes = response.bytes().await.map_err(describe)?;
+        match status {
+            200..=299 => {
+                let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+                    None
+                } else {
+                    let value = serde_json::from_slice(&bytes).map_err(|e| {
+                        format!("the destination answered HTTP {status} with a body that is not JSON ({e})")
+                    });
+                    match value {
+                        Ok(value) => Some(value),
+                        // Not retried: the same request would get the same answer.
+                        Err(detail) => return Ok(Attempt::Malformed(detail)),
+                    }
+                };
+                Ok(Attempt::Done(Reply {
+                    etag,
+                    location,
+                    body,
+                }))
+            }
+            429 | 500 | 502 | 503 | 504 => Ok(Attempt::Transient {
+                status,
+                retry_after: retry_after.as_deref().and_then(parse_retry_after),
+            }),
+            _ => Ok(Attempt::Refused(Refusal::parse(status, &bytes))),
+        }
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<Url, Failure> {
+        let mut url = self.base.clone();
+        // Pushing segments percent-encodes them, so an id can never climb out of its collection.
+        url.path_segments_mut()
+            .map_err(|()| Failure::Malformed("the SCIM base URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+}
+
+enum Attempt {
+    Done(Reply),
+    Refused(Refusal),
+    Malformed(String),
+    Transient {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// A transport error, without the URL (its query may carry a filter value).
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    if error.is_timeout() {
+        format!("timed out ({error})")
+    } else if error.is_connect() {
+        format!("could not connect ({error})")
+    } else {
+        format!("transport error ({error})")
+    }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Exponential back-off with jitter: a random wait between half and all of
+/// `BACKOFF_BASE * 2^(attempt-1)`, capped.
+fn backoff(attempt: u32) -> Duration {
+    let step = BACKOFF_BASE
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(BACKOFF_CAP);
+    step / 2 + jitter(step / 2)
+}
+
+fn jitter(max: Duration) -> Duration {
+    let millis = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::thread_rng().gen_range(0..=millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let wait = parse_retry_after(&later).unwrap();
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_under_the_cap() {
+        for attempt in 1..40 {
+            let step = BACKOFF_BASE
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(BACKOFF_CAP);
+            let wait = backoff(attempt);
+            assert!(
+                wait >= step / 2 && wait <= step,
+                "attempt {attempt}: {wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn capabilities_default_to_patch_without_etags() {
+        let none = Capabilities::parse(&serde_json::json!({}));
+        assert_eq!(none, Capabilities::ASSUMED);
+        let config = serde_json::json!({"patch": {"supported": false}, "etag": {"supported": true}, "filter": {"supported": true, "maxResults": 200}});
+        assert_eq!(
+            Capabilities::parse(&config),
+            Capabilities {
+                patch: false,
+                etag: true,
+                max_results: Some(200)
+            }
+        );
+    }
+}
