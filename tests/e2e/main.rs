@@ -2,5 +2,6 @@
 //! directory, the state folder and the outbox. One test binary, so it links once.
 
 mod faults;
+mod features;
 mod guards;
 mod lifecycle;

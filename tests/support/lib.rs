@@ -70,7 +70,28 @@ pub struct Harness {
     /// Summary emails.
     pub outbox: OutboxMailer,
     client: PersonioClient,
+    extra_sources: Vec<(AccountId, PersonioClient)>,
     _dir: TempDir,
+}
+
+/// A Personio client for `account` on `fake`, with the fake's credentials.
+pub fn client_for(account: &str, fake: &FakePersonio) -> (AccountId, PersonioClient) {
+    let account = AccountId::parse(account).expect("account name");
+    let defaults = FakeConfig::default();
+    let mut settings = PersonioSettings::new(
+        account.clone(),
+        fake.url(),
+        defaults.client_id.clone(),
+        SecretString::from(defaults.client_secret.clone()),
+    );
+    settings.rate_limit = sync_core::personio::RateLimit {
+        per_minute: 60_000,
+        burst: 100,
+    };
+    (
+        account,
+        PersonioClient::new(settings).expect("personio client"),
+    )
 }
 
 impl Harness {
@@ -95,19 +116,9 @@ impl Harness {
             TenantConfig::from_toml(&config_text(&directory_path.display().to_string(), extra))
                 .expect("test config");
         config.personio.accounts[0].base_url = fake.url();
-        let defaults = FakeConfig::default();
-        let mut settings = PersonioSettings::new(
-            AccountId::default(),
-            fake.url(),
-            defaults.client_id.clone(),
-            SecretString::from(defaults.client_secret.clone()),
-        );
-        settings.rate_limit = sync_core::personio::RateLimit {
-            per_minute: 60_000,
-            burst: 100,
-        };
         Self {
-            client: PersonioClient::new(settings).expect("personio client"),
+            client: client_for("main", &fake).1,
+            extra_sources: Vec::new(),
             store: FolderStore::new(dir.path().join("state")),
             directory: DirectoryDestination::open(directory_path).expect("directory"),
             outbox: OutboxMailer::new(dir.path().join("outbox")),
@@ -115,6 +126,15 @@ impl Harness {
             fake,
             _dir: dir,
         }
+    }
+
+    /// Adds a second Personio account, served by `fake`, feeding the same destination.
+    pub fn add_account(&mut self, name: &str, fake: &FakePersonio) {
+        let mut account = self.config.personio.accounts[0].clone();
+        account.name = AccountId::parse(name).expect("account name");
+        account.base_url = fake.url();
+        self.config.personio.accounts.push(account);
+        self.extra_sources.push(client_for(name, fake));
     }
 
     /// The folder of this harness.
@@ -125,7 +145,13 @@ impl Harness {
     /// The ports of a run.
     pub fn ports(&self) -> Ports<'_> {
         Ports {
-            sources: vec![(AccountId::default(), &self.client as &dyn Source)],
+            sources: std::iter::once((AccountId::default(), &self.client as &dyn Source))
+                .chain(
+                    self.extra_sources
+                        .iter()
+                        .map(|(account, client)| (account.clone(), client as &dyn Source)),
+                )
+                .collect(),
             destination: &self.directory,
             store: &self.store,
             mailer: &self.outbox,

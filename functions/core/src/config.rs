@@ -503,7 +503,17 @@ impl Default for ApplyConfig {
 impl TenantConfig {
     /// Parses TOML and validates it.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let config: Self = toml::from_str(text).map_err(|error| {
+            // toml's Display draws the offending line over several lines; admins get one.
+            let line = error
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            let message = error.message().trim().replace('\n', " ");
+            ConfigError::Parse(match line {
+                Some(line) => format!("line {line}: {message}"),
+                None => message,
+            })
+        })?;
         config.validate()?;
         Ok(config)
     }

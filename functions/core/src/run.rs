@@ -153,7 +153,7 @@ pub async fn run(
     let snapshot = ports.store.snapshot(tenant).await?;
     let fetched = match fetch(ports, config, &request.target).await {
         Ok(fetched) => fetched,
-        Err(error) => return Err(fail(ports, config, record, error.into(), &BTreeMap::new()).await),
+        Err(error) => return Err(fail(ports, config, record, error, &BTreeMap::new()).await),
     };
     record.fetched = fetched.people.len();
     let names = names(&fetched.people);
@@ -393,7 +393,8 @@ async fn fail(
     error: RunError,
     names: &BTreeMap<PersonKey, String>,
 ) -> RunError {
-    tracing::warn!(error = %error, "run failed");
+    // The caller reports the error to the admin; the log keeps it for operators.
+    tracing::info!(error = %error, "run failed");
     record.status = RunStatus::Failed;
     record.failure = Some(error.to_string());
     record.finished_at = Some(Utc::now());

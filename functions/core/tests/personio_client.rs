@@ -399,6 +399,26 @@ async fn an_attribute_outside_the_whitelist_is_absent_not_empty() {
 }
 
 #[tokio::test]
+async fn a_selection_of_attributes_keeps_only_those_and_the_typed_fields() {
+    let fake = fake(100, Some(FAST)).await;
+    let mut settings = settings(&fake, FAST);
+    settings.keep_attributes = Some(BTreeSet::from([
+        "email".to_owned(),
+        "date_of_birth".to_owned(),
+    ]));
+
+    let batch = client(settings).employees().await.unwrap();
+
+    let birthday_key = &batch.universal_ids["date_of_birth"];
+    for employee in &batch.employees {
+        assert!(employee.attribute("email").is_some());
+        assert!(employee.attribute(birthday_key).is_some());
+        assert!(employee.attribute("status").is_some());
+        assert!(employee.attribute("gender").is_none());
+    }
+}
+
+#[tokio::test]
 async fn one_employee_is_read_by_id_and_a_missing_one_is_none() {
     let fake = fake(20, Some(FAST)).await;
     let client = client(settings(&fake, FAST));
@@ -459,60 +479,4 @@ async fn an_unreachable_personio_is_a_transport_error() {
     let error = client(settings).employees().await.unwrap_err();
 
     assert!(matches!(error, SourceError::Transport { .. }), "{error}");
-}
-
-#[test]
-fn scratch_memory_of_50k() {
-    fn rss() -> u64 {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmRSS"))
-            .unwrap()
-            .split_whitespace()
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-    let today = NaiveDate::from_ymd_opt(2025, 3, 14).unwrap();
-    let company = generate_company(&CompanySpec {
-        employees: 50_000,
-        seed: 7,
-        today,
-    });
-    let account = AccountId::parse("acme").unwrap();
-    let sample = fake_personio::employee_json(&company, &company.employees[0], "http://x");
-    let attrs = sample["attributes"].as_object().unwrap().clone();
-    println!("attrs {}", attrs.len());
-    for (k, v) in &attrs {
-        println!("{k} = {}", v["value"]);
-    }
-    println!(
-        "sizes attr {} emp {} ref {}",
-        std::mem::size_of::<AttrValue>(),
-        std::mem::size_of::<sync_core::employee::Employee>(),
-        std::mem::size_of::<sync_core::employee::NamedRef>()
-    );
-    drop(company);
-    let before = rss();
-    let mut all = Vec::new();
-    for i in 0..50_000u64 {
-        let mut a = attrs.clone();
-        a.insert(
-            "id".into(),
-            serde_json::json!({"label":"ID","value": i+1,"type":"integer"}),
-        );
-        all.push(
-            sync_core::personio::normalise(&account, &a)
-                .unwrap()
-                .employee,
-        );
-    }
-    let after = rss();
-    println!(
-        "RSS grew {} MB for {} employees",
-        (after - before) / 1024,
-        all.len()
-    );
 }

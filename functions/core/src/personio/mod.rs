@@ -19,4 +19,4 @@ mod values;
 pub mod wire;
 
 pub use client::{FetchProgress, PersonioClient, PersonioSettings, ProgressFn, RateLimit};
-pub use normalise::{normalise, NormalisedEmployee};
+pub use normalise::{normalise, normalise_selected, NormalisedEmployee};

@@ -14,7 +14,7 @@ use crate::employee::{AttrValue, Employee, EmploymentStatus};
 use crate::history::RecordError;
 use crate::ids::{AccountId, PersonKey, PersonioId};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What `RecordError::action` says for errors found while reading Personio.
 pub const FETCH_ACTION: &str = "fetch";
@@ -128,13 +128,36 @@ impl Rule {
     }
 }
 
-/// Reads one employee's `attributes` object (the map of attribute key → `{label, value, …}`).
+/// Attributes read whatever a selection says: the typed fields of [`Employee`].
+pub const ALWAYS_KEPT: &[&str] = &[
+    "id",
+    "status",
+    "hire_date",
+    "termination_date",
+    "supervisor",
+];
+
+/// Reads one employee's `attributes` object (the map of attribute key → `{label, value, …}`),
+/// keeping every attribute.
 ///
 /// Fails, as one [`RecordError`] naming every bad attribute, when the id is missing or a value the
 /// engine relies on does not parse. `person` is `None` only when the id itself is unreadable.
 pub fn normalise(
     account: &AccountId,
     attributes: &Map<String, Value>,
+) -> Result<NormalisedEmployee, RecordError> {
+    normalise_selected(account, attributes, None)
+}
+
+/// [`normalise`], keeping only the attributes named in `keep` — by key (`dynamic_24407`) or by
+/// universal id (`date_of_birth`) — plus [`ALWAYS_KEPT`]. Attributes left out are neither stored
+/// nor checked, so a bad value in an attribute nobody maps does not make a person unreadable, and
+/// 50,000 employees fit in memory (each kept attribute costs about 130 bytes per person).
+/// `universal_ids` still lists every pair seen.
+pub fn normalise_selected(
+    account: &AccountId,
+    attributes: &Map<String, Value>,
+    keep: Option<&BTreeSet<String>>,
 ) -> Result<NormalisedEmployee, RecordError> {
     let id = attributes
         .get("id")
@@ -156,6 +179,16 @@ pub fn normalise(
         let attribute = RawAttribute::from_json(raw);
         if let Some(universal_id) = attribute.universal_id {
             universal_ids.push((universal_id.to_owned(), name.clone()));
+        }
+        let kept = keep.is_none_or(|keep| {
+            ALWAYS_KEPT.contains(&name.as_str())
+                || keep.contains(name)
+                || attribute
+                    .universal_id
+                    .is_some_and(|universal_id| keep.contains(universal_id))
+        });
+        if !kept {
+            continue;
         }
         let value = if name == "id" {
             Ok(AttrValue::Number(id.to_string()))

@@ -439,3 +439,44 @@ fn an_id_given_as_text_is_accepted() {
     assert_eq!(employee.key.id, PersonioId::new(123));
     assert_eq!(employee.attributes["id"], AttrValue::Number("123".into()));
 }
+
+#[test]
+fn a_selection_keeps_named_attributes_and_the_typed_fields_only() {
+    let keep: BTreeSet<String> = ["first_name", "iban"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let read = normalise_selected(&account(), &spec_employee(), Some(&keep)).unwrap();
+    let keys: Vec<&str> = read
+        .employee
+        .attributes
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "dynamic_21827",
+            "first_name",
+            "hire_date",
+            "id",
+            "status",
+            "supervisor",
+            "termination_date"
+        ]
+    );
+    assert_eq!(read.employee.supervisor, Some(PersonioId::new(2)));
+    assert_eq!(
+        read.universal_ids.len(),
+        34,
+        "every universal id is still reported"
+    );
+}
+
+#[test]
+fn attributes_left_out_of_a_selection_are_not_checked() {
+    let record = wrapped("dynamic_1", json!("not a date"), "date");
+    let keep = BTreeSet::from(["first_name".to_owned()]);
+    assert!(normalise_selected(&account(), &record, Some(&keep)).is_ok());
+    assert!(normalise(&account(), &record).is_err());
+}

@@ -6,13 +6,13 @@
 //! pass is only trusted when the distinct count matches `total_elements` and no page reported a
 //! different total. Pure: `client` does the fetching and decides whether to read again.
 
-use super::normalise::{normalise, NormalisedEmployee};
+use super::normalise::{normalise_selected, NormalisedEmployee};
 use super::wire::ListResponse;
 use crate::employee::Employee;
 use crate::history::RecordError;
 use crate::ids::{AccountId, PersonioId};
 use crate::ports::{SourceBatch, SourceError};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 // Ten million people: beyond any real company, short of an allocation a wrong total could cause.
 const MAX_PAGES: u64 = 100_000;
@@ -32,8 +32,13 @@ pub(super) struct Page {
 }
 
 impl Page {
-    /// Normalises a page Personio sent.
-    pub fn read(index: u64, response: ListResponse, account: &AccountId) -> Self {
+    /// Normalises a page Personio sent, keeping the attributes `keep` selects (all for `None`).
+    pub fn read(
+        index: u64,
+        response: ListResponse,
+        account: &AccountId,
+        keep: Option<&BTreeSet<String>>,
+    ) -> Self {
         Self {
             index,
             total_elements: response.metadata.map(|metadata| metadata.total_elements),
@@ -43,7 +48,7 @@ impl Page {
             entries: response
                 .data
                 .into_iter()
-                .map(|entry| normalise(account, &entry.attributes))
+                .map(|entry| normalise_selected(account, &entry.attributes, keep))
                 .collect(),
         }
     }
@@ -202,7 +207,7 @@ mod tests {
             "offset": index * 2, "limit": 2, "data": people,
         }))
         .unwrap();
-        Page::read(index, response, &account())
+        Page::read(index, response, &account(), None)
     }
 
     fn first_name(employee: &Employee) -> Option<String> {

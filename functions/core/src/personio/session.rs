@@ -35,14 +35,23 @@ pub(super) fn quota(limit: RateLimit) -> Quota {
 
 /// How a session talks to Personio; built by the client from its settings.
 pub(super) struct SessionConfig {
+    /// The account name, for error messages.
     pub account: String,
+    /// Scheme and host without a trailing `/`.
     pub base_url: String,
+    /// The API credential's client id.
     pub client_id: String,
+    /// The API credential's secret; leaves this process only in the `/v1/auth` body.
     pub client_secret: SecretString,
+    /// Personio's limit, which the limiter stays under.
     pub rate_limit: RateLimit,
+    /// Failed attempts per request before giving up (at least 1).
     pub max_attempts: u32,
+    /// Delays between attempts.
     pub backoff: Backoff,
+    /// `X-Personio-Partner-ID`, when set.
     pub partner_id: Option<String>,
+    /// `X-Personio-App-ID`, when set.
     pub app_id: Option<String>,
 }
 

@@ -1,0 +1,221 @@
+//! The CLI as a user runs it: the real binary, against the fake Personio on 127.0.0.1.
+
+use chrono::NaiveDate;
+use fake_personio::{generate_company, CompanySpec, FakeConfig, FakePersonio, RateLimit};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cli(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_personio-sync"));
+    command
+        .args(args)
+        .env_remove("PERSONIO_CLIENT_ID")
+        .env_remove("PERSONIO_CLIENT_SECRET")
+        .env_remove("RUST_LOG");
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    command.output().expect("run personio-sync")
+}
+
+async fn cli_async(args: Vec<String>, envs: Vec<(String, String)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        cli(&args, &envs)
+    })
+    .await
+    .expect("join")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn write_config(dir: &Path, base_url: &str, extra: &str) -> String {
+    let config = format!(
+        r#"tenant = "cli-test"
+[[personio.accounts]]
+base_url = "{base_url}"
+credentials_file = "creds.json"
+rate_limit_per_minute = 60000
+rate_limit_burst = 100
+[destination]
+kind = "directory"
+path = "directory"
+[email]
+to = ["it@tenant.example"]
+{extra}
+"#
+    );
+    let path = dir.join("personio-sync.toml");
+    std::fs::write(&path, config).expect("write config");
+    path.display().to_string()
+}
+
+fn write_credentials(dir: &Path, secret: &str) {
+    let json = format!(r#"{{"client_id": "fake-client-id", "client_secret": "{secret}"}}"#);
+    std::fs::write(dir.join("creds.json"), json).expect("write credentials");
+}
+
+async fn fake(employees: usize) -> FakePersonio {
+    let company = generate_company(&CompanySpec {
+        employees,
+        seed: 3,
+        today: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+    });
+    let config = FakeConfig {
+        rate_limit: Some(RateLimit {
+            per_minute: 60_000,
+            burst: 100,
+        }),
+        ..FakeConfig::default()
+    };
+    FakePersonio::start(company, config).await.expect("fake")
+}
+
+#[test]
+fn demo_syncs_the_sample_company_and_a_second_demo_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = dir.path().join("demo");
+    let demo = demo.to_str().expect("utf-8 path");
+    let first = cli(&["demo", "--dir", demo], &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("500 fetched"), "{}", stdout(&first));
+    let users = std::fs::read_dir(dir.path().join("demo/directory/users"))
+        .expect("users")
+        .count();
+    assert!(users > 400, "{users} users");
+    let second = cli(&["demo", "--dir", demo], &[]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("no changes"),
+        "{}",
+        stdout(&second)
+    );
+    let emails = std::fs::read_dir(dir.path().join("demo/outbox"))
+        .expect("outbox")
+        .count();
+    assert_eq!(emails, 2, "one summary email per run");
+}
+
+#[test]
+fn bad_config_is_one_clear_line_and_a_failure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        "http://127.0.0.1:9",
+        "[guard]\nmax_deactivation = 3\n",
+    );
+    let output = cli(&["run", "-c", &config], &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("max_deactivation"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_credentials_name_the_variables() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), "http://127.0.0.1:9", "");
+    let text = std::fs::read_to_string(&config)
+        .expect("read")
+        .replace("credentials_file = \"creds.json\"\n", "");
+    std::fs::write(&config, text).expect("write");
+    let output = cli(&["run", "-c", &config], &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("PERSONIO_CLIENT_ID") && err.contains("PERSONIO_CLIENT_SECRET"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_are_one_clear_line_and_a_failure() {
+    let fake = fake(20).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &fake.url(), "");
+    write_credentials(dir.path(), "wrong-secret");
+    let output = cli_async(vec!["run".into(), "-c".into(), config], vec![]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("rejected the credentials"), "{err}");
+    assert!(
+        !err.contains("wrong-secret"),
+        "secrets never reach the output"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_run_exits_3_and_approve_applies_it() {
+    let fake = fake(100).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &fake.url(), "[guard]\nmax_deactivations = 5\n");
+    write_credentials(dir.path(), "fake-client-secret");
+    let run = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["-c".to_owned(), config.clone()]);
+        cli_async(all, vec![])
+    };
+    let dry = run(&["run", "--dry-run"]).await;
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("dry run, nothing written"));
+    assert!(
+        !dir.path().join("directory/users").exists()
+            || std::fs::read_dir(dir.path().join("directory/users"))
+                .expect("dir")
+                .count()
+                == 0
+    );
+
+    let first = run(&["run"]).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    fake.update(|company| {
+        let ids: Vec<u64> = company
+            .employees
+            .iter()
+            .filter(|e| e.status == "active")
+            .take(10)
+            .map(|e| e.id)
+            .collect();
+        for id in ids {
+            company.remove(id);
+        }
+    });
+    let held = run(&["run"]).await;
+    assert_eq!(
+        held.status.code(),
+        Some(3),
+        "{}{}",
+        stdout(&held),
+        stderr(&held)
+    );
+    assert!(stdout(&held).contains("HELD"));
+    let runs = run(&["runs"]).await;
+    let held_id = stdout(&runs)
+        .lines()
+        .find(|line| line.contains(" held "))
+        .and_then(|line| line.split_whitespace().next())
+        .expect("runs lists the held run")
+        .to_owned();
+    let approved = run(&["approve", &held_id]).await;
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    assert!(
+        stdout(&approved).contains("10 deactivated"),
+        "{}",
+        stdout(&approved)
+    );
+    let again = run(&["reject", &held_id]).await;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("not held"), "{}", stderr(&again));
+}
