@@ -5,3 +5,4 @@ mod faults;
 mod features;
 mod guards;
 mod lifecycle;
+mod scim;

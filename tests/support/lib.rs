@@ -16,6 +16,8 @@ use sync_core::run::{self, Ports, RunError, RunOutcome, RunRequest, RunTarget};
 use sync_local::{DirectoryDestination, FolderStore, OutboxMailer, StoredUser};
 use tempfile::TempDir;
 
+pub mod scim;
+
 /// The day the generated companies are realistic for.
 pub const TODAY: &str = "2026-11-23";
 
@@ -192,6 +194,7 @@ impl Harness {
             dry_run,
             trigger: Trigger::Schedule,
             now,
+            deadline: None,
         };
         run::run(&self.ports(), &self.config, request).await
     }

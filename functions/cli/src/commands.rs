@@ -48,6 +48,7 @@ pub async fn run(
         dry_run,
         trigger: Trigger::Manual,
         now,
+        deadline: None,
     };
     let outcome = run::run(&wired.ports(), &loaded.config, request).await;
     wired.bar().clear();
@@ -168,7 +169,7 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
         return Ok(Done::Ok);
     }
     for account in &config.personio.accounts {
-        let client = wiring::personio_client(account, &loaded.base, None)?;
+        let client = wiring::personio_client(config, account, &loaded.base, None)?;
         client.verify_credentials().await?;
         let readable: BTreeSet<String> = client
             .attributes()

@@ -97,12 +97,13 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
     let mut loaded = wiring::load(&place)?;
     let account = loaded.config.personio.accounts[0].name.clone();
     loaded.config.personio.accounts[0].base_url = fake.url();
-    let settings = PersonioSettings::new(
+    let mut settings = PersonioSettings::new(
         account.clone(),
         fake.url(),
         defaults.client_id.clone(),
         SecretString::from(defaults.client_secret.clone()),
     );
+    settings.keep_attributes = Some(loaded.config.used_attributes());
     let wired = Wired::with_sources(&loaded, vec![(account, PersonioClient::new(settings)?)])?;
     if first_run {
         seed_existing_users(&loaded, &company).await?;
@@ -112,6 +113,7 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
         dry_run: false,
         trigger: Trigger::Schedule,
         now: Utc::now(),
+        deadline: None,
     };
     let outcome = run::run(&wired.ports(), &loaded.config, request).await?;
     output::print_run(&outcome.record, None, false);

@@ -103,6 +103,7 @@ pub fn personio_credentials(
 
 /// The Personio client of one account.
 pub fn personio_client(
+    config: &TenantConfig,
     account: &AccountConfig,
     base: &Path,
     bar: Option<&Bar>,
@@ -119,6 +120,7 @@ pub fn personio_client(
         burst: account.rate_limit_burst,
     };
     settings.partner_id = account.partner_id.clone();
+    settings.keep_attributes = Some(config.used_attributes());
     settings.app_id = account.app_id.clone();
     let client = PersonioClient::new(settings)?;
     Ok(match bar {
@@ -194,7 +196,7 @@ impl Wired {
             .map(|account| {
                 Ok((
                     account.name.clone(),
-                    personio_client(account, &loaded.base, Some(&bar))?,
+                    personio_client(&loaded.config, account, &loaded.base, Some(&bar))?,
                 ))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

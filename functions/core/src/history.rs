@@ -42,6 +42,8 @@ pub enum RunStatus {
     Rejected,
     /// Stopped by an error that affects the whole run (credentials, Personio down).
     Failed,
+    /// Stopped at a deadline with writes left over; a continuation run does the rest.
+    Partial,
 }
 
 impl RunStatus {
@@ -55,6 +57,7 @@ impl RunStatus {
             Self::Approved => "approved",
             Self::Rejected => "rejected",
             Self::Failed => "failed",
+            Self::Partial => "partial",
         }
     }
 }

@@ -24,5 +24,6 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod schedule;
 pub mod scope;
 pub mod state;

@@ -322,3 +322,146 @@ pub trait Mailer: Send + Sync {
     /// Sends one message.
     async fn send(&self, email: &Email) -> Result<(), MailError>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/// The client id and secret of one Personio account.
+#[derive(Clone)]
+pub struct PersonioCredentials {
+    /// The API credential's client id.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: secrecy::SecretString,
+}
+
+impl std::fmt::Debug for PersonioCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersonioCredentials(<redacted>)")
+    }
+}
+
+/// A secret could not be read. Messages name the secret, never its value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    /// No such secret.
+    #[error("the secret {name} does not exist; store it with the admin API or in Secrets Manager")]
+    Missing {
+        /// The secret's name.
+        name: String,
+    },
+    /// The secret exists but is not in the expected shape.
+    #[error("the secret {name} is not usable: {detail}")]
+    Malformed {
+        /// The secret's name.
+        name: String,
+        /// What is wrong (never the value).
+        detail: String,
+    },
+    /// The secret store could not be reached.
+    #[error("could not read the secret {name}: {detail}")]
+    Unavailable {
+        /// The secret's name.
+        name: String,
+        /// The error.
+        detail: String,
+    },
+}
+
+/// Per-tenant secrets: Secrets Manager in AWS (`personio-sync/<tenant>/…`).
+#[async_trait]
+pub trait Secrets: Send + Sync {
+    /// The Personio credentials of one account of a tenant.
+    async fn personio(
+        &self,
+        tenant: &TenantId,
+        account: &crate::ids::AccountId,
+    ) -> Result<PersonioCredentials, SecretsError>;
+    /// The destination's bearer token.
+    async fn destination_token(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<secrecy::SecretString, SecretsError>;
+    /// The token Personio sends with webhooks.
+    async fn webhook_token(&self, tenant: &TenantId)
+        -> Result<secrecy::SecretString, SecretsError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenant configs
+
+/// A tenant config with the version that guards concurrent edits.
+#[derive(Clone, Debug)]
+pub struct VersionedConfig {
+    /// The config.
+    pub config: crate::config::TenantConfig,
+    /// Incremented on every write; writes name the version they replace.
+    pub version: u64,
+}
+
+/// Where tenant configs live (DynamoDB in AWS), with the schedule index.
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    /// One tenant's config.
+    async fn config(&self, tenant: &TenantId) -> Result<Option<VersionedConfig>, StoreError>;
+    /// Creates (`expected: None`) or replaces (`expected: Some(version)`) a config; returns the new
+    /// version. [`StoreError::Conflict`] when the version moved meanwhile (or it already exists).
+    async fn put_config(
+        &self,
+        config: &crate::config::TenantConfig,
+        expected: Option<u64>,
+    ) -> Result<u64, StoreError>;
+    /// Tenants whose next scheduled run is due at or before `now`, without scanning the table.
+    async fn due(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<TenantId>, StoreError>;
+    /// Records when a tenant's next scheduled run is due (replacing the previous entry).
+    async fn set_next_due(
+        &self,
+        tenant: &TenantId,
+        next: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+/// What a queued job asks for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobTarget {
+    /// A full run.
+    Everyone,
+    /// A one-person run.
+    Person {
+        /// The person.
+        person: crate::ids::PersonKey,
+    },
+}
+
+/// One queued run of one tenant.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Job {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Everyone or one person.
+    pub target: JobTarget,
+    /// What started it.
+    pub trigger: crate::history::Trigger,
+    /// Plan only.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Queueing a job failed.
+#[derive(Debug, thiserror::Error)]
+#[error("could not queue the job: {detail}")]
+pub struct JobsError {
+    /// The error.
+    pub detail: String,
+}
+
+/// The job queue: SQS FIFO in AWS, one message group per tenant so a tenant's runs never overlap.
+#[async_trait]
+pub trait Jobs: Send + Sync {
+    /// Queues `job`; jobs with the same `dedupe_key` within the queue's window collapse into one.
+    async fn enqueue(&self, job: &Job, dedupe_key: &str) -> Result<(), JobsError>;
+}

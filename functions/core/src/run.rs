@@ -108,6 +108,8 @@ pub struct RunRequest {
     pub trigger: Trigger,
     /// The moment of the run.
     pub now: DateTime<Utc>,
+    /// Start no new write after this instant (a Lambda's time limit, with a margin).
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// What a run produced: its history record and the plan it made.
@@ -220,7 +222,7 @@ pub async fn run(
         snapshot,
         stats,
         &names,
-        request.now,
+        (request.now, request.deadline),
     )
     .await
     .map(|record| RunOutcome { record, plan })
@@ -263,7 +265,14 @@ pub async fn approve(
     record.in_scope = approved.in_scope;
     let stats = (held.source_stats.employees > 0).then_some(&held.source_stats);
     let record = finish(
-        ports, config, record, &held.plan, snapshot, stats, &names, now,
+        ports,
+        config,
+        record,
+        &held.plan,
+        snapshot,
+        stats,
+        &names,
+        (now, None),
     )
     .await?;
     Ok(RunOutcome {
@@ -345,7 +354,7 @@ async fn finish(
     mut snapshot: Snapshot,
     stats: Option<&SourceStats>,
     names: &BTreeMap<PersonKey, String>,
-    now: DateTime<Utc>,
+    (now, deadline): (DateTime<Utc>, Option<std::time::Instant>),
 ) -> Result<RunRecord, RunError> {
     let sensitive = sensitive_fields(config);
     let context = ApplyContext {
@@ -358,6 +367,7 @@ async fn finish(
         names,
         sensitive: &sensitive,
         progress: ports.progress,
+        deadline,
     };
     let applied = match apply(&context, plan, &mut snapshot).await {
         Ok(applied) => applied,
@@ -366,7 +376,11 @@ async fn finish(
     if let Some(stats) = stats {
         ports.store.save_source_stats(&config.tenant, stats).await?;
     }
-    record.status = RunStatus::Completed;
+    record.status = if applied.deferred > 0 {
+        RunStatus::Partial
+    } else {
+        RunStatus::Completed
+    };
     record.counts = applied.counts;
     record.counts.skipped = plan.skips.len();
     record.changes = applied.changes;

@@ -52,6 +52,17 @@ pub struct ApplyContext<'a> {
     pub sensitive: &'a BTreeSet<String>,
     /// Progress reporting.
     pub progress: &'a dyn Progress,
+    /// Start no new write after this moment (a Lambda nearing its time limit); what is left is
+    /// counted as deferred and done by the next run, which re-plans from the advanced snapshot.
+    pub deadline: Option<std::time::Instant>,
+}
+
+impl ApplyContext<'_> {
+    /// Whether the deadline has passed.
+    pub fn past_deadline(&self) -> bool {
+        self.deadline
+            .is_some_and(|deadline| std::time::Instant::now() >= deadline)
+    }
 }
 
 /// What was applied.
@@ -63,6 +74,8 @@ pub struct Applied {
     pub changes: Vec<ChangeItem>,
     /// Per-record errors.
     pub errors: Vec<RecordError>,
+    /// Actions not started because the deadline passed.
+    pub deferred: usize,
 }
 
 impl Applied {

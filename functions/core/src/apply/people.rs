@@ -8,6 +8,7 @@ use crate::record::{FieldChange, UserRecord};
 use crate::state::{Link, LinkState, Snapshot};
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Runs `actions` with at most `apply.concurrency` in flight. Each success saves its link before
 /// the next result is looked at; the first error that stops the run is returned after the
@@ -19,15 +20,23 @@ pub(super) async fn apply_actions(
     applied: &mut Applied,
 ) -> Result<(), ApplyError> {
     let links = &snapshot.links;
+    // Set by the first run-stopping error, so queued actions are not even tried.
+    let stopped = AtomicBool::new(false);
+    let stopped = &stopped;
     let results: Vec<_> = stream::iter(actions.iter().map(|action| {
         let previous = links.get(&action.key).cloned();
         async move {
+            if stopped.load(Ordering::Relaxed) || ctx.past_deadline() {
+                return Ok::<_, ApplyError>((*action, None));
+            }
             let result = execute(ctx, action, previous).await;
-            if let Ok(link) = &result {
-                ctx.store.save_link(ctx.tenant, link).await?;
+            match &result {
+                Ok(link) => ctx.store.save_link(ctx.tenant, link).await?,
+                Err(error) if error.stops_run() => stopped.store(true, Ordering::Relaxed),
+                Err(_) => {}
             }
             ctx.progress.advance(1);
-            Ok::<_, ApplyError>((*action, result))
+            Ok((*action, Some(result)))
         }
     }))
     .buffer_unordered(ctx.config.apply.concurrency.max(1))
@@ -38,15 +47,17 @@ pub(super) async fn apply_actions(
     for result in results {
         match result {
             Err(error) => stop = stop.or(Some(error)),
-            Ok((action, Ok(link))) => {
+            Ok((_, None)) => applied.deferred += 1,
+            Ok((action, Some(Ok(link)))) => {
                 record_success(ctx, action, applied);
                 snapshot.links.insert(link.key.clone(), link);
             }
-            Ok((action, Err(error))) if error.stops_run() => {
+            Ok((_, Some(Err(error)))) if error.stops_run() => {
                 stop = stop.or(Some(ApplyError::Destination(error)));
-                let _ = action;
             }
-            Ok((action, Err(error))) => applied.error(Some(&action.key), action.name(), &error),
+            Ok((action, Some(Err(error)))) => {
+                applied.error(Some(&action.key), action.name(), &error)
+            }
         }
     }
     stop.map_or(Ok(()), Err)

@@ -30,23 +30,26 @@ pub(super) async fn apply_managers(
     let links = &snapshot.links;
     let results: Vec<_> = stream::iter(managers.iter().map(|wanted| async move {
         ctx.progress.advance(1);
+        if ctx.past_deadline() {
+            return Ok(Err(None));
+        }
         let Some(link) = links.get(&wanted.key) else {
-            return Ok(Err(unresolved(
+            return Ok(Err(Some(unresolved(
                 &wanted.key,
                 "manager",
                 "the person has no user".to_owned(),
-            )));
+            ))));
         };
         let manager_id = match &wanted.manager {
             None => None,
             Some(manager) => match links.get(manager) {
                 Some(manager_link) => Some(manager_link.destination_id.clone()),
                 None => {
-                    return Ok(Err(unresolved(
+                    return Ok(Err(Some(unresolved(
                         &wanted.key,
                         "manager",
                         format!("supervisor {manager} has no user in the app yet"),
-                    )))
+                    ))))
                 }
             },
         };
@@ -62,12 +65,12 @@ pub(super) async fn apply_managers(
                 Ok(Ok(link))
             }
             Err(error) if error.stops_run() => Err(ApplyError::Destination(error)),
-            Err(error) => Ok(Err(RecordError {
+            Err(error) => Ok(Err(Some(RecordError {
                 person: Some(wanted.key.clone()),
                 action: "manager".to_owned(),
                 message: error.to_string(),
                 hint: "the next run retries".to_owned(),
-            })),
+            }))),
         }
     }))
     .buffer_unordered(ctx.config.apply.concurrency.max(1))
@@ -95,7 +98,8 @@ pub(super) async fn apply_managers(
                 }
                 snapshot.links.insert(link.key.clone(), link);
             }
-            Ok(Err(error)) => applied.errors.push(error),
+            Ok(Err(Some(error))) => applied.errors.push(error),
+            Ok(Err(None)) => applied.deferred += 1,
             Err(error) => stop = stop.or(Some(error)),
         }
     }
@@ -127,6 +131,10 @@ pub(super) async fn apply_groups(
 ) -> Result<(), ApplyError> {
     for action in groups {
         ctx.progress.advance(1);
+        if ctx.past_deadline() {
+            applied.deferred += 1;
+            continue;
+        }
         let result: Result<GroupLink, DestinationError> = match action {
             GroupAction::Create { key, members } => {
                 let (ids, resolved) = resolve(snapshot, members);
@@ -228,6 +236,10 @@ pub(super) async fn send_invites(
     let invite = &ctx.config.invite;
     for key in invites {
         ctx.progress.advance(1);
+        if ctx.past_deadline() {
+            applied.deferred += 1;
+            continue;
+        }
         let Some(mut link) = snapshot.links.get(key).cloned() else {
             continue;
         };

@@ -263,8 +263,11 @@ impl PersonioClient {
                     self.report(index, index + 1);
                     let page = self.page(index, index * limit).await?;
                     let short = (page.entries.len() as u64) < limit;
+                    let read_before = pass.tally().read;
                     pass.add(page);
-                    if short {
+                    // A gateway that ignores `offset` sends the same people forever: stop when a
+                    // page brings nobody new.
+                    if short || pass.tally().read == read_before {
                         break;
                     }
                     index += 1;

@@ -7,7 +7,8 @@
 //! - `session` (private): token cache, rate limiter, retry loop.
 //! - `paging` (private): page planning and de-duplication of one pass over the list.
 //! - `retry` (private): back-off and `Retry-After` arithmetic.
-//! - `normalise` and `values` (private): lenient reading of attribute values.
+//! - `normalise`: lenient reading of one employee's attributes; its value readers are in
+//!   `values` (private).
 //! - `wire`: serde types of the v1 envelopes.
 
 pub mod client;

@@ -1,0 +1,563 @@
+//! Whole runs against a real SCIM server (scim2-server, one tenant per test): every outcome is
+//! read back from the server, never from the engine's own memory.
+
+use chrono::Days;
+use e2e::scim::{foreign_user, ScimHarness, ScimUser};
+use e2e::{company, day, key, now, TODAY};
+use fake_personio::Company;
+use std::collections::{BTreeMap, BTreeSet};
+use sync_core::history::RunStatus;
+
+/// An active person without reports or notice period, in `department` when given.
+fn active_member(company: &Company, department: Option<&str>) -> u64 {
+    let supervisors: BTreeSet<u64> = company
+        .employees
+        .iter()
+        .filter_map(|e| e.supervisor)
+        .collect();
+    company
+        .employees
+        .iter()
+        .find(|e| {
+            e.status == "active"
+                && e.termination_date.is_none()
+                && !supervisors.contains(&e.id)
+                && department.is_none_or(|name| e.department.as_deref() == Some(name))
+        })
+        .expect("the generated company has such a person")
+        .id
+}
+
+/// The server's users by `externalId`.
+fn by_external_id(users: &[ScimUser]) -> BTreeMap<String, Vec<&ScimUser>> {
+    let mut map: BTreeMap<String, Vec<&ScimUser>> = BTreeMap::new();
+    for user in users {
+        let external_id = user.external_id.clone().expect("every user is ours");
+        map.entry(external_id).or_default().push(user);
+    }
+    map
+}
+
+#[tokio::test]
+async fn sample_company_is_synced_in_full_with_one_scim_user_per_person_in_scope() {
+    let harness = ScimHarness::new(500).await;
+    let outcome = harness.run().await;
+    assert_eq!(outcome.record.status, RunStatus::Completed);
+    assert!(
+        outcome.record.errors.is_empty(),
+        "{:?}",
+        outcome.record.errors
+    );
+    let users = harness.users().await;
+    let linked = by_external_id(&users);
+    let today = day(TODAY);
+    let pre_hire_until = today.checked_add_days(Days::new(7)).expect("date");
+    let company = harness.fake.company();
+    let (mut expected, mut pre_hires) = (0, 0);
+    for employee in &company.employees {
+        let external_id = key(employee.id).external_id();
+        let users_of = linked.get(&external_id).map(Vec::as_slice).unwrap_or(&[]);
+        let gone = employee.status == "inactive"
+            || employee.termination_date.is_some_and(|date| date < today);
+        if gone || employee.hire_date > pre_hire_until {
+            assert!(users_of.is_empty(), "{external_id} should have no user");
+            continue;
+        }
+        expected += 1;
+        let [user] = users_of else {
+            panic!("{external_id} has {} users", users_of.len());
+        };
+        let pre_hire = employee.hire_date > today;
+        pre_hires += usize::from(pre_hire);
+        assert_eq!(user.active, Some(!pre_hire), "active flag of {external_id}");
+        assert_eq!(user.user_name, employee.email);
+        assert_eq!(user.employee_number, Some(employee.id.to_string()));
+        assert_eq!(user.department, employee.department, "{external_id}");
+        assert_eq!(user.title.as_deref(), Some(employee.position.trim()));
+    }
+    assert!(pre_hires > 0, "the sample has pre-hires to check");
+    assert_eq!(users.len(), expected, "no user beyond the people in scope");
+    assert_eq!(outcome.record.counts.created, expected);
+
+    // One group per department, holding exactly the users of that department.
+    let groups = harness.scim.groups().await;
+    let departments: BTreeSet<&str> = users
+        .iter()
+        .filter_map(|u| u.department.as_deref())
+        .collect();
+    assert_eq!(
+        groups
+            .iter()
+            .map(|g| g.display_name.as_str())
+            .collect::<BTreeSet<_>>(),
+        departments
+    );
+    for group in &groups {
+        let wanted: BTreeSet<String> = users
+            .iter()
+            .filter(|u| u.department.as_deref() == Some(group.display_name.as_str()))
+            .map(|u| u.id.clone())
+            .collect();
+        assert_eq!(group.members, wanted, "members of {}", group.display_name);
+    }
+}
+
+#[tokio::test]
+async fn second_run_over_an_unchanged_company_sends_no_write_request_to_scim() {
+    let harness = ScimHarness::new(500).await;
+    harness.run().await;
+    let versions = |users: Vec<ScimUser>| -> BTreeMap<String, Option<String>> {
+        users.into_iter().map(|u| (u.id, u.version)).collect()
+    };
+    let before = versions(harness.users().await);
+    let groups = harness.scim.groups().await;
+    let writes = harness.writes();
+
+    let second = harness.run().await;
+    assert_eq!(
+        harness.writes(),
+        writes,
+        "a no-op run sends no POST, PUT or PATCH"
+    );
+    assert!(
+        !second.record.counts.changed_anything(),
+        "{:?}",
+        second.record.counts
+    );
+    assert_eq!(
+        versions(harness.users().await),
+        before,
+        "no user changed on the server"
+    );
+    assert_eq!(harness.scim.groups().await, groups);
+}
+
+#[tokio::test]
+async fn joiner_appears_on_the_scim_server_on_the_next_run() {
+    let harness = ScimHarness::new(40).await;
+    harness.run().await;
+    let before = harness.users().await.len();
+    let mut id = 0;
+    harness
+        .fake
+        .update(|company| id = company.new_hire("Ada", "Lovelace", day("2026-11-02")));
+    let outcome = harness.run().await;
+    assert_eq!(outcome.record.counts.created, 1);
+    let user = harness.user(id).await.expect("the joiner has a user");
+    assert_eq!(user.active, Some(true));
+    assert_eq!(user.body["name"]["givenName"], "Ada");
+    assert_eq!(
+        user.user_name,
+        harness.fake.company().employee(id).expect("joiner").email
+    );
+    assert_eq!(harness.users().await.len(), before + 1);
+    assert!(harness
+        .scim
+        .members_of("Engineering")
+        .await
+        .contains(&user.id));
+}
+
+#[tokio::test]
+async fn mover_title_and_department_are_patched_and_the_department_group_membership_moves() {
+    let harness = ScimHarness::new(60).await;
+    harness.run().await;
+    let mover = active_member(&harness.fake.company(), Some("Sales"));
+    let before = harness.user(mover).await.expect("user");
+    assert!(harness.scim.members_of("Sales").await.contains(&before.id));
+    harness.fake.update(|company| {
+        let person = company.employee_mut(mover).expect("mover");
+        person.position = "Head of Marketing".into();
+        person.department = Some("Marketing".into());
+    });
+    let requests = harness.destination.requests();
+    let outcome = harness.run().await;
+    let after = harness.destination.requests();
+    assert_eq!(
+        outcome.record.counts.updated, 1,
+        "{:?}",
+        outcome.record.changes
+    );
+    assert_eq!(after.post, requests.post, "nobody is created");
+    assert_eq!(after.put, requests.put, "the server has PATCH, so no PUT");
+    assert!(after.patch > requests.patch);
+
+    let user = harness.user(mover).await.expect("user");
+    assert_eq!(user.id, before.id);
+    assert_eq!(user.title.as_deref(), Some("Head of Marketing"));
+    assert_eq!(user.department.as_deref(), Some("Marketing"));
+    assert!(harness
+        .scim
+        .members_of("Marketing")
+        .await
+        .contains(&user.id));
+    assert!(!harness.scim.members_of("Sales").await.contains(&user.id));
+
+    let writes = harness.writes();
+    harness.run().await;
+    assert_eq!(
+        harness.writes(),
+        writes,
+        "the run after a move writes nothing"
+    );
+}
+
+/// Runs once, lets `leave` make person `leaver` a leaver, runs again and checks that the same
+/// SCIM user ends inactive, still linked, out of its group, and that nobody was deleted.
+async fn leaver_ends_inactive_and_is_not_deleted(leave: impl FnOnce(&mut Company, u64)) {
+    let harness = ScimHarness::new(40).await;
+    harness.run().await;
+    let company = harness.fake.company();
+    let leaver = active_member(&company, None);
+    let department = company.employee(leaver).and_then(|e| e.department.clone());
+    let before = harness.user(leaver).await.expect("user");
+    let everyone = harness.users().await.len();
+    harness.fake.update(|company| leave(company, leaver));
+
+    let outcome = harness.run().await;
+    assert_eq!(
+        outcome.record.counts.deactivated, 1,
+        "{:?}",
+        outcome.record.changes
+    );
+    let user = harness
+        .scim
+        .user(&before.id)
+        .await
+        .expect("leavers are deactivated, never deleted");
+    assert_eq!(user.active, Some(false));
+    assert_eq!(user.external_id, before.external_id);
+    assert_eq!(harness.users().await.len(), everyone);
+    let department = department.expect("a department");
+    assert!(!harness
+        .scim
+        .members_of(&department)
+        .await
+        .contains(&user.id));
+}
+
+#[tokio::test]
+async fn leaver_with_a_past_termination_date_ends_inactive_and_is_not_deleted() {
+    leaver_ends_inactive_and_is_not_deleted(|company, id| {
+        company.employee_mut(id).expect("leaver").termination_date = Some(day("2026-11-20"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn person_removed_from_personio_ends_inactive_and_is_not_deleted() {
+    leaver_ends_inactive_and_is_not_deleted(|company, id| {
+        company.remove(id).expect("leaver");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rehire_reactivates_the_same_scim_user() {
+    let harness = ScimHarness::new(30).await;
+    harness.run().await;
+    let person = active_member(&harness.fake.company(), None);
+    let before = harness.user(person).await.expect("user");
+    harness.fake.update(|company| {
+        let employee = company.employee_mut(person).expect("person");
+        employee.status = "inactive".into();
+        employee.termination_date = Some(day("2026-11-20"));
+    });
+    harness.run().await;
+    assert_eq!(
+        harness.user(person).await.expect("user").active,
+        Some(false)
+    );
+    harness.fake.update(|company| {
+        let employee = company.employee_mut(person).expect("person");
+        employee.status = "active".into();
+        employee.termination_date = None;
+        employee.hire_date = day(TODAY);
+    });
+    let outcome = harness.run().await;
+    assert_eq!(outcome.record.counts.reactivated, 1);
+    assert_eq!(outcome.record.counts.created, 0);
+    let after = harness.user(person).await.expect("one user, never two");
+    assert_eq!(after.id, before.id, "the same SCIM user, not a new one");
+    assert_eq!(after.active, Some(true));
+}
+
+#[tokio::test]
+async fn pre_hire_is_created_inactive_and_activated_as_the_same_user_on_the_hire_date() {
+    let harness = ScimHarness::new(30).await;
+    let hire = day(TODAY).checked_add_days(Days::new(3)).expect("date");
+    let mut id = 0;
+    harness
+        .fake
+        .update(|company| id = company.new_hire("Grace", "Hopper", hire));
+    harness.run().await;
+    let created = harness
+        .user(id)
+        .await
+        .expect("created ahead of the hire date");
+    assert_eq!(created.active, Some(false));
+    let outcome = harness
+        .run_at(e2e::at(&hire.to_string(), "06:00:00"))
+        .await
+        .expect("run");
+    assert_eq!(outcome.record.counts.activated, 1);
+    let activated = harness.user(id).await.expect("user");
+    assert_eq!(activated.id, created.id);
+    assert_eq!(activated.active, Some(true));
+}
+
+#[tokio::test]
+async fn managers_are_the_supervisors_scim_ids_including_managers_created_in_the_same_run() {
+    let harness = ScimHarness::new(80).await;
+    harness.run().await;
+    let company = harness.fake.company();
+    let users = harness.users().await;
+    let linked = by_external_id(&users);
+    let user_of = |id: u64| linked.get(&key(id).external_id()).map(|users| users[0]);
+    let mut checked = 0;
+    for employee in &company.employees {
+        let (Some(user), Some(supervisor)) = (user_of(employee.id), employee.supervisor) else {
+            continue;
+        };
+        let manager = user_of(supervisor).expect("supervisors are always synced");
+        assert_eq!(
+            user.manager.as_ref(),
+            Some(&manager.id),
+            "manager of {}",
+            employee.id
+        );
+        checked += 1;
+    }
+    assert!(checked > 60, "only {checked} manager links checked");
+
+    // A new manager and their first report, both created by the same run.
+    let (mut boss, mut report) = (0, 0);
+    harness.fake.update(|company| {
+        boss = company.new_hire("Grace", "Hopper", day("2026-11-02"));
+        report = company.new_hire("Alan", "Turing", day("2026-11-09"));
+        company.employee_mut(report).expect("report").supervisor = Some(boss);
+    });
+    let outcome = harness.run().await;
+    assert_eq!(outcome.record.counts.created, 2);
+    let boss_user = harness.user(boss).await.expect("boss");
+    let report_user = harness.user(report).await.expect("report");
+    assert_eq!(report_user.manager, Some(boss_user.id.clone()));
+    let head = harness
+        .fake
+        .company()
+        .employee(boss)
+        .and_then(|e| e.supervisor);
+    let head_user = harness.user(head.expect("a head")).await.expect("head");
+    assert_eq!(boss_user.manager, Some(head_user.id));
+}
+
+#[tokio::test]
+async fn existing_user_with_a_persons_user_name_is_adopted_not_duplicated() {
+    let company = company(40);
+    let person = active_member(&company, None);
+    let (email, position) = {
+        let employee = company.employee(person).expect("person");
+        (employee.email.clone(), employee.position.clone())
+    };
+    let harness = ScimHarness::with("", company).await;
+    let existing = harness.scim.post_user(foreign_user(&email, None)).await;
+    assert_eq!(existing.external_id, None);
+
+    let outcome = harness.run().await;
+    assert_eq!(outcome.record.counts.adopted, 1);
+    assert!(
+        outcome
+            .record
+            .changes
+            .iter()
+            .any(|change| change.person == key(person) && change.action == "adopt"),
+        "{:?}",
+        outcome.record.changes
+    );
+    let named = harness.scim.users_named(&email).await;
+    assert_eq!(named.len(), 1, "no second user: {named:?}");
+    let adopted = &named[0];
+    assert_eq!(adopted.id, existing.id);
+    assert_eq!(adopted.external_id, Some(key(person).external_id()));
+    assert_eq!(
+        adopted.title,
+        Some(position),
+        "the person's fields now rule"
+    );
+    assert_eq!(adopted.active, Some(true));
+    assert_eq!(harness.user(person).await.map(|u| u.id), Some(existing.id));
+    assert_eq!(
+        harness.users().await.len(),
+        outcome.record.counts.created + 1
+    );
+}
+
+#[tokio::test]
+async fn users_that_are_not_ours_are_left_untouched_across_runs() {
+    let harness = ScimHarness::new(40).await;
+    let outsider = harness
+        .scim
+        .post_user(foreign_user("outsider@elsewhere.example", None))
+        .await;
+    let other_idp = harness
+        .scim
+        .post_user(foreign_user("svc@elsewhere.example", Some("okta:77")))
+        .await;
+    harness.run().await;
+    let leaver = active_member(&harness.fake.company(), None);
+    harness.fake.update(|company| {
+        company.remove(leaver);
+    });
+    harness.run().await;
+    for before in [outsider, other_idp] {
+        let after = harness.scim.user(&before.id).await.expect("still there");
+        assert_eq!(after.version, before.version, "{}", before.user_name);
+        assert_eq!(after.body, before.body, "{}", before.user_name);
+        for group in harness.scim.groups().await {
+            assert!(
+                !group.members.contains(&before.id),
+                "{}",
+                group.display_name
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_people_with_the_same_email_are_both_errors_and_neither_gets_a_user() {
+    let mut company = company(40);
+    let first = active_member(&company, None);
+    let second = company
+        .employees
+        .iter()
+        .find(|e| e.id > first && e.status == "active" && e.termination_date.is_none())
+        .expect("another active person")
+        .id;
+    let email = company.employee(first).expect("first").email.clone();
+    company.employee_mut(second).expect("second").email = email.clone();
+    let harness = ScimHarness::with("", company).await;
+
+    let outcome = harness.run().await;
+    for id in [first, second] {
+        assert!(
+            outcome
+                .record
+                .errors
+                .iter()
+                .any(|e| e.person == Some(key(id))),
+            "{id}: {:?}",
+            outcome.record.errors
+        );
+        assert!(harness.user(id).await.is_none(), "{id} got a user");
+    }
+    assert!(harness.scim.users_named(&email).await.is_empty());
+}
+
+#[tokio::test]
+async fn user_with_the_same_user_name_and_another_external_id_makes_the_person_an_error() {
+    let company = company(40);
+    let person = active_member(&company, None);
+    let email = company.employee(person).expect("person").email.clone();
+    let harness = ScimHarness::with("", company).await;
+    let theirs = harness
+        .scim
+        .post_user(foreign_user(&email, Some("other-idp:42")))
+        .await;
+
+    let outcome = harness.run().await;
+    let error = outcome
+        .record
+        .errors
+        .iter()
+        .find(|e| e.person == Some(key(person)))
+        .expect("the person is an error");
+    assert!(error.message.contains("another external id"), "{error:?}");
+    assert!(harness.user(person).await.is_none());
+    let named = harness.scim.users_named(&email).await;
+    assert_eq!(named.len(), 1, "no duplicate: {named:?}");
+    assert_eq!(named[0].version, theirs.version, "their user is untouched");
+    assert_eq!(named[0].body, theirs.body);
+}
+
+#[tokio::test]
+async fn email_change_onto_a_taken_user_name_is_a_conflict_error_and_duplicates_nothing() {
+    let harness = ScimHarness::new(40).await;
+    harness.run().await;
+    let person = active_member(&harness.fake.company(), None);
+    let before = harness.user(person).await.expect("user");
+    let theirs = harness
+        .scim
+        .post_user(foreign_user("taken@elsewhere.example", None))
+        .await;
+    harness.fake.update(|company| {
+        company.employee_mut(person).expect("person").email = "taken@elsewhere.example".into();
+    });
+
+    let outcome = harness.run().await;
+    let error = outcome
+        .record
+        .errors
+        .iter()
+        .find(|e| e.person == Some(key(person)))
+        .expect("the server's 409 becomes a record error");
+    assert!(error.message.contains("already has a user"), "{error:?}");
+    let user = harness.user(person).await.expect("user");
+    assert_eq!(user.user_name, before.user_name);
+    let named = harness.scim.users_named("taken@elsewhere.example").await;
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0].body, theirs.body, "their user is untouched");
+}
+
+#[tokio::test]
+async fn wrong_token_fails_the_run_naming_the_tenant_and_writes_nothing() {
+    let mut harness = ScimHarness::new(30).await;
+    harness.set_token("not-the-token");
+    let error = harness
+        .run_at(now())
+        .await
+        .expect_err("the token is refused");
+    assert!(
+        error
+            .to_string()
+            .contains("the destination rejected the token of tenant e2e-tenant"),
+        "{error}"
+    );
+    assert_eq!(harness.writes(), 0);
+    assert!(harness.users().await.is_empty());
+    assert!(harness.scim.groups().await.is_empty());
+    assert_eq!(harness.store_runs().await[0].status, RunStatus::Failed);
+}
+
+#[tokio::test]
+async fn token_expiring_after_the_first_sync_fails_the_next_run_and_changes_nothing() {
+    let mut harness = ScimHarness::new(30).await;
+    harness.run().await;
+    let before = harness.users().await;
+    let mover = active_member(&harness.fake.company(), None);
+    harness.fake.update(|company| {
+        company.employee_mut(mover).expect("mover").position = "Chief Tester".into();
+    });
+    harness.set_token("expired-token");
+    let error = harness
+        .run_at(now())
+        .await
+        .expect_err("the token is refused");
+    assert!(
+        error
+            .to_string()
+            .contains("the destination rejected the token of tenant e2e-tenant"),
+        "{error}"
+    );
+    assert_eq!(
+        harness.users().await,
+        before,
+        "nothing changed on the server"
+    );
+
+    // With a valid token again, the change the failed run could not write lands.
+    let token = e2e::scim::scim_server().token.clone();
+    harness.set_token(&token);
+    harness.run().await;
+    let user = harness.user(mover).await.expect("user");
+    assert_eq!(user.title.as_deref(), Some("Chief Tester"));
+}
