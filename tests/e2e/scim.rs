@@ -1,9 +1,17 @@
 //! Whole runs against a real SCIM server (scim2-server, one tenant per test): every outcome is
 //! read back from the server, never from the engine's own memory.
+//!
+//! Here: full syncs, no-op and dry runs, joiners, movers, field changes, leavers and rehires.
+//! `managers`: manager links. `matching`: adoption, users that are not ours, duplicates and
+//! conflicts. `tokens`: refused tokens.
+
+mod managers;
+mod matching;
+mod tokens;
 
 use chrono::Days;
-use e2e::scim::{foreign_user, ScimHarness, ScimUser};
-use e2e::{company, day, key, now, TODAY};
+use e2e::scim::{ScimHarness, ScimUser};
+use e2e::{day, key, now, TODAY};
 use fake_personio::Company;
 use std::collections::{BTreeMap, BTreeSet};
 use sync_core::history::RunStatus;
@@ -280,6 +288,16 @@ async fn rehire_reactivates_the_same_scim_user() {
     let after = harness.user(person).await.expect("one user, never two");
     assert_eq!(after.id, before.id, "the same SCIM user, not a new one");
     assert_eq!(after.active, Some(true));
+    let department = harness
+        .fake
+        .company()
+        .employee(person)
+        .and_then(|e| e.department.clone());
+    let members = harness
+        .scim
+        .members_of(&department.expect("a department"))
+        .await;
+    assert!(members.contains(&after.id), "back in the department group");
 }
 
 #[tokio::test]
@@ -307,257 +325,106 @@ async fn pre_hire_is_created_inactive_and_activated_as_the_same_user_on_the_hire
 }
 
 #[tokio::test]
-async fn managers_are_the_supervisors_scim_ids_including_managers_created_in_the_same_run() {
-    let harness = ScimHarness::new(80).await;
-    harness.run().await;
-    let company = harness.fake.company();
-    let users = harness.users().await;
-    let linked = by_external_id(&users);
-    let user_of = |id: u64| linked.get(&key(id).external_id()).map(|users| users[0]);
-    let mut checked = 0;
-    for employee in &company.employees {
-        let (Some(user), Some(supervisor)) = (user_of(employee.id), employee.supervisor) else {
-            continue;
-        };
-        let manager = user_of(supervisor).expect("supervisors are always synced");
-        assert_eq!(
-            user.manager.as_ref(),
-            Some(&manager.id),
-            "manager of {}",
-            employee.id
-        );
-        checked += 1;
-    }
-    assert!(checked > 60, "only {checked} manager links checked");
-
-    // A new manager and their first report, both created by the same run.
-    let (mut boss, mut report) = (0, 0);
-    harness.fake.update(|company| {
-        boss = company.new_hire("Grace", "Hopper", day("2026-11-02"));
-        report = company.new_hire("Alan", "Turing", day("2026-11-09"));
-        company.employee_mut(report).expect("report").supervisor = Some(boss);
-    });
-    let outcome = harness.run().await;
-    assert_eq!(outcome.record.counts.created, 2);
-    let boss_user = harness.user(boss).await.expect("boss");
-    let report_user = harness.user(report).await.expect("report");
-    assert_eq!(report_user.manager, Some(boss_user.id.clone()));
-    let head = harness
-        .fake
-        .company()
-        .employee(boss)
-        .and_then(|e| e.supervisor);
-    let head_user = harness.user(head.expect("a head")).await.expect("head");
-    assert_eq!(boss_user.manager, Some(head_user.id));
-}
-
-#[tokio::test]
-async fn existing_user_with_a_persons_user_name_is_adopted_not_duplicated() {
-    let company = company(40);
-    let person = active_member(&company, None);
-    let (email, position) = {
-        let employee = company.employee(person).expect("person");
-        (employee.email.clone(), employee.position.clone())
-    };
-    let harness = ScimHarness::with("", company).await;
-    let existing = harness.scim.post_user(foreign_user(&email, None)).await;
-    assert_eq!(existing.external_id, None);
-
-    let outcome = harness.run().await;
-    assert_eq!(outcome.record.counts.adopted, 1);
+async fn dry_run_plans_against_scim_but_sends_no_write_request() {
+    let harness = ScimHarness::new(40).await;
+    let outcome = harness.dry_run(now()).await;
+    assert_eq!(outcome.record.status, RunStatus::DryRun);
     assert!(
-        outcome
-            .record
-            .changes
-            .iter()
-            .any(|change| change.person == key(person) && change.action == "adopt"),
+        outcome.record.counts.created > 20,
         "{:?}",
-        outcome.record.changes
-    );
-    let named = harness.scim.users_named(&email).await;
-    assert_eq!(named.len(), 1, "no second user: {named:?}");
-    let adopted = &named[0];
-    assert_eq!(adopted.id, existing.id);
-    assert_eq!(adopted.external_id, Some(key(person).external_id()));
-    assert_eq!(
-        adopted.title,
-        Some(position),
-        "the person's fields now rule"
-    );
-    assert_eq!(adopted.active, Some(true));
-    assert_eq!(harness.user(person).await.map(|u| u.id), Some(existing.id));
-    assert_eq!(
-        harness.users().await.len(),
-        outcome.record.counts.created + 1
-    );
-}
-
-#[tokio::test]
-async fn users_that_are_not_ours_are_left_untouched_across_runs() {
-    let harness = ScimHarness::new(40).await;
-    let outsider = harness
-        .scim
-        .post_user(foreign_user("outsider@elsewhere.example", None))
-        .await;
-    let other_idp = harness
-        .scim
-        .post_user(foreign_user("svc@elsewhere.example", Some("okta:77")))
-        .await;
-    harness.run().await;
-    let leaver = active_member(&harness.fake.company(), None);
-    harness.fake.update(|company| {
-        company.remove(leaver);
-    });
-    harness.run().await;
-    for before in [outsider, other_idp] {
-        let after = harness.scim.user(&before.id).await.expect("still there");
-        assert_eq!(after.version, before.version, "{}", before.user_name);
-        assert_eq!(after.body, before.body, "{}", before.user_name);
-        for group in harness.scim.groups().await {
-            assert!(
-                !group.members.contains(&before.id),
-                "{}",
-                group.display_name
-            );
-        }
-    }
-}
-
-#[tokio::test]
-async fn two_people_with_the_same_email_are_both_errors_and_neither_gets_a_user() {
-    let mut company = company(40);
-    let first = active_member(&company, None);
-    let second = company
-        .employees
-        .iter()
-        .find(|e| e.id > first && e.status == "active" && e.termination_date.is_none())
-        .expect("another active person")
-        .id;
-    let email = company.employee(first).expect("first").email.clone();
-    company.employee_mut(second).expect("second").email = email.clone();
-    let harness = ScimHarness::with("", company).await;
-
-    let outcome = harness.run().await;
-    for id in [first, second] {
-        assert!(
-            outcome
-                .record
-                .errors
-                .iter()
-                .any(|e| e.person == Some(key(id))),
-            "{id}: {:?}",
-            outcome.record.errors
-        );
-        assert!(harness.user(id).await.is_none(), "{id} got a user");
-    }
-    assert!(harness.scim.users_named(&email).await.is_empty());
-}
-
-#[tokio::test]
-async fn user_with_the_same_user_name_and_another_external_id_makes_the_person_an_error() {
-    let company = company(40);
-    let person = active_member(&company, None);
-    let email = company.employee(person).expect("person").email.clone();
-    let harness = ScimHarness::with("", company).await;
-    let theirs = harness
-        .scim
-        .post_user(foreign_user(&email, Some("other-idp:42")))
-        .await;
-
-    let outcome = harness.run().await;
-    let error = outcome
-        .record
-        .errors
-        .iter()
-        .find(|e| e.person == Some(key(person)))
-        .expect("the person is an error");
-    assert!(error.message.contains("another external id"), "{error:?}");
-    assert!(harness.user(person).await.is_none());
-    let named = harness.scim.users_named(&email).await;
-    assert_eq!(named.len(), 1, "no duplicate: {named:?}");
-    assert_eq!(named[0].version, theirs.version, "their user is untouched");
-    assert_eq!(named[0].body, theirs.body);
-}
-
-#[tokio::test]
-async fn email_change_onto_a_taken_user_name_is_a_conflict_error_and_duplicates_nothing() {
-    let harness = ScimHarness::new(40).await;
-    harness.run().await;
-    let person = active_member(&harness.fake.company(), None);
-    let before = harness.user(person).await.expect("user");
-    let theirs = harness
-        .scim
-        .post_user(foreign_user("taken@elsewhere.example", None))
-        .await;
-    harness.fake.update(|company| {
-        company.employee_mut(person).expect("person").email = "taken@elsewhere.example".into();
-    });
-
-    let outcome = harness.run().await;
-    let error = outcome
-        .record
-        .errors
-        .iter()
-        .find(|e| e.person == Some(key(person)))
-        .expect("the server's 409 becomes a record error");
-    assert!(error.message.contains("already has a user"), "{error:?}");
-    let user = harness.user(person).await.expect("user");
-    assert_eq!(user.user_name, before.user_name);
-    let named = harness.scim.users_named("taken@elsewhere.example").await;
-    assert_eq!(named.len(), 1);
-    assert_eq!(named[0].body, theirs.body, "their user is untouched");
-}
-
-#[tokio::test]
-async fn wrong_token_fails_the_run_naming_the_tenant_and_writes_nothing() {
-    let mut harness = ScimHarness::new(30).await;
-    harness.set_token("not-the-token");
-    let error = harness
-        .run_at(now())
-        .await
-        .expect_err("the token is refused");
-    assert!(
-        error
-            .to_string()
-            .contains("the destination rejected the token of tenant e2e-tenant"),
-        "{error}"
+        outcome.record.counts
     );
     assert_eq!(harness.writes(), 0);
     assert!(harness.users().await.is_empty());
     assert!(harness.scim.groups().await.is_empty());
-    assert_eq!(harness.store_runs().await[0].status, RunStatus::Failed);
 }
 
 #[tokio::test]
-async fn token_expiring_after_the_first_sync_fails_the_next_run_and_changes_nothing() {
-    let mut harness = ScimHarness::new(30).await;
+async fn changed_and_emptied_fields_land_on_the_same_user_and_the_next_run_writes_nothing() {
+    let harness = ScimHarness::new(40).await;
     harness.run().await;
-    let before = harness.users().await;
-    let mover = active_member(&harness.fake.company(), None);
+    let company = harness.fake.company();
+    let supervisors: BTreeSet<u64> = company
+        .employees
+        .iter()
+        .filter_map(|e| e.supervisor)
+        .collect();
+    let employee = company
+        .employees
+        .iter()
+        .find(|e| {
+            e.status == "active"
+                && e.termination_date.is_none()
+                && !supervisors.contains(&e.id)
+                && e.profile_picture
+                && e.office.is_some()
+                && e.department.is_some()
+        })
+        .expect("someone with a picture, an office and a department")
+        .clone();
+    let office = company
+        .offices
+        .iter()
+        .find(|office| Some(&office.name) != employee.office.as_ref())
+        .expect("another office")
+        .name
+        .clone();
+    let email = format!("renamed.person@{}", company.domain);
+    let before = harness.user(employee.id).await.expect("user");
+    assert!(before.body["photos"].is_array(), "{:?}", before.body);
     harness.fake.update(|company| {
-        company.employee_mut(mover).expect("mover").position = "Chief Tester".into();
+        let person = company.employee_mut(employee.id).expect("person");
+        person.email = email.clone();
+        person.office = Some(office.clone());
+        person.position = String::new();
+        person.department = None;
+        person.profile_picture = false;
     });
-    harness.set_token("expired-token");
-    let error = harness
-        .run_at(now())
-        .await
-        .expect_err("the token is refused");
+
+    let outcome = harness.run().await;
     assert!(
-        error
-            .to_string()
-            .contains("the destination rejected the token of tenant e2e-tenant"),
-        "{error}"
+        outcome.record.errors.is_empty(),
+        "{:?}",
+        outcome.record.errors
     );
     assert_eq!(
-        harness.users().await,
-        before,
-        "nothing changed on the server"
+        outcome.record.counts.updated, 1,
+        "{:?}",
+        outcome.record.changes
     );
+    let user = harness.user(employee.id).await.expect("user");
+    assert_eq!(user.id, before.id);
+    assert_eq!(user.user_name, email);
+    let typed = |attribute: &str, kind: &str, field: &str| -> Vec<String> {
+        user.body[attribute]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|item| item["type"] == kind)
+            .filter_map(|item| item[field].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(typed("emails", "work", "value"), [email]);
+    assert_eq!(typed("addresses", "work", "locality"), [office]);
+    assert!(
+        typed("photos", "photo", "value").is_empty(),
+        "{:?}",
+        user.body
+    );
+    assert_eq!(user.title, None, "an emptied title is removed");
+    assert_eq!(user.department, None, "an emptied department is removed");
+    let old_department = employee.department.expect("department");
+    assert!(!harness
+        .scim
+        .members_of(&old_department)
+        .await
+        .contains(&user.id));
 
-    // With a valid token again, the change the failed run could not write lands.
-    let token = e2e::scim::scim_server().token.clone();
-    harness.set_token(&token);
+    let writes = harness.writes();
     harness.run().await;
-    let user = harness.user(mover).await.expect("user");
-    assert_eq!(user.title.as_deref(), Some("Chief Tester"));
+    assert_eq!(
+        harness.writes(),
+        writes,
+        "the run after the change writes nothing"
+    );
 }

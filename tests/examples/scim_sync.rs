@@ -12,6 +12,7 @@ use e2e::scim::ScimHarness;
 use e2e::{company, fake_config, now};
 use fake_personio::FakeConfig;
 use std::time::Instant;
+use sync_core::ports::Destination;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -63,6 +64,15 @@ async fn main() -> anyhow::Result<()> {
         after.writes() - requests.writes(),
         after.get - requests.get,
         second.record.counts.changed_anything()
+    );
+
+    // What a full listing of the destination costs, for reading the re-run figure: the engine
+    // lists every user when more than a few people are unlinked.
+    let started = Instant::now();
+    let listed = harness.destination.users().await?.len();
+    println!(
+        "listing all {listed} users: {:.2} s",
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

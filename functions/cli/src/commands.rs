@@ -67,7 +67,7 @@ pub async fn runs(place: &Place, limit: usize) -> anyhow::Result<Done> {
     let store = sync_local::FolderStore::new(&loaded.state);
     let runs = store.runs(&loaded.config.tenant, limit).await?;
     if runs.is_empty() {
-        println!("no runs yet for tenant {}", loaded.config.tenant);
+        out!("no runs yet for tenant {}", loaded.config.tenant);
     }
     for run in runs {
         let kind = if run.dry_run {
@@ -75,7 +75,7 @@ pub async fn runs(place: &Place, limit: usize) -> anyhow::Result<Done> {
         } else {
             format!("{:?}", run.trigger).to_lowercase()
         };
-        println!(
+        out!(
             "{}  {:<9}  {:<18}  fetched {:>6}  {}",
             run.id,
             run.status.as_str(),
@@ -113,7 +113,7 @@ pub async fn approve(place: &Place, run_id: &str, now: Option<&str>) -> anyhow::
     let outcome = run::approve(&wired.ports(), &loaded.config, &run_id, parse_now(now)?).await;
     wired.bar().clear();
     let outcome = outcome?;
-    println!(
+    out!(
         "approved run {run_id}; applied it as run {}",
         outcome.record.id
     );
@@ -127,7 +127,7 @@ pub async fn reject(place: &Place, run_id: &str) -> anyhow::Result<Done> {
     let run_id = RunId::parse(run_id)?;
     let wired = Wired::new(&loaded)?;
     let record = run::reject(&wired.ports(), &loaded.config, &run_id).await?;
-    println!("rejected run {}; nothing was written", record.id);
+    out!("rejected run {}; nothing was written", record.id);
     Ok(Done::Ok)
 }
 
@@ -135,7 +135,7 @@ pub async fn reject(place: &Place, run_id: &str) -> anyhow::Result<Done> {
 pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
     let loaded = wiring::load(place)?;
     let config = &loaded.config;
-    println!(
+    out!(
         "{}: tenant {} is valid",
         place.config.display(),
         config.tenant
@@ -155,14 +155,14 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
         .collect();
-        println!("  {:<18} <- {source} {}", rule.target, flags.join(" "));
+        out!("  {:<18} <- {source} {}", rule.target, flags.join(" "));
     }
     if config.destination.kind == sync_core::config::DestinationKind::Scim {
         let targets = fields.iter().map(|rule| rule.target.as_str());
         let homeless =
             sync_scim::fields_without_scim_home(targets, &config.destination.attribute_paths)?;
         if !homeless.is_empty() {
-            println!("  not sent to SCIM (no attribute path; add destination.attribute_paths to send them): {}", homeless.join(", "));
+            out!("  not sent to SCIM (no attribute path; add destination.attribute_paths to send them): {}", homeless.join(", "));
         }
     }
     if !online {
@@ -186,7 +186,7 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
             }
         }
         if missing.is_empty() {
-            println!(
+            out!(
                 "  account {}: credentials work; every mapped attribute is readable",
                 account.name
             );

@@ -117,14 +117,14 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
     };
     let outcome = run::run(&wired.ports(), &loaded.config, request).await?;
     output::print_run(&outcome.record, None, false);
-    println!();
-    println!("demo folder {}:", dir.display());
-    println!("  directory/users, directory/groups  the app's user store (one JSON file each)");
-    println!(
+    out!();
+    out!("demo folder {}:", dir.display());
+    out!("  directory/users, directory/groups  the app's user store (one JSON file each)");
+    out!(
         "  outbox/                            the summary emails ({} so far)",
         wired.mailer().messages()?.len()
     );
-    println!(
+    out!(
         "  state/                             snapshot and run history (personio-sync runs -c {})",
         place.config.display()
     );
@@ -194,15 +194,16 @@ pub async fn fake_personio(
         ..FakeConfig::default()
     };
     let fake = FakePersonio::serve(listener, company, config.clone()).await?;
-    println!(
+    out!(
         "fake Personio serving {employees} employees at {}",
         fake.url()
     );
-    println!(
+    out!(
         "client id: {}  client secret: {}",
-        config.client_id, config.client_secret
+        config.client_id,
+        config.client_secret
     );
-    println!("press Ctrl-C to stop");
+    out!("press Ctrl-C to stop");
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;

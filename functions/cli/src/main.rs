@@ -4,6 +4,14 @@
 //! Exit codes: 0 done, 1 error (one line on stderr says what to do), 3 the run was held by a guard
 //! and waits for `approve` or `reject`.
 
+/// `println!` that ignores a closed stdout (`personio-sync runs | head`) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod commands;
 mod demo;
 mod output;

@@ -35,28 +35,32 @@ pub fn print_run(run: &RunRecord, plan: Option<&Plan>, verbose: bool) {
         RunStatus::Held => "HELD, nothing written",
         status => status.as_str(),
     };
-    println!(
+    out!(
         "run {} ({verb}): {} fetched, {} in scope",
-        run.id, run.fetched, run.in_scope
+        run.id,
+        run.fetched,
+        run.in_scope
     );
     if run.status == RunStatus::Completed
         && !run.counts.changed_anything()
         && run.counts.invited == 0
     {
-        println!("no changes: the destination already matches Personio");
+        out!("no changes: the destination already matches Personio");
     }
-    println!("{}", counts(run));
+    out!("{}", counts(run));
     for reason in &run.held_because {
-        println!("  held because: {reason}");
+        out!("  held because: {reason}");
     }
     if run.status == RunStatus::Held {
-        println!(
+        out!(
             "review it with `personio-sync show-run {}`, then `approve {}` or `reject {}`",
-            run.id, run.id, run.id
+            run.id,
+            run.id,
+            run.id
         );
     }
     if let Some(failure) = &run.failure {
-        println!("  failed: {failure}");
+        out!("  failed: {failure}");
     }
     let limit = if verbose { usize::MAX } else { 20 };
     for change in run.changes.iter().take(limit) {
@@ -71,13 +75,15 @@ pub fn print_run(run: &RunRecord, plan: Option<&Plan>, verbose: bool) {
         } else {
             format!(" [{}]", fields.join(", "))
         };
-        println!(
+        out!(
             "  {:<10} {} {name}: {}{fields}",
-            change.action, change.person, change.reason
+            change.action,
+            change.person,
+            change.reason
         );
     }
     if run.changes.len() > limit {
-        println!(
+        out!(
             "  … {} more (personio-sync show-run {})",
             run.changes.len() - limit,
             run.id
@@ -89,13 +95,15 @@ pub fn print_run(run: &RunRecord, plan: Option<&Plan>, verbose: bool) {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_else(|| "-".into());
-        println!(
+        out!(
             "  error {who} [{}] {} (fix: {})",
-            error.action, error.message, error.hint
+            error.action,
+            error.message,
+            error.hint
         );
     }
     if run.errors.len() > limit {
-        println!(
+        out!(
             "  … {} more errors (personio-sync show-run {})",
             run.errors.len() - limit,
             run.id
@@ -103,7 +111,7 @@ pub fn print_run(run: &RunRecord, plan: Option<&Plan>, verbose: bool) {
     }
     if let Some(plan) = plan.filter(|_| verbose) {
         for skip in &plan.skips {
-            println!("  skip       {}: {}", skip.key, skip.reason);
+            out!("  skip       {}: {}", skip.key, skip.reason);
         }
     }
 }

@@ -217,10 +217,14 @@ pub trait Destination: Send + Sync {
         id: &DestinationId,
         manager: Option<&DestinationId>,
     ) -> Result<(), DestinationError>;
-    /// Creates a group with these members; returns its id.
+    /// Creates a group carrying `external_id` with these members; returns its id. When a group
+    /// with that `externalId` already exists (a create whose link was lost: a crash, a timeout
+    /// after the server acted, a state restored from backup), implementations add the members
+    /// to it and return its id instead of creating a second group.
     async fn create_group(
         &self,
         display_name: &str,
+        external_id: &str,
         members: &[DestinationId],
     ) -> Result<DestinationId, DestinationError>;
     /// Adds and removes group members.
@@ -464,4 +468,21 @@ pub struct JobsError {
 pub trait Jobs: Send + Sync {
     /// Queues `job`; jobs with the same `dedupe_key` within the queue's window collapse into one.
     async fn enqueue(&self, job: &Job, dedupe_key: &str) -> Result<(), JobsError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook deduplication
+
+/// Remembers which webhook deliveries were seen, so Personio's retries (up to 14 deliveries of one
+/// event over 3 days, with no event id) are dropped.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Records `fingerprint` for `tenant` until `expires`; `true` when it was new, `false` when it
+    /// was already recorded and has not expired. Atomic: of two concurrent calls, one gets `true`.
+    async fn first_seen(
+        &self,
+        tenant: &TenantId,
+        fingerprint: &str,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
 }

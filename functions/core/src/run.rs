@@ -159,7 +159,15 @@ pub async fn run(
     };
     record.fetched = fetched.people.len();
     let names = names(&fetched.people);
-    let candidates = match candidates(ports.destination, config, &fetched.people, &snapshot).await {
+    let candidates = match candidates(
+        ports.destination,
+        config,
+        &fetched.people,
+        &snapshot,
+        request.now,
+    )
+    .await
+    {
         Ok(candidates) => candidates,
         Err(error) => return Err(fail(ports, config, record, error.into(), &names).await),
     };
@@ -628,10 +636,12 @@ async fn candidates(
     config: &TenantConfig,
     people: &[Person],
     snapshot: &Snapshot,
+    now: DateTime<Utc>,
 ) -> Result<BTreeMap<String, DestinationUser>, DestinationError> {
     let unmatched: Vec<String> = people
         .iter()
         .filter(|person| !snapshot.links.contains_key(person.key()))
+        .filter(|person| person.may_need_account(config, now))
         .filter_map(|person| person.record.as_ref().ok())
         .filter_map(|record| {
             record

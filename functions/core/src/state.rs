@@ -79,6 +79,14 @@ pub struct GroupKey {
     pub name: String,
 }
 
+impl GroupKey {
+    /// The `externalId` of the destination group: `personio-sync:<kind>:<name>`, so a group we
+    /// created is found again even when its link is lost.
+    pub fn external_id(&self) -> String {
+        format!("personio-sync:{}:{}", self.kind.as_str(), self.name)
+    }
+}
+
 /// A destination group we created and keep in step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupLink {

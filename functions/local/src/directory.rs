@@ -443,6 +443,7 @@ impl Destination for DirectoryDestination {
     async fn create_group(
         &self,
         display_name: &str,
+        external_id: &str,
         members: &[DestinationId],
     ) -> Result<DestinationId, DestinationError> {
         let mut unique: Vec<DestinationId> = Vec::with_capacity(members.len());
@@ -452,12 +453,23 @@ impl Destination for DirectoryDestination {
                 unique.push(member.clone());
             }
         }
+        let existing = self
+            .read_all_groups()
+            .await?
+            .into_iter()
+            .find(|group| group.external_id.as_deref() == Some(external_id));
+        if let Some(existing) = existing {
+            // Ours from a create whose link was lost: reuse it rather than make a twin.
+            self.update_group(&existing.id, &unique, &[]).await?;
+            return Ok(existing.id);
+        }
         // Held for the id check and write, so two creates cannot pick the same id.
         let _guard = self.lock().await?;
         let id = self.new_id(Kind::Group).await?;
         let group = StoredGroup {
             id: id.clone(),
             display_name: display_name.to_owned(),
+            external_id: Some(external_id.to_owned()),
             members: unique,
         };
         self.write(Kind::Group, &id, &group).await?;

@@ -158,7 +158,11 @@ async fn groups_are_created_and_their_members_changed() {
     let b = directory.create(&new_user("b", "main:2")).await.unwrap();
     let c = directory.create(&new_user("c", "main:3")).await.unwrap();
     let group = directory
-        .create_group("R&D / Berlin", &[a.clone(), b.clone(), a.clone()])
+        .create_group(
+            "R&D / Berlin",
+            "personio-sync:department:test",
+            &[a.clone(), b.clone(), a.clone()],
+        )
         .await
         .unwrap();
     assert!(group.as_str().starts_with("g-"), "{group}");
@@ -285,7 +289,11 @@ async fn calls_that_change_nothing_write_nothing() {
     let boss = directory.create(&new_user("boss", "main:1")).await.unwrap();
     let jane = directory.create(&new_user("jane", "main:2")).await.unwrap();
     let group = directory
-        .create_group("Platform", std::slice::from_ref(&jane))
+        .create_group(
+            "Platform",
+            "personio-sync:department:test",
+            std::slice::from_ref(&jane),
+        )
         .await
         .unwrap();
     directory.set_manager(&jane, Some(&boss)).await.unwrap();

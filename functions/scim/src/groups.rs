@@ -15,23 +15,42 @@ use sync_core::ports::DestinationError;
 pub const CORE_GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 impl ScimDestination {
-    /// `POST /Groups` with the members; returns the group's id.
+    /// `POST /Groups` with the members and our `externalId`; returns the group's id. A group that
+    /// already carries the `externalId` (ours, from a create whose link was lost) gets the members
+    /// added and is returned instead, so no group is ever created twice.
     pub(crate) async fn create_group_with(
         &self,
         display_name: &str,
+        external_id: &str,
         members: &[DestinationId],
     ) -> Result<DestinationId, DestinationError> {
         let tenant = self.client.tenant();
+        if let Some(id) = self.find_group(external_id).await? {
+            self.update_group_members(&id, members, &[]).await?;
+            tracing::info!(tenant, id = %id, "re-linked an existing group");
+            return Ok(id);
+        }
         let body = json!({
             "schemas": [CORE_GROUP],
             "displayName": display_name,
+            "externalId": external_id,
             "members": members.iter().map(member_value).collect::<Vec<_>>(),
         });
-        let reply = self
+        let reply = match self
             .client
             .send(Verb::Post, &["Groups"], &[], Some(&body), None)
             .await
-            .map_err(|f| f.into_collection_error(tenant, "/Groups"))?;
+        {
+            Ok(reply) => reply,
+            Err(failure) => {
+                // A retried POST whose first attempt the server did act on.
+                if let Some(id) = self.find_group(external_id).await? {
+                    self.update_group_members(&id, members, &[]).await?;
+                    return Ok(id);
+                }
+                return Err(failure.into_collection_error(tenant, "/Groups"));
+            }
+        };
         let id = reply
             .body
             .as_ref()
@@ -43,6 +62,39 @@ impl ScimDestination {
             })?;
         tracing::info!(tenant, id = %id, members = members.len(), "created group");
         Ok(id)
+    }
+
+    /// The group carrying `external_id` (compared exactly), if any.
+    async fn find_group(
+        &self,
+        external_id: &str,
+    ) -> Result<Option<DestinationId>, DestinationError> {
+        let tenant = self.client.tenant();
+        let query = [
+            ("filter", crate::path::eq_filter("externalId", external_id)),
+            ("count", "10".to_owned()),
+        ];
+        let reply = self
+            .client
+            .send(Verb::Get, &["Groups"], &query, None, None)
+            .await
+            .map_err(|f| f.into_collection_error(tenant, "/Groups"))?;
+        let found = reply
+            .body
+            .as_ref()
+            .and_then(|body| member(body, "Resources"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|group| {
+                member(group, "externalId").and_then(Value::as_str) == Some(external_id)
+            })
+            .find_map(|group| {
+                member(group, "id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| DestinationId::parse(id).ok())
+            });
+        Ok(found)
     }
 
     /// Adds and removes members: one PATCH with an `add` of the new members and a `remove` of

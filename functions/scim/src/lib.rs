@@ -201,9 +201,11 @@ impl Destination for ScimDestination {
     async fn create_group(
         &self,
         display_name: &str,
+        external_id: &str,
         members: &[DestinationId],
     ) -> Result<DestinationId, DestinationError> {
-        self.create_group_with(display_name, members).await
+        self.create_group_with(display_name, external_id, members)
+            .await
     }
 
     async fn update_group(

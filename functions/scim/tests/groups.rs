@@ -39,7 +39,7 @@ async fn a_group_is_created_with_members_and_members_are_added_and_removed() {
     let reader = Reader::new(&base_url);
 
     let group = destination
-        .create_group("R&D \"Berlin\"", &ids[..2])
+        .create_group("R&D \"Berlin\"", "personio-sync:department:test", &ids[..2])
         .await
         .unwrap();
     let held = reader.get(&format!("Groups/{group}")).await;
@@ -81,7 +81,10 @@ async fn a_group_without_members_can_be_created_and_filled() {
         .create(&new_user("main:1", &[("user_name", "solo")]))
         .await
         .unwrap();
-    let group = destination.create_group("Ops", &[]).await.unwrap();
+    let group = destination
+        .create_group("Ops", "personio-sync:department:test", &[])
+        .await
+        .unwrap();
     destination
         .update_group(&group, std::slice::from_ref(&user), &[])
         .await

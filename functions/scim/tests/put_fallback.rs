@@ -125,7 +125,11 @@ async fn without_patch_activity_manager_adoption_and_groups_still_work() {
     assert_eq!(held[ENTERPRISE_USER], json!({"department": "Ops"}));
 
     let group = destination
-        .create_group("Ops", std::slice::from_ref(&boss))
+        .create_group(
+            "Ops",
+            "personio-sync:department:test",
+            std::slice::from_ref(&boss),
+        )
         .await
         .unwrap();
     destination

@@ -139,7 +139,7 @@ pub(super) async fn apply_groups(
             GroupAction::Create { key, members } => {
                 let (ids, resolved) = resolve(snapshot, members);
                 ctx.destination
-                    .create_group(&key.name, &ids)
+                    .create_group(&key.name, &key.external_id(), &ids)
                     .await
                     .map(|destination_id| GroupLink {
                         key: key.clone(),

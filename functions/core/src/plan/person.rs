@@ -44,6 +44,24 @@ impl Person {
     pub fn key(&self) -> &PersonKey {
         &self.employee.key
     }
+
+    /// Whether a plan at `now` could create (or adopt) a user for this person: only then is it
+    /// worth looking for an existing destination user to match.
+    pub fn may_need_account(
+        &self,
+        config: &TenantConfig,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        if self.record.is_err() || !matches!(self.scope, ScopeDecision::In) {
+            return false;
+        }
+        let today = lifecycle::today_in(config.timezone_for(self.employee.office()), now);
+        match lifecycle::desired(&self.employee, today, config.lifecycle.pre_hire_days) {
+            Desired::Active | Desired::PreHire { .. } => true,
+            Desired::Gone(_) => config.scope.statuses.contains(&EmploymentStatus::Inactive),
+            Desired::NotYet { .. } => false,
+        }
+    }
 }
 
 /// What the per-person pass leaves for managers and groups.

@@ -95,6 +95,9 @@ pub struct StoredGroup {
     pub id: DestinationId,
     /// The name shown in the app (a department, team or office name).
     pub display_name: String,
+    /// The creator's key for the group (`personio-sync:department:Sales`), if it set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     /// Member user ids, in the order they joined.
     pub members: Vec<DestinationId>,
 }
