@@ -195,6 +195,7 @@ impl Harness {
             trigger: Trigger::Schedule,
             now,
             deadline: None,
+            run_id: None,
         };
         run::run(&self.ports(), &self.config, request).await
     }

@@ -161,6 +161,7 @@ impl ScimHarness {
             trigger: Trigger::Schedule,
             now,
             deadline: None,
+            run_id: None,
         };
         run::run(&self.ports(), &self.config, request).await
     }

@@ -49,6 +49,7 @@ pub async fn run(
         trigger: Trigger::Manual,
         now,
         deadline: None,
+        run_id: None,
     };
     let outcome = run::run(&wired.ports(), &loaded.config, request).await;
     wired.bar().clear();

@@ -114,6 +114,7 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
         trigger: Trigger::Schedule,
         now: Utc::now(),
         deadline: None,
+        run_id: None,
     };
     let outcome = run::run(&wired.ports(), &loaded.config, request).await?;
     output::print_run(&outcome.record, None, false);

@@ -16,6 +16,7 @@ mod commands;
 mod demo;
 mod output;
 mod progress;
+mod webhook;
 mod wiring;
 
 use clap::{Parser, Subcommand};
@@ -123,6 +124,10 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Subscribe this tenant to Personio's webhooks; prints the new token once.
+    RegisterWebhook(webhook::RegisterWebhook),
+    /// Give the tenant's Personio webhook a new token; prints it once.
+    RotateWebhookToken(webhook::RotateWebhookToken),
     /// Serve the fake Personio API (for trying the CLI against something real-looking).
     FakePersonio {
         /// Port on 127.0.0.1 (0: any free port).
@@ -205,6 +210,8 @@ async fn dispatch(command: Command) -> anyhow::Result<Done> {
             employees,
             seed,
         } => demo::demo(&dir, employees, seed).await,
+        Command::RegisterWebhook(args) => webhook::register(args).await,
+        Command::RotateWebhookToken(args) => webhook::rotate(args).await,
         Command::FakePersonio {
             port,
             employees,

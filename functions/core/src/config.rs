@@ -27,6 +27,10 @@ pub enum ConfigError {
 pub struct TenantConfig {
     /// The tenant's id.
     pub tenant: TenantId,
+    /// A disabled tenant keeps its config and history but gets no runs (scheduled, webhook or
+    /// queued) until it is enabled again.
+    #[serde(default = "yes")]
+    pub enabled: bool,
     /// The tenant's time zone: "today" for hire and termination dates.
     #[serde(default = "default_timezone")]
     pub timezone: Tz,

@@ -65,7 +65,7 @@ impl TenantId {
 /// `a-z 0-9 -`. Part of every link key, so two accounts' employee ids never collide.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct AccountId(String);
+pub struct AccountId(std::sync::Arc<str>);
 
 impl AccountId {
     /// Parses an account name.
@@ -77,7 +77,8 @@ impl AccountId {
             40,
             "use 1-40 characters of a-z, 0-9 and '-'",
         )?;
-        Ok(Self(value.to_owned()))
+        // Shared, not copied: every person's key carries its account.
+        Ok(Self(std::sync::Arc::from(value)))
     }
     /// The account name as text.
     pub fn as_str(&self) -> &str {
@@ -88,7 +89,8 @@ impl AccountId {
 impl Default for AccountId {
     /// The account of a tenant that connects only one Personio company.
     fn default() -> Self {
-        Self("main".to_owned())
+        static MAIN: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
+        Self(MAIN.get_or_init(|| std::sync::Arc::from("main")).clone())
     }
 }
 
@@ -117,12 +119,27 @@ impl PersonioId {
 }
 
 /// The link between one Personio person and one destination user: account plus employee id.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Ordered by id first: ids almost always differ, so comparisons rarely reach the account text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PersonKey {
     /// The Personio account the person belongs to.
     pub account: AccountId,
     /// The person's id in that account.
     pub id: PersonioId,
+}
+
+impl PartialOrd for PersonKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PersonKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.id
+            .cmp(&other.id)
+            .then_with(|| self.account.cmp(&other.account))
+    }
 }
 
 impl PersonKey {
@@ -134,7 +151,7 @@ impl PersonKey {
     /// The value written to the destination's `externalId`: `<account>:<id>`, so that several
     /// Personio accounts can feed one destination without their ids colliding.
     pub fn external_id(&self) -> String {
-        format!("{}:{}", self.account.0, self.id.0)
+        format!("{}:{}", self.account, self.id.0)
     }
 
     /// Parses an `externalId` written by [`PersonKey::external_id`].
@@ -219,7 +236,7 @@ macro_rules! text_id {
         }
         impl From<$ty> for String {
             fn from(value: $ty) -> String {
-                value.0
+                (*value.0).to_owned()
             }
         }
     )*};

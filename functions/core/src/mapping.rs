@@ -8,7 +8,7 @@
 
 use crate::employee::{AttrValue, Employee};
 use crate::history::RecordError;
-use crate::record::{FieldValue, UserRecord, EMAIL, USER_NAME};
+use crate::record::{FieldName, FieldValue, UserRecord, EMAIL, USER_NAME};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -271,6 +271,38 @@ pub fn default_fields() -> Vec<FieldRule> {
     ]
 }
 
+/// A tenant's effective rules, ready to map many people: each target name interned once.
+pub struct Mapping {
+    rules: Vec<(FieldName, FieldRule)>,
+}
+
+impl Mapping {
+    /// Prepares `rules` (as [`crate::config::MappingConfig::effective_fields`] returns them).
+    pub fn new(rules: Vec<FieldRule>) -> Self {
+        let mut rules: Vec<(FieldName, FieldRule)> = rules
+            .into_iter()
+            .map(|rule| (FieldName::new(&rule.target), rule))
+            .collect();
+        // Records are built by appending in name order.
+        rules.sort_by(|(a, _), (b, _)| a.cmp(b));
+        Self { rules }
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> impl Iterator<Item = &FieldRule> {
+        self.rules.iter().map(|(_, rule)| rule)
+    }
+
+    /// Maps one employee: see [`map_employee`].
+    pub fn map(
+        &self,
+        employee: &Employee,
+        universal_ids: &BTreeMap<String, String>,
+    ) -> Result<UserRecord, Vec<RecordError>> {
+        map_with(employee, &self.rules, universal_ids)
+    }
+}
+
 /// Maps one employee. A required field without a value makes the whole record an error: a user
 /// without a name or email is worse than no user.
 pub fn map_employee(
@@ -278,11 +310,19 @@ pub fn map_employee(
     rules: &[FieldRule],
     universal_ids: &BTreeMap<String, String>,
 ) -> Result<UserRecord, Vec<RecordError>> {
-    let mut record = UserRecord::new();
+    Mapping::new(rules.to_vec()).map(employee, universal_ids)
+}
+
+fn map_with(
+    employee: &Employee,
+    rules: &[(FieldName, FieldRule)],
+    universal_ids: &BTreeMap<String, String>,
+) -> Result<UserRecord, Vec<RecordError>> {
+    let mut record = UserRecord::with_capacity(rules.len());
     let mut errors = Vec::new();
-    for rule in rules {
+    for (target, rule) in rules {
         match rule.value(employee, universal_ids) {
-            Some(value) => record.set(rule.target.clone(), value),
+            Some(value) => record.set(target.clone(), value),
             None if rule.required => errors.push(RecordError {
                 person: Some(employee.key.clone()),
                 action: "map".to_owned(),

@@ -453,6 +453,10 @@ pub struct Job {
     /// Plan only.
     #[serde(default)]
     pub dry_run: bool,
+    /// The id the run will have, when the caller wants to point at it before it starts (the
+    /// admin API answers "sync now" with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<crate::ids::RunId>,
 }
 
 /// Queueing a job failed.
@@ -485,4 +489,8 @@ pub trait EventLog: Send + Sync {
         fingerprint: &str,
         expires: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Forgets `fingerprint`, so a redelivery is accepted again: called when the delivery was
+    /// recorded but its job could not be queued, lest Personio's retry be dropped as a duplicate.
+    async fn forget(&self, tenant: &TenantId, fingerprint: &str) -> Result<(), StoreError>;
 }

@@ -6,8 +6,9 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The field that carries the user's login name (SCIM `userName`). Always mapped.
 pub const USER_NAME: &str = "user_name";
@@ -44,11 +45,83 @@ impl fmt::Debug for FieldValue {
     }
 }
 
-/// A mapped user: field name → value. Absent fields are not set.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+/// A field name, interned: every record of a run shares one allocation per name, which halves
+/// the memory of 50,000 mapped people and makes cloning a name a reference-count bump.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct FieldName(Arc<str>);
+
+impl FieldName {
+    /// The interned name.
+    pub fn new(name: &str) -> Self {
+        static NAMES: OnceLock<Mutex<HashSet<Arc<str>>>> = OnceLock::new();
+        let names = NAMES.get_or_init(Default::default);
+        // A poisoned lock only means another thread panicked while inserting; the set is intact.
+        let mut names = names
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(existing) = names.get(name) {
+            return Self(existing.clone());
+        }
+        let interned: Arc<str> = Arc::from(name);
+        names.insert(interned.clone());
+        Self(interned)
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialOrd for FieldName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FieldName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl From<&str> for FieldName {
+    fn from(name: &str) -> Self {
+        Self::new(name)
+    }
+}
+
+impl From<String> for FieldName {
+    fn from(name: String) -> Self {
+        Self::new(&name)
+    }
+}
+
+impl From<&String> for FieldName {
+    fn from(name: &String) -> Self {
+        Self::new(name)
+    }
+}
+
+impl fmt::Debug for FieldName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for FieldName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A mapped user: field name → value, kept sorted by name. Absent fields are not set.
+///
+/// A sorted vector rather than a map: records are built once in name order (the mapping's
+/// rules are sorted by target), read by binary search and diffed by one merge walk.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct UserRecord {
-    fields: BTreeMap<String, FieldValue>,
+    fields: Vec<(FieldName, FieldValue)>,
 }
 
 impl UserRecord {
@@ -56,21 +129,49 @@ impl UserRecord {
     pub fn new() -> Self {
         Self::default()
     }
+    /// An empty record with room for `fields` fields.
+    pub fn with_capacity(fields: usize) -> Self {
+        Self {
+            fields: Vec::with_capacity(fields),
+        }
+    }
+    fn position(&self, field: &str) -> Result<usize, usize> {
+        self.fields
+            .binary_search_by(|(name, _)| name.as_str().cmp(field))
+    }
     /// Sets a field.
-    pub fn set(&mut self, field: impl Into<String>, value: FieldValue) {
-        self.fields.insert(field.into(), value);
+    pub fn set(&mut self, field: impl Into<FieldName>, value: FieldValue) {
+        let field = field.into();
+        // Appending in name order is the common case (mapping), and needs no search.
+        if self.fields.last().is_none_or(|(last, _)| *last < field) {
+            self.fields.push((field, value));
+            return;
+        }
+        match self.position(field.as_str()) {
+            Ok(index) => self.fields[index].1 = value,
+            Err(index) => self.fields.insert(index, (field, value)),
+        }
     }
     /// Removes a field.
     pub fn remove(&mut self, field: &str) -> Option<FieldValue> {
-        self.fields.remove(field)
+        self.position(field)
+            .ok()
+            .map(|index| self.fields.remove(index).1)
     }
     /// A field's value.
     pub fn get(&self, field: &str) -> Option<&FieldValue> {
-        self.fields.get(field)
+        self.position(field).ok().map(|index| &self.fields[index].1)
     }
     /// A field's value as text.
     pub fn text(&self, field: &str) -> Option<String> {
-        self.fields.get(field).map(FieldValue::to_text)
+        self.get(field).map(FieldValue::to_text)
+    }
+    /// A text field's value without copying it (`None` for dates, lists and absent fields).
+    pub fn text_ref(&self, field: &str) -> Option<&str> {
+        match self.get(field) {
+            Some(FieldValue::Text(text)) => Some(text),
+            _ => None,
+        }
     }
     /// All fields in name order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &FieldValue)> {
@@ -90,27 +191,62 @@ impl UserRecord {
     /// The changes that turn `self` (what we last wrote) into `desired`, field by field, ignoring
     /// the fields in `ignore` (create-only fields). Sorted by field name.
     pub fn diff(&self, desired: &UserRecord, ignore: &BTreeSet<String>) -> Vec<FieldChange> {
-        let names: BTreeSet<&String> = self.fields.keys().chain(desired.fields.keys()).collect();
-        names
-            .into_iter()
-            .filter(|name| !ignore.contains(*name))
-            .filter_map(|name| {
-                let old = self.fields.get(name);
-                let new = desired.fields.get(name);
-                (old != new).then(|| FieldChange {
-                    field: name.clone(),
-                    old: old.cloned(),
-                    new: new.cloned(),
-                })
-            })
-            .collect()
+        let mut changes = Vec::new();
+        let (mut old, mut new) = (
+            self.fields.iter().peekable(),
+            desired.fields.iter().peekable(),
+        );
+        loop {
+            let change = match (old.peek(), new.peek()) {
+                (None, None) => break,
+                (Some((name, value)), None) => {
+                    let change = (name, Some(value), None);
+                    old.next();
+                    change
+                }
+                (None, Some((name, value))) => {
+                    let change = (name, None, Some(value));
+                    new.next();
+                    change
+                }
+                (Some((old_name, old_value)), Some((new_name, new_value))) => {
+                    match old_name.cmp(new_name) {
+                        std::cmp::Ordering::Less => {
+                            let change = (old_name, Some(old_value), None);
+                            old.next();
+                            change
+                        }
+                        std::cmp::Ordering::Greater => {
+                            let change = (new_name, None, Some(new_value));
+                            new.next();
+                            change
+                        }
+                        std::cmp::Ordering::Equal => {
+                            let change = (old_name, Some(old_value), Some(new_value));
+                            old.next();
+                            new.next();
+                            change
+                        }
+                    }
+                }
+            };
+            let (name, old_value, new_value) = change;
+            if old_value != new_value && !ignore.contains(name.as_str()) {
+                changes.push(FieldChange {
+                    field: name.to_string(),
+                    old: old_value.cloned(),
+                    new: new_value.cloned(),
+                });
+            }
+        }
+        changes
     }
 
     /// `self` with `changes` applied.
     pub fn apply(&mut self, changes: &[FieldChange]) {
         for change in changes {
             match &change.new {
-                Some(value) => self.set(change.field.clone(), value.clone()),
+                Some(value) => self.set(change.field.as_str(), value.clone()),
                 None => {
                     self.remove(&change.field);
                 }
@@ -119,9 +255,33 @@ impl UserRecord {
     }
 }
 
+impl Serialize for UserRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (name, value) in &self.fields {
+            map.serialize_entry(name.as_str(), value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for UserRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, FieldValue>::deserialize(deserializer)?;
+        let fields = map
+            .into_iter()
+            .map(|(name, value)| (FieldName::new(&name), value))
+            .collect();
+        Ok(Self { fields })
+    }
+}
+
 impl fmt::Debug for UserRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.fields.keys()).finish()
+        f.debug_set()
+            .entries(self.fields.iter().map(|(name, _)| name))
+            .finish()
     }
 }
 

@@ -110,6 +110,8 @@ pub struct RunRequest {
     pub now: DateTime<Utc>,
     /// Start no new write after this instant (a Lambda's time limit, with a margin).
     pub deadline: Option<std::time::Instant>,
+    /// The run's id, when the caller chose it ahead (see `Job::run_id`); else a new one.
+    pub run_id: Option<RunId>,
 }
 
 /// What a run produced: its history record and the plan it made.
@@ -138,7 +140,10 @@ pub async fn run(
     request: RunRequest,
 ) -> Result<RunOutcome, RunError> {
     let tenant = &config.tenant;
-    let run_id = RunId::new(request.now);
+    let run_id = request
+        .run_id
+        .clone()
+        .unwrap_or_else(|| RunId::new(request.now));
     tracing::Span::current().record("run_id", run_id.as_str());
     let mut record = new_record(
         run_id.clone(),
@@ -153,7 +158,7 @@ pub async fn run(
         ports.store.save_run(tenant, &record).await?;
     }
     let snapshot = ports.store.snapshot(tenant).await?;
-    let fetched = match fetch(ports, config, &request.target).await {
+    let mut fetched = match fetch(ports, config, &request.target).await {
         Ok(fetched) => fetched,
         Err(error) => return Err(fail(ports, config, record, error, &BTreeMap::new()).await),
     };
@@ -172,9 +177,9 @@ pub async fn run(
         Err(error) => return Err(fail(ports, config, record, error.into(), &names).await),
     };
     let complete = request.target == RunTarget::Everyone;
-    let mut plan = plan::plan(&PlanInput {
+    let mut plan = plan::plan(PlanInput {
         config,
-        people: &fetched.people,
+        people: &mut fetched.people,
         protected: &fetched.protected,
         complete,
         gone: &fetched.gone,
@@ -182,6 +187,8 @@ pub async fn run(
         candidates: &candidates,
         now: request.now,
     });
+    // The plan owns what it needs now; the people's remains are freed before applying.
+    drop(std::mem::take(&mut fetched.people));
     plan.errors.splice(0..0, fetched.errors.iter().cloned());
     record.in_scope = plan.in_scope;
     let held_because = guard::check(&GuardInput {
@@ -551,6 +558,7 @@ async fn fetch(
     target: &RunTarget,
 ) -> Result<Fetched, RunError> {
     let rules = config.mapping.effective_fields();
+    let mapping = crate::mapping::Mapping::new(rules.clone());
     let mut fetched = Fetched {
         people: Vec::new(),
         protected: BTreeSet::new(),
@@ -613,15 +621,17 @@ async fn fetch(
         fetched.stats.employees += batch.employees.len();
         for employee in batch.employees {
             for key in employee.attributes.keys() {
-                *fetched
-                    .stats
-                    .attribute_presence
-                    .entry(key.clone())
-                    .or_default() += 1;
+                // Look up before inserting: one String per attribute, not per person.
+                match fetched.stats.attribute_presence.get_mut(key) {
+                    Some(count) => *count += 1,
+                    None => {
+                        fetched.stats.attribute_presence.insert(key.clone(), 1);
+                    }
+                }
             }
             fetched.people.push(Person::prepare(
                 employee,
-                &rules,
+                &mapping,
                 config,
                 &batch.universal_ids,
             ));

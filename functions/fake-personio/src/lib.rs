@@ -6,6 +6,12 @@
 //! can switch on at run time (429 storms, 5xx pages, expired tokens, malformed bodies, people
 //! moving between pages, empty lists, slow answers).
 //!
+//! It also speaks the parts of v2 a webhook setup needs (§2.1, §3): `POST /v2/auth/token`, the
+//! webhook management API under `/v2/webhooks`, and event delivery: [`FakePersonio::emit`] POSTs
+//! Personio's envelope to every enabled, subscribed webhook with its token verbatim in
+//! `Authorization`, retries unacknowledged requests like Personio (on a millisecond schedule),
+//! and records every request ([`FakePersonio::deliveries`]).
+//!
 //! # Layout
 //!
 //! - [`company`]: the people and org units as plain, mutable structs.
@@ -17,6 +23,8 @@
 //!   the value shapes).
 //! - [`server`]: the [`FakePersonio`] handle and its shared state; `routes`: the HTTP handlers.
 //! - `auth`, `throttle`, [`fault`]: tokens, the token bucket and the switchable faults.
+//! - [`webhooks`]: subscriptions, the delivery policy and the delivery record; `delivery` sends
+//!   events; `routes::v2` serves the token and webhook endpoints.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -31,6 +39,7 @@
 mod auth;
 mod catalog;
 pub mod company;
+mod delivery;
 pub mod fault;
 pub mod generate;
 mod org;
@@ -39,6 +48,7 @@ mod roster;
 mod routes;
 pub mod server;
 mod throttle;
+pub mod webhooks;
 
 pub use company::{
     Company, CostCenterShare, CustomAttribute, EmptyStyle, FakeEmployee, Office, OffsetStyle,
@@ -48,3 +58,4 @@ pub use fault::Fault;
 pub use generate::{generate_company, CompanySpec};
 pub use render::employee_json;
 pub use server::{FakeConfig, FakePersonio, RateLimit, Stats};
+pub use webhooks::{AuthType, Delivery, DeliveryPolicy, Webhook, WebhookStatus, WEBHOOK_EVENTS};

@@ -1,7 +1,9 @@
-//! The HTTP surface: `POST /v1/auth` here, the employee endpoints in `routes::employees`, and the
-//! v1 response helpers both use (personio-api.md §1.2, §1.11).
+//! The HTTP surface: `POST /v1/auth` here, the employee endpoints in `routes::employees`, the v2
+//! token and webhook endpoints in `routes::v2`, and the v1 response helpers (personio-api.md
+//! §1.2, §1.11).
 
 mod employees;
+mod v2;
 
 use crate::auth::{TokenError, TOKEN_LIFETIME};
 use crate::server::{Shared, State};
@@ -39,6 +41,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/v1/company/employees/{id}/profile-picture/{width}",
             get(employees::picture),
         )
+        .route("/v2/auth/token", post(v2::token))
+        .route("/v2/webhooks", get(v2::list).post(v2::create))
+        .route(
+            "/v2/webhooks/{id}",
+            get(v2::single).patch(v2::update).delete(v2::delete),
+        )
+        .route("/v2/webhooks/{id}/ping", post(v2::ping))
         .fallback(|| async { v1_error(StatusCode::NOT_FOUND, "Es ist ein Problem aufgetreten ") })
         .with_state(shared)
 }

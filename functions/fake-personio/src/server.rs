@@ -9,6 +9,7 @@ use crate::auth::Tokens;
 use crate::company::Company;
 use crate::fault::{Fault, Faults};
 use crate::throttle::TokenBucket;
+use crate::webhooks::{Delivery, DeliveryPolicy, Webhook, Webhooks};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -46,6 +47,10 @@ pub struct FakeConfig {
     pub rate_limit: Option<RateLimit>,
     /// The credential's readable attribute keys; `None` means all. `id` is always readable.
     pub whitelist: Option<BTreeSet<String>>,
+    /// The company's id, sent as `company_id` in every webhook delivery.
+    pub company_id: String,
+    /// How webhook events are delivered and retried.
+    pub delivery: DeliveryPolicy,
 }
 
 impl Default for FakeConfig {
@@ -55,6 +60,8 @@ impl Default for FakeConfig {
             client_secret: "fake-client-secret".to_owned(),
             rate_limit: Some(RateLimit::PERSONIO),
             whitelist: None,
+            company_id: "4711".to_owned(),
+            delivery: DeliveryPolicy::default(),
         }
     }
 }
@@ -67,6 +74,8 @@ impl fmt::Debug for FakeConfig {
             .field("client_secret", &"<redacted>")
             .field("rate_limit", &self.rate_limit)
             .field("whitelist", &self.whitelist)
+            .field("company_id", &self.company_id)
+            .field("delivery", &self.delivery)
             .finish()
     }
 }
@@ -88,6 +97,10 @@ pub struct Stats {
     pub server_errors: u64,
     /// 401 answers (bad credentials or tokens).
     pub unauthorized: u64,
+    /// Requests to `POST /v2/auth/token`, whatever the answer.
+    pub token_requests: u64,
+    /// Requests to the `/v2/webhooks` endpoints, whatever the answer.
+    pub webhook_requests: u64,
 }
 
 /// Everything the handlers share.
@@ -98,6 +111,11 @@ pub(crate) struct State {
     pub bucket: Option<TokenBucket>,
     pub faults: Faults,
     pub stats: Stats,
+    /// v2 tokens, apart from v1's: a v2 token opens no v1 endpoint and the other way round.
+    pub v2_tokens: Tokens,
+    pub webhooks: Webhooks,
+    /// Every webhook delivery request, in the order they were made.
+    pub deliveries: Vec<Delivery>,
 }
 
 /// The state and what never changes after start.
@@ -105,6 +123,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// `http://127.0.0.1:PORT`, the prefix of profile picture URLs.
     pub base_url: String,
+    /// The client webhook deliveries go out with.
+    pub delivery_http: reqwest::Client,
 }
 
 impl Shared {
@@ -153,10 +173,14 @@ impl FakePersonio {
             tokens: Tokens::default(),
             faults: Faults::default(),
             stats: Stats::default(),
+            v2_tokens: Tokens::default(),
+            webhooks: Webhooks::default(),
+            deliveries: Vec::new(),
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             base_url: format!("http://{reachable}"),
+            delivery_http: crate::delivery::client()?,
         });
         let shutdown = Arc::new(Notify::new());
         let router = crate::routes::router(Arc::clone(&shared));
@@ -236,6 +260,38 @@ impl FakePersonio {
     /// What the server has answered so far.
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats
+    }
+
+    /// Sends a webhook event, as Personio does when something changes: the envelope with this
+    /// company's id, `event_name`, the current time and `payload` goes to every enabled webhook
+    /// subscribed to `event_name`, retried per [`FakeConfig::delivery`]. Waits until every
+    /// webhook acknowledged it or its retries ran out, and returns the requests made.
+    ///
+    /// Personio does not document per-event payloads (personio-api.md §3.4); the caller chooses
+    /// one, e.g. `{"id": "1234"}` for a person event.
+    pub async fn emit(&self, event_name: &str, payload: serde_json::Value) -> Vec<Delivery> {
+        crate::delivery::emit(
+            &self.shared,
+            crate::delivery::Recipients::Subscribed,
+            event_name,
+            payload,
+        )
+        .await
+    }
+
+    /// Every webhook delivery request made so far, oldest first.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.shared.lock().deliveries.clone()
+    }
+
+    /// The webhook subscriptions, as registered through `/v2/webhooks`.
+    pub fn webhooks(&self) -> Vec<Webhook> {
+        self.shared.lock().webhooks.all().to_vec()
+    }
+
+    /// Replaces how webhook events are delivered, from the next event on.
+    pub fn set_delivery_policy(&self, policy: DeliveryPolicy) {
+        self.shared.lock().config.delivery = policy;
     }
 
     /// Stops accepting connections; requests in flight are finished.

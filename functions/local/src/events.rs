@@ -101,6 +101,19 @@ impl EventLog for FolderStore {
                 detail: err.to_string(),
             })
     }
+
+    async fn forget(&self, tenant: &TenantId, fingerprint: &str) -> Result<(), StoreError> {
+        let path = self.event_path(tenant, fingerprint);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(StoreError::Io {
+                action: "write",
+                location: path.display().to_string(),
+                detail: err.to_string(),
+            }),
+        }
+    }
 }
 
 /// What a marker file says now.

@@ -7,11 +7,14 @@
 //! - [`directory`]: [`DirectoryDestination`], the `Destination` port as a JSON user and group
 //!   store that behaves like an app's directory (unique user names, never deletes).
 //! - [`outbox`]: [`OutboxMailer`], the `Mailer` port as `.eml` files.
+//! - [`events`]: [`FolderStore`] as the `EventLog` port: one marker file per webhook delivery
+//!   seen, created with create-new semantics so concurrent duplicates collapse.
 //! - `files`: the atomic write every adapter uses, so a crash never leaves a torn file.
 
 mod files;
 
 pub mod directory;
+pub mod events;
 pub mod outbox;
 pub mod store;
 

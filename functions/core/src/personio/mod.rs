@@ -10,6 +10,8 @@
 //! - `normalise`: lenient reading of one employee's attributes; its value readers are in
 //!   `values` (private).
 //! - `wire`: serde types of the v1 envelopes.
+//! - `webhooks`: the v2 webhook management calls (register, list, rotate the token) and the
+//!   documented event catalog.
 
 pub mod client;
 pub mod normalise;
@@ -17,6 +19,7 @@ mod paging;
 mod retry;
 mod session;
 mod values;
+pub mod webhooks;
 pub mod wire;
 
 pub use client::{FetchProgress, PersonioClient, PersonioSettings, ProgressFn, RateLimit};

@@ -175,8 +175,8 @@ use std::collections::BTreeMap;
 pub struct PlanInput<'a> {
     /// The tenant's settings.
     pub config: &'a TenantConfig,
-    /// Mapped and scoped people from Personio.
-    pub people: &'a [Person],
+    /// Mapped and scoped people from Personio. Their records are moved into the plan.
+    pub people: &'a mut [Person],
     /// People Personio could not be read for: left exactly as they are.
     pub protected: &'a BTreeSet<Key>,
     /// `true` for a full run: linked people missing from `people` have left Personio.
@@ -192,14 +192,15 @@ pub struct PlanInput<'a> {
 }
 
 /// Decides the plan. Pure: the same input gives the same plan, in a stable order.
-pub fn plan(input: &PlanInput<'_>) -> Plan {
+pub fn plan(mut input: PlanInput<'_>) -> Plan {
     let mut plan = Plan::default();
-    let outcome = person::plan_people(input, &mut plan);
-    relations::plan_managers(input, &outcome, &mut plan);
-    relations::plan_groups(input, &outcome, &mut plan);
+    let outcome = person::plan_people(&mut input, &mut plan);
+    relations::plan_managers(&input, &outcome, &mut plan);
+    relations::plan_groups(&input, &outcome, &mut plan);
     // Apply order: everything that makes users exist or changes them first, deactivations last.
     plan.actions.sort_by(|a, b| {
-        (a.name() == "deactivate", &a.key).cmp(&(b.name() == "deactivate", &b.key))
+        let last = |action: &Action| matches!(action.kind, ActionKind::Deactivate { .. });
+        (last(a), &a.key).cmp(&(last(b), &b.key))
     });
     plan
 }

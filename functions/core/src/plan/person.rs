@@ -6,11 +6,11 @@ use crate::employee::{Employee, EmploymentStatus};
 use crate::history::RecordError;
 use crate::ids::PersonKey;
 use crate::lifecycle::{self, Desired};
-use crate::mapping::{map_employee, FieldRule};
+use crate::mapping::Mapping;
 use crate::record::{FieldChange, FieldValue, UserRecord};
 use crate::scope::{self, ScopeDecision};
 use crate::state::{Link, LinkState};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One person from Personio, mapped and scoped, ready to plan.
 #[derive(Clone, Debug)]
@@ -25,14 +25,20 @@ pub struct Person {
 
 impl Person {
     /// Maps and scopes one employee.
+    ///
+    /// Afterwards the employee keeps only the attributes later steps read (office, department,
+    /// team): the mapped record holds the rest, and 50,000 people must fit in little memory.
     pub fn prepare(
-        employee: Employee,
-        rules: &[FieldRule],
+        mut employee: Employee,
+        mapping: &Mapping,
         config: &TenantConfig,
         universal_ids: &BTreeMap<String, String>,
     ) -> Self {
-        let record = map_employee(&employee, rules, universal_ids);
+        let record = mapping.map(&employee, universal_ids);
         let scope = scope::decide(&employee, &config.scope, universal_ids);
+        employee
+            .attributes
+            .retain(|key, _| matches!(key.as_str(), "office" | "department" | "team"));
         Self {
             employee,
             record,
@@ -73,8 +79,10 @@ pub(super) struct Outcome {
     pub untouched: BTreeSet<PersonKey>,
 }
 
-pub(super) fn plan_people(input: &PlanInput<'_>, plan: &mut Plan) -> Outcome {
+pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome {
     let config = input.config;
+    let (snapshot, protected, candidates, now) =
+        (input.snapshot, input.protected, input.candidates, input.now);
     let rules = config.mapping.effective_fields();
     let create_only: BTreeSet<String> = rules
         .iter()
@@ -90,23 +98,25 @@ pub(super) fn plan_people(input: &PlanInput<'_>, plan: &mut Plan) -> Outcome {
             .collect(),
         untouched: input.protected.clone(),
     };
-    let duplicates = duplicate_keys(input);
+    let duplicates = duplicate_keys(config, input.people);
     let mut seen = BTreeSet::new();
 
-    for person in input.people {
+    for person in input.people.iter_mut() {
         let key = person.key().clone();
         seen.insert(key.clone());
-        if input.protected.contains(&key) {
+        if protected.contains(&key) {
             plan.skips.push(skip(
                 &key,
                 "could not be read from Personio this run; left as it is",
             ));
             continue;
         }
-        let mut record = match &person.record {
-            Ok(record) => record.clone(),
+        // Taken, not copied: the plan owns the records it writes, and a first sync of 50,000
+        // people must not hold every record twice.
+        let mut record = match std::mem::replace(&mut person.record, Ok(UserRecord::new())) {
+            Ok(record) => record,
             Err(errors) => {
-                plan.errors.extend(errors.iter().cloned());
+                plan.errors.extend(errors);
                 outcome.untouched.insert(key);
                 continue;
             }
@@ -116,7 +126,7 @@ pub(super) fn plan_people(input: &PlanInput<'_>, plan: &mut Plan) -> Outcome {
             outcome.untouched.insert(key);
             continue;
         }
-        let link = input.snapshot.links.get(&key);
+        let link = snapshot.links.get(&key);
         if let (Some(field), Some(link)) = (&config.invite.field, link) {
             // Keep the invitation flag we set earlier, or every run would try to unset it.
             if link.invited_on.is_some() {
@@ -124,7 +134,7 @@ pub(super) fn plan_people(input: &PlanInput<'_>, plan: &mut Plan) -> Outcome {
             }
         }
         let office = person.employee.office();
-        let today = lifecycle::today_in(config.timezone_for(office), input.now);
+        let today = lifecycle::today_in(config.timezone_for(office), now);
         let desired = lifecycle::desired(&person.employee, today, config.lifecycle.pre_hire_days);
         if matches!(person.scope, ScopeDecision::In) && !matches!(desired, Desired::Gone(_)) {
             plan.in_scope += 1;
@@ -140,27 +150,29 @@ pub(super) fn plan_people(input: &PlanInput<'_>, plan: &mut Plan) -> Outcome {
                 plan.skips.push(skip(&key, &reason));
                 None
             }
-            (Decision::Exist(state, reason), None) => match adoption(input, &key, &record) {
-                Adoption::None => {
-                    if invite_due(config, None, state, None) {
-                        mark_invite(config, &mut record, plan, &key);
+            (Decision::Exist(state, reason), None) => {
+                match adoption(config, candidates, &key, &record) {
+                    Adoption::None => {
+                        if invite_due(config, None, state, None) {
+                            mark_invite(config, &mut record, plan, &key);
+                        }
+                        Some((ActionKind::Create { record, state }, reason))
                     }
-                    Some((ActionKind::Create { record, state }, reason))
+                    Adoption::Adopt(destination_id) => Some((
+                        ActionKind::Adopt {
+                            destination_id,
+                            record,
+                            state,
+                        },
+                        format!("{reason}; matched an existing user in the app"),
+                    )),
+                    Adoption::Refused(error) => {
+                        plan.errors.push(error);
+                        outcome.untouched.insert(key.clone());
+                        None
+                    }
                 }
-                Adoption::Adopt(destination_id) => Some((
-                    ActionKind::Adopt {
-                        destination_id,
-                        record,
-                        state,
-                    },
-                    format!("{reason}; matched an existing user in the app"),
-                )),
-                Adoption::Refused(error) => {
-                    plan.errors.push(error);
-                    outcome.untouched.insert(key.clone());
-                    None
-                }
-            },
+            }
             (Decision::Exist(state, reason), Some(link)) => {
                 let mut changes = changes(link);
                 let destination_id = link.destination_id.clone();
@@ -349,20 +361,28 @@ fn match_value(config: &TenantConfig, record: &UserRecord) -> Option<String> {
 
 /// People who claim the same user name (or match value) as someone else in this run: all of them
 /// become errors and nothing is written for them, since either could be the real owner.
-fn duplicate_keys(input: &PlanInput<'_>) -> BTreeMap<PersonKey, RecordError> {
-    let mut claims: BTreeMap<String, Vec<&PersonKey>> = BTreeMap::new();
-    let fields = [
-        crate::record::USER_NAME,
-        input.config.matching.field.as_str(),
-    ];
-    for person in input.people {
+fn duplicate_keys(config: &TenantConfig, people: &[Person]) -> BTreeMap<PersonKey, RecordError> {
+    // Borrowed text where it is already lower-case (user names and emails are, by the default
+    // transforms), so the common case allocates nothing per person.
+    fn folded(text: &str) -> std::borrow::Cow<'_, str> {
+        let text = text.trim();
+        if text.chars().any(char::is_uppercase) {
+            std::borrow::Cow::Owned(text.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        }
+    }
+    let match_field = config.matching.field.as_str();
+    let mut claims: HashMap<std::borrow::Cow<'_, str>, Vec<&PersonKey>> =
+        HashMap::with_capacity(people.len());
+    for person in people {
         let Ok(record) = &person.record else { continue };
-        let values: BTreeSet<String> = fields
-            .iter()
-            .filter_map(|field| record.text(field))
-            .map(|value| value.trim().to_lowercase())
-            .collect();
-        for value in values {
+        let user_name = record.text_ref(crate::record::USER_NAME).map(folded);
+        let other = (match_field != crate::record::USER_NAME)
+            .then(|| record.text_ref(match_field).map(folded))
+            .flatten()
+            .filter(|value| Some(value) != user_name.as_ref());
+        for value in user_name.into_iter().chain(other) {
             claims.entry(value).or_default().push(person.key());
         }
     }
@@ -397,11 +417,16 @@ enum Adoption {
     Refused(RecordError),
 }
 
-fn adoption(input: &PlanInput<'_>, key: &PersonKey, record: &UserRecord) -> Adoption {
-    let Some(value) = match_value(input.config, record) else {
+fn adoption(
+    config: &TenantConfig,
+    candidates: &BTreeMap<String, crate::ports::DestinationUser>,
+    key: &PersonKey,
+    record: &UserRecord,
+) -> Adoption {
+    let Some(value) = match_value(config, record) else {
         return Adoption::None;
     };
-    let Some(candidate) = input.candidates.get(&value) else {
+    let Some(candidate) = candidates.get(&value) else {
         return Adoption::None;
     };
     let refused = |message: String, hint: &str| {
@@ -418,14 +443,14 @@ fn adoption(input: &PlanInput<'_>, key: &PersonKey, record: &UserRecord) -> Adop
         Some(other) if !other.is_empty() => refused(
             format!(
                 "the app already has user {} with this {} and another external id; it is not managed by this integration",
-                candidate.id, input.config.matching.field
+                candidate.id, config.matching.field
             ),
             "remove the other external id in the app, or change the person's email in Personio",
         ),
-        _ if !input.config.matching.adopt => refused(
+        _ if !config.matching.adopt => refused(
             format!(
                 "the app already has user {} with this {}, and adoption is off",
-                candidate.id, input.config.matching.field
+                candidate.id, config.matching.field
             ),
             "turn on matching.adopt to link existing users on first sync",
         ),

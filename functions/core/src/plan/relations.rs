@@ -18,7 +18,7 @@ fn exists(outcome: &Outcome, key: &PersonKey) -> bool {
 /// Supervisor → manager, for everyone whose user is (or will be) active or pre-hired. An
 /// unresolved manager is reported and the link is left as it is, never guessed.
 pub(super) fn plan_managers(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut Plan) {
-    for person in input.people {
+    for person in input.people.iter() {
         let key = person.key();
         if outcome.untouched.contains(key) || !exists(outcome, key) {
             continue;
@@ -99,7 +99,7 @@ pub(super) fn plan_groups(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut P
             .or_default()
             .extend(kept.cloned());
     }
-    for person in input.people {
+    for person in input.people.iter() {
         let key = person.key();
         if outcome.untouched.contains(key) || !exists(outcome, key) {
             continue;

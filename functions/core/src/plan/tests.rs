@@ -50,7 +50,7 @@ fn employee(id: u64, status: EmploymentStatus) -> Employee {
 }
 
 fn people(config: &TenantConfig, employees: Vec<Employee>) -> Vec<Person> {
-    let rules = config.mapping.effective_fields();
+    let rules = crate::mapping::Mapping::new(config.mapping.effective_fields());
     employees
         .into_iter()
         .map(|e| Person::prepare(e, &rules, config, &BTreeMap::new()))
@@ -62,7 +62,7 @@ fn linked(config: &TenantConfig, employees: Vec<Employee>) -> Snapshot {
     let now = "2026-11-23T12:00:00Z".parse().unwrap();
     let people = people(config, employees);
     let empty = Snapshot::default();
-    let result = run_plan(config, &people, &empty, now);
+    let result = run_plan(config, people, &empty, now);
     let mut snapshot = Snapshot::default();
     for action in &result.actions {
         if let ActionKind::Create { record, state } = &action.kind {
@@ -82,13 +82,13 @@ fn linked(config: &TenantConfig, employees: Vec<Employee>) -> Snapshot {
 
 fn run_plan(
     config: &TenantConfig,
-    people: &[Person],
+    mut people: Vec<Person>,
     snapshot: &Snapshot,
     now: DateTime<Utc>,
 ) -> Plan {
-    plan(&PlanInput {
+    plan(PlanInput {
         config,
-        people,
+        people: &mut people,
         protected: &BTreeSet::new(),
         complete: true,
         gone: &BTreeSet::new(),
@@ -107,7 +107,7 @@ fn joiner_is_created_and_put_in_the_department_group() {
     let config = config();
     let plan = run_plan(
         &config,
-        &people(&config, vec![employee(1, EmploymentStatus::Active)]),
+        people(&config, vec![employee(1, EmploymentStatus::Active)]),
         &Snapshot::default(),
         now(),
     );
@@ -128,7 +128,7 @@ fn unchanged_people_produce_an_empty_plan() {
     let mut snapshot = linked(&config, staff.clone());
     let first = run_plan(
         &config,
-        &people(&config, staff.clone()),
+        people(&config, staff.clone()),
         &Snapshot::default(),
         now(),
     );
@@ -144,7 +144,7 @@ fn unchanged_people_produce_an_empty_plan() {
             );
         }
     }
-    let plan = run_plan(&config, &people(&config, staff), &snapshot, now());
+    let plan = run_plan(&config, people(&config, staff), &snapshot, now());
     assert!(plan.is_empty(), "{plan:?}");
 }
 
@@ -157,7 +157,7 @@ fn mover_gets_only_the_changed_fields() {
     after
         .attributes
         .insert("position".into(), AttrValue::Text("Lead".into()));
-    let plan = run_plan(&config, &people(&config, vec![after]), &snapshot, now());
+    let plan = run_plan(&config, people(&config, vec![after]), &snapshot, now());
     let [action] = plan.actions.as_slice() else {
         panic!("{plan:?}")
     };
@@ -177,7 +177,7 @@ fn leaver_is_deactivated_the_day_after_the_termination_date_never_deleted() {
     leaver.termination_date = Some("2026-11-23".parse().unwrap());
     let on_last_day = run_plan(
         &config,
-        &people(&config, vec![leaver.clone()]),
+        people(&config, vec![leaver.clone()]),
         &snapshot,
         now(),
     );
@@ -185,7 +185,7 @@ fn leaver_is_deactivated_the_day_after_the_termination_date_never_deleted() {
     // 23:30 UTC on the 23rd is already the 24th in Berlin.
     let next_day = run_plan(
         &config,
-        &people(&config, vec![leaver]),
+        people(&config, vec![leaver]),
         &snapshot,
         "2026-11-23T23:30:00Z".parse().unwrap(),
     );
@@ -200,7 +200,7 @@ fn pre_hire_is_created_inactive_and_activated_on_the_hire_date() {
     joiner.hire_date = Some("2026-11-26".parse().unwrap());
     let plan = run_plan(
         &config,
-        &people(&config, vec![joiner.clone()]),
+        people(&config, vec![joiner.clone()]),
         &Snapshot::default(),
         now(),
     );
@@ -214,7 +214,7 @@ fn pre_hire_is_created_inactive_and_activated_on_the_hire_date() {
     let snapshot = linked(&config, vec![joiner.clone()]);
     let hire_day = run_plan(
         &config,
-        &people(&config, vec![joiner]),
+        people(&config, vec![joiner]),
         &snapshot,
         "2026-11-26T08:00:00Z".parse().unwrap(),
     );
@@ -233,7 +233,7 @@ fn rehire_reactivates_the_same_user() {
     let person = employee(1, EmploymentStatus::Active);
     let mut snapshot = linked(&config, vec![person.clone()]);
     snapshot.links.get_mut(&key(1)).unwrap().state = LinkState::Inactive;
-    let plan = run_plan(&config, &people(&config, vec![person]), &snapshot, now());
+    let plan = run_plan(&config, people(&config, vec![person]), &snapshot, now());
     let ActionKind::Activate {
         destination_id,
         from,
@@ -256,12 +256,12 @@ fn people_missing_from_a_full_run_are_deactivated_but_protected_ones_are_not() {
             employee(2, EmploymentStatus::Active),
         ],
     );
-    let plan = run_plan(&config, &[], &snapshot, now());
+    let plan = run_plan(&config, Vec::new(), &snapshot, now());
     assert_eq!(plan.count("deactivate"), 2);
     let protected = BTreeSet::from([key(1)]);
-    let plan = super::plan(&PlanInput {
+    let plan = super::plan(PlanInput {
         config: &config,
-        people: &[],
+        people: &mut [],
         protected: &protected,
         complete: true,
         gone: &BTreeSet::new(),
@@ -283,7 +283,7 @@ fn two_people_with_one_email_are_both_errors() {
         .insert("email".into(), AttrValue::Text("P1@acme.example".into()));
     let plan = run_plan(
         &config,
-        &people(&config, vec![first, second]),
+        people(&config, vec![first, second]),
         &Snapshot::default(),
         now(),
     );
@@ -305,10 +305,10 @@ fn existing_user_with_the_same_user_name_is_adopted() {
             active: true,
         },
     )]);
-    let people = people(&config, vec![employee(1, EmploymentStatus::Active)]);
-    let plan = super::plan(&PlanInput {
+    let mut people = people(&config, vec![employee(1, EmploymentStatus::Active)]);
+    let plan = super::plan(PlanInput {
         config: &config,
-        people: &people,
+        people: &mut people,
         protected: &BTreeSet::new(),
         complete: true,
         gone: &BTreeSet::new(),
@@ -331,7 +331,7 @@ fn managers_link_in_a_second_pass_and_unknown_ones_are_reported() {
     orphan.supervisor = Some(PersonioId::new(99));
     let plan = run_plan(
         &config,
-        &people(&config, vec![boss, report, orphan]),
+        people(&config, vec![boss, report, orphan]),
         &Snapshot::default(),
         now(),
     );
@@ -359,13 +359,13 @@ fn out_of_scope_people_are_deactivated_or_left_alone_per_setting() {
     });
     let plan = run_plan(
         &config,
-        &people(&config, vec![person.clone()]),
+        people(&config, vec![person.clone()]),
         &snapshot,
         now(),
     );
     assert_eq!(plan.count("deactivate"), 1);
     config.scope.out_of_scope = crate::config::OutOfScope::Leave;
-    let plan = run_plan(&config, &people(&config, vec![person]), &snapshot, now());
+    let plan = run_plan(&config, people(&config, vec![person]), &snapshot, now());
     assert!(plan.actions.is_empty());
     assert_eq!(plan.skips.len(), 1);
 }

@@ -1,0 +1,158 @@
+//! What the benchmarks share: the demo tenant's config, a realistic company read the way the
+//! Personio client reads it, and timing summaries.
+//!
+//! # Layout
+//! - `benches/plan.rs`: map + scope + plan of 10,000 and 100,000 people on one core.
+//! - `benches/fetch.rs`: a full fetch from the rate-limited fake, against the rate-limit floor.
+//! - `benches/rss.rs`: peak memory of a 50,000-person `personio-sync run --dry-run`.
+//!
+//! Results and the commands that produce them are in `docs/benchmarks.md`.
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use fake_personio::{employee_json, generate_company, CompanySpec};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use sync_core::config::TenantConfig;
+use sync_core::employee::Employee;
+use sync_core::ids::AccountId;
+use sync_core::personio::normalise_selected;
+
+/// The demo tenant's configuration (`examples/demo.toml`): default mapping plus a custom field
+/// and a value map, department groups, three statuses in scope — a typical tenant.
+pub const DEMO_CONFIG: &str = include_str!("../../examples/demo.toml");
+
+/// Seed of every generated company, so runs on different days compare.
+pub const SEED: u64 = 42;
+
+/// The demo tenant's configuration, parsed and validated.
+pub fn demo_config() -> anyhow::Result<TenantConfig> {
+    TenantConfig::from_toml(DEMO_CONFIG).context("examples/demo.toml is not a usable configuration")
+}
+
+/// A generated company after normalisation, as the client's full fetch would hand it over.
+pub struct Company {
+    /// The readable employees.
+    pub employees: Vec<Employee>,
+    /// `universal_id` → attribute key, merged over everyone.
+    pub universal_ids: BTreeMap<String, String>,
+    /// People whose JSON `normalise` refused (the generator's deliberate oddities).
+    pub unreadable: usize,
+}
+
+/// Generates `count` people with the fake's generator, renders each as the v1 JSON the list
+/// endpoint sends, and normalises it keeping the attributes `keep` selects (all for `None`): the
+/// same path a real fetch takes, minus HTTP. The CLI keeps `TenantConfig::used_attributes`.
+pub fn company(
+    count: usize,
+    today: NaiveDate,
+    keep: Option<&BTreeSet<String>>,
+) -> anyhow::Result<Company> {
+    let generated = generate_company(&CompanySpec {
+        employees: count,
+        seed: SEED,
+        today,
+    });
+    let account = AccountId::default();
+    let mut company = Company {
+        employees: Vec::with_capacity(count),
+        universal_ids: BTreeMap::new(),
+        unreadable: 0,
+    };
+    for person in &generated.employees {
+        let json = employee_json(&generated, person, "http://127.0.0.1:1");
+        let attributes = json
+            .get("attributes")
+            .and_then(Value::as_object)
+            .context("the fake rendered an employee without an `attributes` object")?;
+        match normalise_selected(&account, attributes, keep) {
+            Ok(read) => {
+                company.universal_ids.extend(read.universal_ids);
+                company.employees.push(read.employee);
+            }
+            Err(_) => company.unreadable += 1,
+        }
+    }
+    Ok(company)
+}
+
+/// Median, minimum and maximum of a set of timings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// The middle sample (the lower of the two middle ones for an even count).
+    pub median: Duration,
+    /// The fastest sample.
+    pub min: Duration,
+    /// The slowest sample.
+    pub max: Duration,
+    /// How many samples.
+    pub samples: usize,
+}
+
+impl Summary {
+    /// Summarises `samples`; `None` when there are none.
+    pub fn of(samples: &[Duration]) -> Option<Self> {
+        let mut sorted = samples.to_vec();
+        sorted.sort_unstable();
+        Some(Self {
+            median: *sorted.get((sorted.len().checked_sub(1)?) / 2)?,
+            min: *sorted.first()?,
+            max: *sorted.last()?,
+            samples: sorted.len(),
+        })
+    }
+}
+
+/// A duration in milliseconds, for printing.
+pub fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// `PASS` or `FAIL`, for the result lines.
+pub fn verdict(pass: bool) -> &'static str {
+    if pass {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_of_an_odd_count_takes_the_middle_sample() {
+        let samples = [30, 10, 20].map(Duration::from_millis);
+        let summary = Summary::of(&samples).unwrap();
+        assert_eq!(summary.median, Duration::from_millis(20));
+        assert_eq!(summary.min, Duration::from_millis(10));
+        assert_eq!(summary.max, Duration::from_millis(30));
+        assert_eq!(summary.samples, 3);
+    }
+
+    #[test]
+    fn the_summary_of_nothing_is_none() {
+        assert_eq!(Summary::of(&[]), None);
+    }
+
+    #[test]
+    fn the_demo_config_parses() {
+        demo_config().unwrap();
+    }
+
+    #[test]
+    fn a_generated_company_normalises_with_universal_ids() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let keep = demo_config().unwrap().used_attributes();
+        let all = company(50, today, None).unwrap();
+        let kept = company(50, today, Some(&keep)).unwrap();
+        assert_eq!(all.employees.len() + all.unreadable, 50);
+        assert!(!all.universal_ids.is_empty());
+        assert!(
+            kept.employees[0].attributes.len() < all.employees[0].attributes.len(),
+            "keeping the used attributes drops the others"
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! Webhook dedupe markers: `TENANT#<id>` / `EVENT#<hash>`, expiring through the table's TTL.
+//!
+//! Personio may deliver one event more than once; the webhook Lambda records a hash of each body
+//! and drops a body it has seen within the window. One conditional `PutItem` decides it, so two
+//! deliveries racing each other still count once.
+
+use super::items;
+use super::keys;
+use super::DynamoStore;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+use sync_core::ids::TenantId;
+use sync_core::ports::StoreError;
+
+impl DynamoStore {
+    /// Records event `hash` of `tenant` as seen until `now + window`. Returns `true` the first
+    /// time within the window and `false` for a duplicate.
+    ///
+    /// `hash` is the caller's digest of the body (hex or similar; it becomes part of a key).
+    /// DynamoDB deletes expired markers lazily (within about two days), so expiry is checked
+    /// here too: a marker past its time counts as absent.
+    pub async fn remember_event(
+        &self,
+        tenant: &TenantId,
+        hash: &str,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Result<bool, StoreError> {
+        let pk = keys::tenant_pk(tenant);
+        let sk = keys::event_sk(hash);
+        let location = self.location(&pk, &sk);
+        let now_secs = u64::try_from(now.timestamp()).unwrap_or(0);
+        let mut item = items::item(&pk, &sk);
+        item.insert(
+            keys::EXPIRES_AT.into(),
+            items::n(now_secs.saturating_add(window.as_secs())),
+        );
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #expires <= :now")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#expires", keys::EXPIRES_AT)
+            .expression_attribute_values(":now", items::n(now_secs))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                tracing::debug!(tenant_id = %tenant, "duplicate webhook event dropped");
+                Ok(false)
+            }
+            Err(err) => Err(super::sdk_error("write", &location, err)),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl sync_core::ports::EventLog for DynamoStore {
+    async fn first_seen(
+        &self,
+        tenant: &TenantId,
+        fingerprint: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let window = (expires - now).to_std().unwrap_or(Duration::ZERO);
+        self.remember_event(tenant, fingerprint, now, window).await
+    }
+
+    async fn forget(&self, tenant: &TenantId, fingerprint: &str) -> Result<(), StoreError> {
+        let pk = keys::tenant_pk(tenant);
+        let sk = keys::event_sk(fingerprint);
+        let location = self.location(&pk, &sk);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, items::s(&pk))
+            .key(keys::SK, items::s(&sk))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| super::sdk_error("write", &location, err))
+    }
+}

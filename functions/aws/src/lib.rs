@@ -1,0 +1,30 @@
+//! AWS adapters of personio-sync: the engine's ports on DynamoDB, Secrets Manager, SES and SQS.
+//!
+//! # Layout
+//! - [`config`]: [`AwsConfig`], the environment read once, and the one `SdkConfig` (explicit
+//!   rustls + ring HTTP client, standard retries) every client is built from.
+//! - [`deps`]: [`Clients`] and [`Deps`], everything a Lambda builds at cold start.
+//! - [`dynamo`]: [`DynamoStore`], the `Store` and `ConfigStore` ports on one table, and
+//!   [`create_table`] for tests and local stacks.
+//! - [`secrets`]: [`SecretsManagerSecrets`], the `Secrets` port with a warm-Lambda cache, and
+//!   the writers the admin API stores secrets with.
+//! - [`mail`]: [`SesMailer`], the `Mailer` port on SES v2 raw email.
+//! - [`jobs`]: [`SqsJobs`], the `Jobs` port on SQS FIFO, and [`parse_job`] for the worker.
+//!
+//! Nothing here decides anything: the engine in `sync-core` does, through the ports.
+
+pub mod config;
+pub mod deps;
+pub mod dynamo;
+pub mod jobs;
+pub mod logging;
+pub mod mail;
+pub mod secrets;
+
+pub use config::{AwsConfig, ConfigError};
+pub use deps::{Clients, Deps};
+pub use dynamo::{create_table, DynamoStore, StoreSettings, TableError};
+pub use jobs::{parse_job, JobParseError, SqsJobs};
+pub use logging::init_tracing;
+pub use mail::SesMailer;
+pub use secrets::{SecretWriteError, SecretsManagerSecrets};

@@ -1,0 +1,100 @@
+//! [`SesMailer`]: the `Mailer` port on SES v2 `SendEmail` with raw content: the very MIME bytes
+//! of `Email::to_mime` that the local outbox writes as `.eml` files.
+//!
+//! SES error messages can quote addresses (an unverified recipient in the sandbox), so errors
+//! carry the SES error code and a fixed hint, never the service's message.
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::error::ProvideErrorMetadata;
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use aws_sdk_sesv2::Client;
+use sync_core::email::Email;
+use sync_core::ports::{MailError, Mailer};
+
+/// Sends email through SES.
+#[derive(Clone, Debug)]
+pub struct SesMailer {
+    client: Client,
+}
+
+impl SesMailer {
+    /// A mailer using `client`.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// What an admin can do about an SES error code.
+fn hint(code: &str) -> &'static str {
+    match code {
+        "MessageRejected" => {
+            "SES rejected the message; check that the sender is a verified identity and, while \
+             the account is in the SES sandbox, that the recipients are verified too"
+        }
+        "MailFromDomainNotVerifiedException" => {
+            "the sender's MAIL FROM domain is not verified in SES"
+        }
+        "AccountSuspendedException" => "SES sending is suspended for this AWS account",
+        "SendingPausedException" => "SES sending is paused for this account or configuration set",
+        "LimitExceededException" | "TooManyRequestsException" => {
+            "the SES sending quota is used up; the next run's summary will go out as usual"
+        }
+        "NotFoundException" => "the sender identity or configuration set does not exist in SES",
+        "BadRequestException" => "SES refused the request as malformed",
+        _ => "see the SES console for the account's sending status",
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, email: &Email) -> Result<(), MailError> {
+        if email.to.is_empty() {
+            return Err(MailError {
+                detail: "the email has no recipients; add admin addresses to the tenant's email settings"
+                    .to_owned(),
+            });
+        }
+        let raw = RawMessage::builder()
+            .data(Blob::new(email.to_mime()))
+            .build()
+            .map_err(|err| MailError {
+                detail: format!("could not build the SES request: {err}"),
+            })?;
+        let sent = self
+            .client
+            .send_email()
+            .from_email_address(&email.from)
+            .destination(
+                Destination::builder()
+                    .set_to_addresses(Some(email.to.clone()))
+                    .build(),
+            )
+            .content(EmailContent::builder().raw(raw).build())
+            .send()
+            .await;
+        match sent {
+            Ok(output) => {
+                // The message id identifies the mail in SES's logs; no address is logged.
+                tracing::info!(
+                    message_id = output.message_id.as_deref().unwrap_or("-"),
+                    recipients = email.to.len(),
+                    "email sent through SES"
+                );
+                Ok(())
+            }
+            Err(err) => {
+                let detail = match err.code() {
+                    Some(code) => format!("SES answered {code}: {}", hint(code)),
+                    None => "SES did not answer (timeout or connection failure)".to_owned(),
+                };
+                Err(MailError { detail })
+            }
+        }
+    }
+}

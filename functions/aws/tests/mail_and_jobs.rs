@@ -1,0 +1,336 @@
+//! `Mailer` on SES v2 and `Jobs` on SQS FIFO (moto): the raw MIME that reaches SES, read back
+//! from moto and parsed; jobs grouped by tenant and deduplicated.
+
+mod support;
+
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use std::collections::HashMap;
+use sync_aws::{parse_job, SesMailer, SqsJobs};
+use sync_core::email::{Attachment, Email};
+use sync_core::history::Trigger;
+use sync_core::ids::{AccountId, PersonKey, PersonioId};
+use sync_core::ports::{Job, JobTarget, Jobs, Mailer};
+
+const CSV: &str = "person,action,message,hint\nmain:7,create,the destination refused the record,check the mapping\n";
+
+fn summary(from: &str, to: &[&str]) -> Email {
+    Email {
+        from: from.to_owned(),
+        to: to.iter().map(|address| (*address).to_owned()).collect(),
+        subject: "personio-sync: 3 created, 1 error".into(),
+        text: "3 users created, 1 error".into(),
+        html: "<p>3 users created, 1 error</p>".into(),
+        attachments: vec![Attachment {
+            filename: "errors.csv".into(),
+            content_type: "text/csv".into(),
+            bytes: CSV.as_bytes().to_vec(),
+        }],
+    }
+}
+
+async fn verified_sender(client: &aws_sdk_sesv2::Client) -> String {
+    let sender = format!("{}@vendor.example", support::unique("sync"));
+    client
+        .create_email_identity()
+        .email_identity(&sender)
+        .send()
+        .await
+        .unwrap();
+    sender
+}
+
+#[tokio::test]
+async fn a_summary_reaches_ses_as_raw_mime_with_its_attachment() {
+    let deps = support::deps_with("unused").await;
+    let sender = verified_sender(&deps.clients.ses).await;
+    let recipient = format!("{}@customer.example", support::unique("admin"));
+    let mailer = SesMailer::new(deps.clients.ses.clone());
+
+    let email = summary(&sender, &[&recipient, "second-admin@customer.example"]);
+    mailer.send(&email).await.unwrap();
+
+    let sent = support::sent_raw_mail_to(&recipient).await;
+    assert_eq!(sent.len(), 1, "one message to this test's recipient");
+    let message = mime::Part::parse(&sent[0]);
+    assert_eq!(message.header("subject"), Some(email.subject.as_str()));
+    assert!(message
+        .header("from")
+        .is_some_and(|from| from.contains(&sender)));
+    assert!(message
+        .header("to")
+        .is_some_and(|to| to.contains(&recipient)));
+    let leaves = message.leaves();
+    let csv = leaves
+        .iter()
+        .find(|part| part.filename().as_deref() == Some("errors.csv"))
+        .expect("errors.csv is attached");
+    assert!(csv
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/csv")));
+    assert_eq!(
+        String::from_utf8(csv.decoded())
+            .unwrap()
+            .replace("\r\n", "\n"),
+        CSV
+    );
+    assert!(leaves.iter().any(|part| part
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/html"))));
+}
+
+#[tokio::test]
+async fn an_email_without_recipients_is_refused_before_ses() {
+    let deps = support::deps_with("unused").await;
+    let mailer = SesMailer::new(deps.clients.ses.clone());
+    let err = mailer
+        .send(&summary("sync@vendor.example", &[]))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no recipients"), "{err}");
+}
+
+#[tokio::test]
+async fn a_refused_send_reports_the_ses_code_and_no_address() {
+    let deps = support::deps_with("unused").await;
+    let mailer = SesMailer::new(deps.clients.ses.clone());
+    let sender = format!("{}@unverified.example", support::unique("nobody"));
+    let recipient = format!("{}@customer.example", support::unique("admin"));
+    let err = mailer
+        .send(&summary(&sender, &[&recipient]))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("MessageRejected"), "{text}");
+    assert!(
+        !text.contains(&sender) && !text.contains(&recipient),
+        "{text}"
+    );
+    assert!(support::sent_raw_mail_to(&recipient).await.is_empty());
+}
+
+fn job(tenant: &str, person: Option<u64>) -> Job {
+    Job {
+        tenant: sync_core::ids::TenantId::parse(tenant).unwrap(),
+        target: match person {
+            None => JobTarget::Everyone,
+            Some(id) => JobTarget::Person {
+                person: PersonKey::new(AccountId::default(), PersonioId::new(id)),
+            },
+        },
+        trigger: match person {
+            None => Trigger::Schedule,
+            Some(_) => Trigger::Webhook {
+                event: "person.updated".into(),
+            },
+        },
+        dry_run: false,
+        run_id: None,
+    }
+}
+
+#[tokio::test]
+async fn jobs_reach_the_fifo_queue_grouped_by_tenant_and_deduplicated() {
+    let deps = support::deps_with("unused").await;
+    let sqs = &deps.clients.sqs;
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("{}.fifo", support::unique("jobs")))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap();
+    let queue_url = queue.queue_url.expect("queue URL");
+    let jobs = SqsJobs::new(sqs.clone(), &queue_url);
+
+    let (acme, globex) = (support::tenant(), support::tenant());
+    let scheduled = job(acme.as_str(), None);
+    let webhook = job(globex.as_str(), Some(42));
+    // The scheduler fires twice for the same slot: the second send collapses into the first.
+    let slot = format!("schedule:{acme}:2026-11-23T10:00Z");
+    jobs.enqueue(&scheduled, &slot).await.unwrap();
+    jobs.enqueue(&scheduled, &slot).await.unwrap();
+    jobs.enqueue(&webhook, &format!("webhook:{}", "x".repeat(300)))
+        .await
+        .unwrap();
+
+    // Drain the queue: receive, delete, until a receive comes back empty. A duplicate in a FIFO
+    // group would only become visible after its predecessor is deleted, hence the loop.
+    let mut received: HashMap<String, Vec<Job>> = HashMap::new();
+    loop {
+        let batch = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+            .send()
+            .await
+            .unwrap();
+        let messages = batch.messages.unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        for message in messages {
+            let group = message
+                .attributes
+                .as_ref()
+                .and_then(|attributes| attributes.get(&MessageSystemAttributeName::MessageGroupId))
+                .cloned()
+                .expect("FIFO messages carry their group");
+            let job = parse_job(message.body.as_deref().unwrap_or_default()).unwrap();
+            received.entry(group).or_default().push(job);
+            sqs.delete_message()
+                .queue_url(&queue_url)
+                .receipt_handle(message.receipt_handle.unwrap_or_default())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(received.len(), 2, "one group per tenant");
+    assert_eq!(received[acme.as_str()], vec![scheduled]);
+    assert_eq!(received[globex.as_str()], vec![webhook]);
+}
+
+#[tokio::test]
+async fn a_missing_queue_is_reported_with_what_to_check() {
+    let deps = support::deps_with("unused").await;
+    let jobs = SqsJobs::new(
+        deps.clients.sqs.clone(),
+        format!("{}/123456789012/no-such-queue.fifo", support::moto().url),
+    );
+    let err = jobs.enqueue(&job("acme", None), "k").await.unwrap_err();
+    assert!(err.to_string().contains("could not queue the job"), "{err}");
+}
+
+/// Just enough MIME (RFC 2045/2046) to read back what SES was given.
+mod mime {
+    /// One entity: headers and body, with its sub-parts when it is multipart.
+    pub struct Part {
+        headers: Vec<(String, String)>,
+        body: String,
+        parts: Vec<Part>,
+    }
+
+    impl Part {
+        pub fn parse(text: &str) -> Self {
+            let (head, body) = text
+                .split_once("\r\n\r\n")
+                .or_else(|| text.split_once("\n\n"))
+                .unwrap_or((text, ""));
+            let mut headers: Vec<(String, String)> = Vec::new();
+            for line in head.lines() {
+                if line.starts_with([' ', '\t']) {
+                    // A folded header continues the previous one.
+                    if let Some((_, value)) = headers.last_mut() {
+                        value.push(' ');
+                        value.push_str(line.trim());
+                    }
+                } else if let Some((name, value)) = line.split_once(':') {
+                    headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+                }
+            }
+            let mut part = Part {
+                headers,
+                body: body.to_owned(),
+                parts: Vec::new(),
+            };
+            if let Some(boundary) = part.param("content-type", "boundary") {
+                let delimiter = format!("--{boundary}");
+                part.parts = body
+                    .split(delimiter.as_str())
+                    .skip(1)
+                    .take_while(|chunk| !chunk.starts_with("--"))
+                    .map(|chunk| {
+                        // The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+                        let chunk = chunk
+                            .strip_suffix("\r\n")
+                            .or_else(|| chunk.strip_suffix('\n'))
+                            .unwrap_or(chunk);
+                        Part::parse(chunk.trim_start_matches(['\r', '\n']))
+                    })
+                    .collect();
+            }
+            part
+        }
+
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        }
+
+        fn param(&self, header: &str, name: &str) -> Option<String> {
+            self.header(header)?.split(';').skip(1).find_map(|param| {
+                let (key, value) = param.split_once('=')?;
+                (key.trim().eq_ignore_ascii_case(name))
+                    .then(|| value.trim().trim_matches('"').to_owned())
+            })
+        }
+
+        pub fn filename(&self) -> Option<String> {
+            self.param("content-disposition", "filename")
+                .or_else(|| self.param("content-type", "name"))
+        }
+
+        /// Every non-multipart part, depth first.
+        pub fn leaves(&self) -> Vec<&Part> {
+            if self.parts.is_empty() {
+                vec![self]
+            } else {
+                self.parts.iter().flat_map(Part::leaves).collect()
+            }
+        }
+
+        /// The body with its transfer encoding undone.
+        pub fn decoded(&self) -> Vec<u8> {
+            match self
+                .header("content-transfer-encoding")
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("base64") => base64(&self.body),
+                Some("quoted-printable") => quoted_printable(&self.body),
+                _ => self.body.as_bytes().to_vec(),
+            }
+        }
+    }
+
+    fn base64(text: &str) -> Vec<u8> {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let sextets: Vec<u32> = text
+            .bytes()
+            .filter_map(|b| ALPHABET.iter().position(|&a| a == b).map(|p| p as u32))
+            .collect();
+        let mut out = Vec::new();
+        for group in sextets.chunks(4) {
+            let value = group
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, s)| acc | (s << (18 - 6 * i)));
+            let bytes = value.to_be_bytes();
+            out.extend_from_slice(&bytes[1..group.len()]);
+        }
+        out
+    }
+
+    fn quoted_printable(text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let bytes = text.replace("=\r\n", "").replace("=\n", "").into_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                if let Ok(byte) =
+                    u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
+                {
+                    out.push(byte);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        out
+    }
+}

@@ -1,0 +1,246 @@
+//! The HTTP side of the webhook calls: a v2 token from the client-credentials grant, and requests
+//! with retries. A request that may have reached Personio is repeated only when it is idempotent
+//! (`GET`, `PATCH`), so a failed create never registers two webhooks.
+
+use super::{parse, V2Credentials, WebhookApiError};
+use crate::ids::AccountId;
+use crate::personio::retry::{self, Backoff};
+use reqwest::{header, Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Attempts per call before giving up on 429, 5xx and timeouts.
+const MAX_ATTEMPTS: u32 = 4;
+/// Time limit of one request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether a request may be sent again after a failure.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Repeat {
+    /// Idempotent (`GET`, `PATCH` with the same body).
+    Always,
+    /// Only when Personio surely did not act on it: a 429, or no connection at all.
+    OnlyUnsent,
+}
+
+/// One failed attempt.
+enum Failure {
+    Status(StatusCode, Option<String>, Option<Duration>),
+    Transport(String),
+}
+
+/// An HTTP client with a v2 token.
+pub(super) struct V2Session {
+    http: reqwest::Client,
+    base_url: String,
+    account: AccountId,
+    token: SecretString,
+}
+
+impl V2Session {
+    /// Fetches a token with the client-credentials grant.
+    pub(super) async fn open(credentials: &V2Credentials) -> Result<Self, WebhookApiError> {
+        let base_url = credentials.base_url.trim().trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            return Err(WebhookApiError::Transport {
+                url: base_url,
+                detail:
+                    "the Personio base URL must start with https:// (e.g. https://api.personio.de)"
+                        .to_owned(),
+            });
+        }
+        // reqwest is built without a bundled crypto provider; ring is ours. A second install
+        // fails harmlessly.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| WebhookApiError::Transport {
+                url: base_url.clone(),
+                detail: format!("could not set up the HTTP client: {error}"),
+            })?;
+        let mut session = Self {
+            http,
+            base_url,
+            account: credentials.account.clone(),
+            token: SecretString::from(String::new()),
+        };
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", credentials.client_id.as_str()),
+            ("client_secret", credentials.client_secret.expose_secret()),
+        ];
+        let url = format!("{}/v2/auth/token", session.base_url);
+        let body = session
+            .send(
+                || session.http.post(&url).form(&form),
+                "/v2/auth/token",
+                Repeat::Always,
+            )
+            .await
+            .map_err(|error| match error {
+                // The token endpoint answers 400 for a bad secret as well (OAuth2 `invalid_client`).
+                WebhookApiError::Rejected { detail, .. } => WebhookApiError::Unauthorized {
+                    account: credentials.account.clone(),
+                    detail,
+                },
+                other => other,
+            })?;
+        #[derive(Deserialize)]
+        struct Token {
+            access_token: String,
+        }
+        let token: Token = parse("POST /v2/auth/token", &body)?;
+        session.token = SecretString::from(token.access_token);
+        Ok(session)
+    }
+
+    /// A JSON request with the token.
+    pub(super) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        repeat: Repeat,
+    ) -> Result<Vec<u8>, WebhookApiError> {
+        let url = format!("{}{path}", self.base_url);
+        let build = || {
+            let request = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(self.token.expose_secret())
+                .header(header::ACCEPT, "application/json");
+            match body {
+                Some(body) => request.json(body),
+                None => request,
+            }
+        };
+        self.send(build, path, repeat).await
+    }
+
+    /// Sends with retries; returns the body of a 2xx.
+    async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        path: &str,
+        repeat: Repeat,
+    ) -> Result<Vec<u8>, WebhookApiError> {
+        let backoff = Backoff::default();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failure = match build().send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(header::RETRY_AFTER)
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|value| retry::parse_retry_after(value, chrono::Utc::now()));
+                    let body = response.bytes().await.map(|body| body.to_vec());
+                    match body {
+                        Ok(body) if status.is_success() => return Ok(body),
+                        Ok(body) => Failure::Status(status, message_of(&body), retry_after),
+                        Err(error) => Failure::Transport(error.to_string()),
+                    }
+                }
+                // Not connected: nothing reached Personio, so even a create may be repeated.
+                Err(error) if error.is_connect() => Failure::Transport(error.to_string()),
+                Err(error) if repeat == Repeat::Always => Failure::Transport(error.to_string()),
+                Err(error) => {
+                    return Err(WebhookApiError::Transport {
+                        url: format!("{}{path}", self.base_url),
+                        detail: format!("{error}; check in Personio whether the webhook was created before trying again"),
+                    })
+                }
+            };
+            let retry_after = match &failure {
+                Failure::Status(status, message, retry_after) => {
+                    let transient = *status == StatusCode::TOO_MANY_REQUESTS
+                        || (repeat == Repeat::Always
+                            && (status.is_server_error()
+                                || *status == StatusCode::REQUEST_TIMEOUT));
+                    if !transient {
+                        return Err(self.refused(*status, message.clone(), path));
+                    }
+                    *retry_after
+                }
+                Failure::Transport(_) => None,
+            };
+            tracing::warn!(path, attempt, "a Personio webhook request failed");
+            if attempt >= MAX_ATTEMPTS {
+                return Err(match failure {
+                    Failure::Status(status, message, _) => WebhookApiError::Unavailable {
+                        attempts: attempt,
+                        detail: format!("last answer HTTP {}{}", status.as_u16(), suffix(message)),
+                    },
+                    Failure::Transport(detail) => WebhookApiError::Transport {
+                        url: format!("{}{path}", self.base_url),
+                        detail,
+                    },
+                });
+            }
+            let delay = retry::retry_delay(attempt, backoff, retry_after, rand::random::<f64>());
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn refused(&self, status: StatusCode, message: Option<String>, path: &str) -> WebhookApiError {
+        let detail = format!("HTTP {} on {path}{}", status.as_u16(), suffix(message));
+        match status {
+            StatusCode::UNAUTHORIZED => WebhookApiError::Unauthorized {
+                account: self.account.clone(),
+                detail,
+            },
+            StatusCode::FORBIDDEN => WebhookApiError::Forbidden {
+                account: self.account.clone(),
+                detail,
+            },
+            status => WebhookApiError::Rejected {
+                status: status.as_u16(),
+                detail,
+            },
+        }
+    }
+}
+
+fn suffix(message: Option<String>) -> String {
+    message.map(|m| format!(": {m}")).unwrap_or_default()
+}
+
+/// Personio's message from a v2 error (`errors[0].detail`/`title`) or an OAuth2 error
+/// (`error_description`/`error`), cut to a sane length.
+fn message_of(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let text = [
+        "/errors/0/detail",
+        "/errors/0/title",
+        "/error_description",
+        "/error",
+    ]
+    .iter()
+    .find_map(|pointer| value.pointer(pointer).and_then(Value::as_str))?;
+    let text: String = text.trim().chars().take(200).collect();
+    (!text.is_empty()).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_come_from_v2_and_oauth_errors() {
+        let v2 = br#"{"personio_trace_id":"x","errors":[{"title":"Bad request","detail":"url must be HTTPS"}]}"#;
+        assert_eq!(message_of(v2).as_deref(), Some("url must be HTTPS"));
+        let oauth =
+            br#"{"error":"invalid_client","error_description":"The client_id is not valid."}"#;
+        assert_eq!(
+            message_of(oauth).as_deref(),
+            Some("The client_id is not valid.")
+        );
+        assert_eq!(message_of(b"<html>"), None);
+    }
+}

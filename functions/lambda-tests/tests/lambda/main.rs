@@ -1,0 +1,24 @@
+//! End-to-end tests of the AWS side: the real scheduler and worker handlers, called in-process
+//! with the event payloads Lambda delivers (an EventBridge scheduled event, SQS batches built from
+//! messages received from the FIFO queue), on the real AWS SDK clients against moto, with a fake
+//! Personio over HTTP and a real destination (scim2-server, or the JSON directory).
+//!
+//! Servers: `eval "$(bash infra/moto-server.sh)"; eval "$(bash infra/scim2-server.sh)"` before
+//! `cargo test -p lambda-tests`, or nothing, and the tests start both from `.venv` themselves.
+//!
+//! - `schedule`: a tick, the due tenants only, and everything a run leaves behind.
+//! - `isolation`: tenants never see each other's data or credentials.
+//! - `ordering`: a tenant's runs never overlap (FIFO message groups).
+//! - `deadline`: partial runs, continuations, and crashes between write and save.
+//! - `held`: jobs of a tenant whose run is held wait for approval.
+//! - `no_op`: a run with nothing to do writes only its run record.
+//! - `batch`: unreadable, final and transient failures in one batch.
+
+mod batch;
+mod deadline;
+mod held;
+mod isolation;
+mod no_op;
+mod ordering;
+mod schedule;
+mod support;

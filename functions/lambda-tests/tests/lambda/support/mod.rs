@@ -1,0 +1,95 @@
+//! Test support: moto as AWS ([`moto`]), one test's stack on it ([`stack`]), tenants onboarded
+//! with a fake Personio and a real destination ([`tenant`]), a counting proxy to scim2-server
+//! ([`scim_proxy`]), the mail SES sent ([`mail`]) and the table read past the store ([`dynamo`]).
+//!
+//! Every test builds its own [`stack::Stack`] (table, queue, sender) and its own tenants (ids,
+//! admins, SCIM tenant paths), so tests run in parallel on one moto and one scim2-server.
+
+#![allow(dead_code)] // Each test uses a different part of the support.
+
+pub mod dynamo;
+pub mod mail;
+pub mod moto;
+pub mod scim_proxy;
+pub mod stack;
+pub mod tenant;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use tenant::Tenant;
+
+/// The moment of a test's scheduler tick: now, to the second.
+pub fn tick_time() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
+/// The event EventBridge sends the scheduler for its `rate(5 minutes)` rule at `time`.
+pub fn scheduled_event(time: DateTime<Utc>) -> EventBridgeEvent {
+    let json = serde_json::json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "region": stack::REGION,
+        "resources": ["arn:aws:events:eu-central-1:123456789012:rule/personio-sync-schedule"],
+        "detail": {}
+    });
+    serde_json::from_value(json).expect("an EventBridge scheduled event")
+}
+
+/// A tenant's app as content: each user by external id, with the app's own ids and timestamps
+/// left out and references to other users (the manager) written as their external ids; and each
+/// group with its members' external ids. Two tenants synced from one company compare equal.
+pub async fn app_content(
+    tenant: &Tenant,
+) -> (BTreeMap<String, Value>, BTreeMap<String, Vec<String>>) {
+    let users = tenant.users().await;
+    let external: BTreeMap<String, String> = users
+        .iter()
+        .map(|user| {
+            (
+                user.id.clone(),
+                user.external_id.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let content = users
+        .iter()
+        .map(|user| {
+            let key = user
+                .external_id
+                .clone()
+                .unwrap_or_else(|| format!("? {}", user.id));
+            (key, neutral(&user.body, &external))
+        })
+        .collect();
+    let groups = tenant
+        .groups()
+        .await
+        .into_iter()
+        .map(|(name, members)| (name, members.into_iter().collect()))
+        .collect();
+    (content, groups)
+}
+
+/// `value` without `id`, `meta` and `$ref`, with user ids replaced by external ids.
+fn neutral(value: &Value, external: &BTreeMap<String, String>) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| !matches!(key.as_str(), "id" | "meta" | "$ref"))
+                .map(|(key, value)| (key.clone(), neutral(value, external)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| neutral(v, external)).collect()),
+        Value::String(text) => match external.get(text) {
+            Some(external_id) => Value::String(format!("user {external_id}")),
+            None => value.clone(),
+        },
+        _ => value.clone(),
+    }
+}

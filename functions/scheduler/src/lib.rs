@@ -1,0 +1,91 @@
+//! The scheduler Lambda's handler: every few minutes (EventBridge), queue a full run for each
+//! tenant whose schedule is due, found through the schedule index rather than a table scan, and
+//! move each tenant's next due time on.
+
+use chrono::{DateTime, Timelike, Utc};
+use sync_core::history::Trigger;
+use sync_core::ids::TenantId;
+use sync_core::ports::{ConfigStore, Job, JobTarget, Jobs};
+use sync_core::schedule::next_due;
+
+/// A tick that could not queue every due tenant; EventBridge retries the invocation, and the
+/// queue's deduplication keeps tenants already queued from running twice.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {due} due tenants could not be queued: {first}")]
+pub struct ScheduleError {
+    /// Tenants due.
+    pub due: usize,
+    /// Tenants not queued.
+    pub failed: usize,
+    /// The first error.
+    pub first: String,
+}
+
+/// Queues the due tenants at `now`; returns the tenants queued.
+#[tracing::instrument(skip_all)]
+pub async fn handle(
+    configs: &dyn ConfigStore,
+    jobs: &dyn Jobs,
+    now: DateTime<Utc>,
+) -> Result<Vec<TenantId>, ScheduleError> {
+    let due = configs.due(now).await.map_err(|error| ScheduleError {
+        due: 0,
+        failed: 0,
+        first: error.to_string(),
+    })?;
+    let mut queued = Vec::new();
+    let mut errors = Vec::new();
+    // One key per tenant and minute: a retried tick within the queue's 5-minute window collapses.
+    let minute = now
+        .with_second(0)
+        .and_then(|now| now.with_nanosecond(0))
+        .unwrap_or(now);
+    for tenant in &due {
+        let result = async {
+            let Some(versioned) = configs.config(tenant).await.map_err(|e| e.to_string())? else {
+                tracing::warn!(tenant_id = %tenant, "due tenant has no config; skipped");
+                return Ok(false);
+            };
+            if !versioned.config.enabled {
+                // Keep the index moving, so the tenant is not due on every tick while disabled.
+                configs
+                    .set_next_due(tenant, next_due(&versioned.config, now))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                return Ok(false);
+            }
+            let job = Job {
+                tenant: tenant.clone(),
+                target: JobTarget::Everyone,
+                trigger: Trigger::Schedule,
+                dry_run: false,
+                run_id: None,
+            };
+            let key = format!("schedule:{tenant}:{}", minute.format("%Y%m%dT%H%M"));
+            jobs.enqueue(&job, &key).await.map_err(|e| e.to_string())?;
+            configs
+                .set_next_due(tenant, next_due(&versioned.config, now))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(true)
+        }
+        .await;
+        match result {
+            Ok(true) => queued.push(tenant.clone()),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!(tenant_id = %tenant, error = %error, "could not queue the tenant's run");
+                errors.push(error);
+            }
+        }
+    }
+    tracing::info!(due = due.len(), queued = queued.len(), "schedule tick");
+    match errors.first() {
+        None => Ok(queued),
+        Some(first) => Err(ScheduleError {
+            due: due.len(),
+            failed: errors.len(),
+            first: first.clone(),
+        }),
+    }
+}

@@ -1,0 +1,55 @@
+//! The Personio webhook receiver: checks a delivery, drops duplicates and queues the run it asks
+//! for, within Personio's 3-second window (personio-api.md §3.2). Independent of Lambda and AWS:
+//! [`handle`] works through the core ports, so tests call it in-process or behind any HTTP server,
+//! and the Lambda binary only translates the HTTP API event.
+//!
+//! # Layout
+//! - `handler`: [`handle`], [`WebhookDeps`], [`WebhookRequest`], [`WebhookResponse`].
+//! - [`envelope`]: the envelope `{company_id, event_name, occurred_at, payload, meta}` and what
+//!   an event asks of the sync (including the payload assumption below).
+//! - [`secret`]: the tenant's webhook secret, its two forms and the constant-time token check.
+//!
+//! # Answers
+//!
+//! | delivery | status | queued |
+//! | --- | --- | --- |
+//! | body over 64 KiB (checked first) | 413 | nothing |
+//! | content type other than `application/json` (parameters allowed) | 415 | nothing |
+//! | malformed or unknown tenant id, no token, wrong token, another tenant's token | 401, one body for all | nothing |
+//! | not JSON, or `company_id`/`event_name`/`occurred_at`/`payload` missing | 400 | nothing |
+//! | `company_id` other than the one(s) the tenant's secret names | 400 | nothing |
+//! | an event Personio does not document | 400 | nothing |
+//! | `ping` | 200 | nothing |
+//! | a body seen in the last 72 hours (Personio's retries) | 200 `duplicate` | nothing |
+//! | `person.*` or `employment.*` with a usable person id | 202 | a one-person run |
+//! | any other documented event, or a person/employment event without a usable id | 202 | a full run, one per tenant and 5-minute window |
+//! | a port failed (config, secret, event log, queue) | 503 (500 for an unusable secret) | nothing |
+//!
+//! `person.deleted` queues a one-person run as well: the engine finds the person gone from
+//! Personio (404) and deactivates the linked user.
+//!
+//! # Assumptions
+//!
+//! Personio does not document the per-event payload (§3.4); the person id is read from
+//! `payload.id` (person events only), `payload.person_id`, `payload.person.id` or
+//! `payload.employee_id`, as a number or a numeric string. When none is there the event still
+//! counts, as a full run. Personio sends no signature and no event id (§3.3): the per-tenant
+//! static token authenticates, and the SHA-256 of the raw body identifies a delivery.
+//!
+//! A queued run is keyed by the delivery (one-person runs) or by the 5-minute window (full runs).
+//! If queueing fails after the fingerprint was recorded, the answer is 503 but Personio's retry
+//! is then taken for a duplicate; the change waits for the tenant's next scheduled run.
+//!
+//! Logs carry the tenant id, the event name, person ids and the outcome; never the body, the token
+//! or anything personal.
+
+pub mod envelope;
+mod handler;
+pub mod secret;
+
+pub use envelope::{Envelope, EnvelopeError, EventRequest};
+pub use handler::{
+    handle, WebhookDeps, WebhookRequest, WebhookResponse, DEBOUNCE_SECONDS, DEDUPE_HOURS,
+    MAX_BODY_BYTES,
+};
+pub use secret::{CompanyCheck, SecretFormatError, WebhookSecret};
