@@ -61,7 +61,7 @@ impl Deps {
         Self {
             store: DynamoStore::new(clients.dynamodb.clone(), config.table_name.clone()),
             secrets: SecretsManagerSecrets::new(clients.secrets.clone(), config.secrets_ttl),
-            mailer: SesMailer::new(clients.ses.clone()),
+            mailer: SesMailer::new(clients.ses.clone()).with_sender(config.sender.clone()),
             jobs: SqsJobs::new(clients.sqs.clone(), config.jobs_queue_url.clone()),
             clients,
             config,

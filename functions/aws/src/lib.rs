@@ -7,7 +7,7 @@
 //! - [`dynamo`]: [`DynamoStore`], the `Store` and `ConfigStore` ports on one table, and
 //!   [`create_table`] for tests and local stacks.
 //! - [`secrets`]: [`SecretsManagerSecrets`], the `Secrets` port with a warm-Lambda cache, and
-//!   the writers the admin API stores secrets with.
+//!   the writers the admin API stores secrets with; [`secrets_admin`]: the `SecretsAdmin` port on it.
 //! - [`mail`]: [`SesMailer`], the `Mailer` port on SES v2 raw email.
 //! - [`jobs`]: [`SqsJobs`], the `Jobs` port on SQS FIFO, and [`parse_job`] for the worker.
 //!
@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod logging;
 pub mod mail;
 pub mod secrets;
+pub mod secrets_admin;
 
 pub use config::{AwsConfig, ConfigError};
 pub use deps::{Clients, Deps};

@@ -16,12 +16,23 @@ use sync_core::ports::{MailError, Mailer};
 #[derive(Clone, Debug)]
 pub struct SesMailer {
     client: Client,
+    sender: Option<String>,
 }
 
 impl SesMailer {
-    /// A mailer using `client`.
+    /// A mailer using `client`, sending from each email's own `from`.
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            sender: None,
+        }
+    }
+
+    /// Sends every email from `sender` (the deployment's verified SES identity, `SENDER`): SES
+    /// refuses other senders, and the function's IAM policy allows only this one.
+    pub fn with_sender(mut self, sender: impl Into<String>) -> Self {
+        self.sender = Some(sender.into());
+        self
     }
 
     /// The SDK client.
@@ -60,6 +71,17 @@ impl Mailer for SesMailer {
                     .to_owned(),
             });
         }
+        let rewritten;
+        let email = match &self.sender {
+            Some(sender) if *sender != email.from => {
+                rewritten = Email {
+                    from: sender.clone(),
+                    ..email.clone()
+                };
+                &rewritten
+            }
+            _ => email,
+        };
         let raw = RawMessage::builder()
             .data(Blob::new(email.to_mime()))
             .build()

@@ -12,6 +12,7 @@ macro_rules! out {
     }};
 }
 
+mod admin;
 mod commands;
 mod demo;
 mod output;
@@ -124,6 +125,10 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Who is in scope, why, and what the next run would do, per person; writes nothing.
+    Preview(admin::PreviewArgs),
+    /// A run's error list as CSV, the same file the summary email attaches.
+    ErrorsCsv(admin::ErrorsCsvArgs),
     /// Subscribe this tenant to Personio's webhooks; prints the new token once.
     RegisterWebhook(webhook::RegisterWebhook),
     /// Give the tenant's Personio webhook a new token; prints it once.
@@ -210,6 +215,8 @@ async fn dispatch(command: Command) -> anyhow::Result<Done> {
             employees,
             seed,
         } => demo::demo(&dir, employees, seed).await,
+        Command::Preview(args) => admin::preview(args).await,
+        Command::ErrorsCsv(args) => admin::errors_csv(args).await,
         Command::RegisterWebhook(args) => webhook::register(args).await,
         Command::RotateWebhookToken(args) => webhook::rotate(args).await,
         Command::FakePersonio {

@@ -106,6 +106,10 @@ impl fmt::Debug for AttrValue {
     }
 }
 
+/// An attribute key (`first_name`, `dynamic_24407`), interned like field names: 50,000 employees
+/// share one copy of each key.
+pub type AttrKey = crate::record::FieldName;
+
 /// One employee as the engine sees it.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Employee {
@@ -121,7 +125,7 @@ pub struct Employee {
     pub supervisor: Option<PersonioId>,
     /// Every attribute Personio returned, by its key (`first_name`, `dynamic_24407`), normalised.
     /// Attributes the credential may not read are absent (personio-api.md §1.9).
-    pub attributes: BTreeMap<String, AttrValue>,
+    pub attributes: BTreeMap<AttrKey, AttrValue>,
 }
 
 impl Employee {

@@ -20,6 +20,7 @@ pub mod mapping;
 pub mod personio;
 pub mod plan;
 pub mod ports;
+pub mod preview;
 pub mod progress;
 pub mod record;
 pub mod report;

@@ -203,14 +203,14 @@ impl FieldRule {
             Some(AttrValue::Tags(tags)) => {
                 let tags: Vec<String> = tags
                     .iter()
-                    .map(|tag| self.finish(tag))
+                    .map(|tag| self.finish(tag.clone()))
                     .filter(|tag| !tag.is_empty())
                     .collect();
                 (!tags.is_empty()).then_some(FieldValue::List(tags))
             }
             Some(other) => other
                 .to_text()
-                .map(|text| self.finish(&text))
+                .map(|text| self.finish(text))
                 .filter(|text| !text.is_empty())
                 .map(FieldValue::Text),
             None => None,
@@ -218,14 +218,28 @@ impl FieldRule {
         value.or_else(|| self.default.clone().map(FieldValue::Text))
     }
 
-    fn finish(&self, text: &str) -> String {
-        let mut text = text.to_owned();
+    /// Applies the transforms and the value map. Works on the owned text and copies only when a
+    /// transform changes something: mapping runs for every field of every person.
+    fn finish(&self, mut text: String) -> String {
         for transform in &self.transforms {
-            text = match transform {
-                Transform::Trim => text.trim().to_owned(),
-                Transform::Lower => text.to_lowercase(),
-                Transform::Upper => text.to_uppercase(),
-            };
+            match transform {
+                Transform::Trim => {
+                    let trimmed = text.trim();
+                    if trimmed.len() != text.len() {
+                        text = trimmed.to_owned();
+                    }
+                }
+                Transform::Lower if text.chars().any(char::is_uppercase) => {
+                    text = text.to_lowercase();
+                }
+                Transform::Upper if text.chars().any(char::is_lowercase) => {
+                    text = text.to_uppercase();
+                }
+                Transform::Lower | Transform::Upper => {}
+            }
+        }
+        if self.values.is_empty() {
+            return text;
         }
         match self
             .values
@@ -359,7 +373,7 @@ mod tests {
             hire_date: None,
             termination_date: None,
             supervisor: None,
-            attributes: pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            attributes: pairs.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         }
     }
 

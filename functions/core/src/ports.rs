@@ -494,3 +494,6 @@ pub trait EventLog: Send + Sync {
     /// recorded but its job could not be queued, lest Personio's retry be dropped as a duplicate.
     async fn forget(&self, tenant: &TenantId, fingerprint: &str) -> Result<(), StoreError>;
 }
+// The admin API's ports (tenant removal, history pages, secret writers) live in `ports/admin.rs`.
+mod admin;
+pub use admin::{SecretsAdmin, SecretsAdminError, StoredSecrets, TenantAdmin};

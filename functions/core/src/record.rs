@@ -45,8 +45,9 @@ impl fmt::Debug for FieldValue {
     }
 }
 
-/// A field name, interned: every record of a run shares one allocation per name, which halves
-/// the memory of 50,000 mapped people and makes cloning a name a reference-count bump.
+/// A field (or attribute) name, interned: every record of a run shares one allocation per name,
+/// which halves the memory of 50,000 mapped people and makes cloning a name a reference-count
+/// bump. Employees' attribute keys use it too (`employee::AttrKey`).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct FieldName(Arc<str>);
 
@@ -82,6 +83,27 @@ impl PartialOrd for FieldName {
 impl Ord for FieldName {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Serialize for FieldName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(Self::new(&name))
+    }
+}
+
+// Lets maps keyed by names be read with a plain `&str` (`attributes.get("office")`): the
+// ordering, equality and hash of a name are those of its text.
+impl std::borrow::Borrow<str> for FieldName {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 

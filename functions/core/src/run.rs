@@ -228,7 +228,10 @@ pub async fn run(
         notify(ports, config, &record, &names).await;
         return Ok(RunOutcome { record, plan });
     }
-    let stats = complete.then_some(&fetched.stats);
+    // Unchanged stats are not written again: a no-op run writes only its run record.
+    let stats = complete
+        .then_some(&fetched.stats)
+        .filter(|stats| snapshot.source_stats.as_ref() != Some(*stats));
     finish(
         ports,
         config,
@@ -622,10 +625,10 @@ async fn fetch(
         for employee in batch.employees {
             for key in employee.attributes.keys() {
                 // Look up before inserting: one String per attribute, not per person.
-                match fetched.stats.attribute_presence.get_mut(key) {
+                match fetched.stats.attribute_presence.get_mut(key.as_str()) {
                     Some(count) => *count += 1,
                     None => {
-                        fetched.stats.attribute_presence.insert(key.clone(), 1);
+                        fetched.stats.attribute_presence.insert(key.to_string(), 1);
                     }
                 }
             }

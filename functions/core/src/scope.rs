@@ -61,7 +61,7 @@ mod tests {
             termination_date: None,
             supervisor: None,
             attributes: BTreeMap::from([(
-                "department".to_owned(),
+                "department".into(),
                 AttrValue::Object(NamedRef {
                     id: None,
                     name: department.to_owned(),

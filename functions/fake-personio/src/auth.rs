@@ -22,6 +22,9 @@ pub(crate) enum TokenError {
     Blacklisted,
     /// A token older than [`TOKEN_LIFETIME`].
     Expired,
+    /// A valid token of a credential without the "Read" right for Employees
+    /// ([`crate::FakePersonio::set_employee_access`]); answered with 403.
+    NoEmployeeAccess,
 }
 
 impl TokenError {
@@ -32,6 +35,8 @@ impl TokenError {
             Self::Unknown => "Provided authorization is not valid",
             Self::Blacklisted => "The token has been blacklisted",
             Self::Expired => "The token has expired",
+            // The spec's 403 example (personio-api.md §1.11); Personio documents no other wording.
+            Self::NoEmployeeAccess => "Provided authorization is not valid",
         }
     }
 }

@@ -127,9 +127,14 @@ impl State {
         let header = headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok());
-        self.tokens
+        let token = self
+            .tokens
             .check(header, Instant::now())
-            .inspect_err(|_| self.stats.unauthorized += 1)
+            .inspect_err(|_| self.stats.unauthorized += 1)?;
+        if !self.employee_access {
+            return Err(TokenError::NoEmployeeAccess);
+        }
+        Ok(token)
     }
 
     /// The 429 to answer if a storm or the rate limit refuses this employee request.
@@ -161,7 +166,11 @@ impl State {
 
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
-        v1_error(StatusCode::UNAUTHORIZED, self.message())
+        let status = match self {
+            TokenError::NoEmployeeAccess => StatusCode::FORBIDDEN,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        v1_error(status, self.message())
     }
 }
 

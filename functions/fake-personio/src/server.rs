@@ -116,6 +116,8 @@ pub(crate) struct State {
     pub webhooks: Webhooks,
     /// Every webhook delivery request, in the order they were made.
     pub deliveries: Vec<Delivery>,
+    /// Whether the credential may read employees; `false` answers every employee endpoint 403.
+    pub employee_access: bool,
 }
 
 /// The state and what never changes after start.
@@ -176,6 +178,7 @@ impl FakePersonio {
             v2_tokens: Tokens::default(),
             webhooks: Webhooks::default(),
             deliveries: Vec::new(),
+            employee_access: true,
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -227,6 +230,12 @@ impl FakePersonio {
     /// Replaces the credential's readable attributes; `None` makes all readable.
     pub fn set_whitelist(&self, keys: Option<BTreeSet<String>>) {
         self.shared.lock().config.whitelist = keys;
+    }
+
+    /// Gives the credential the "Read" right for Employees (`true`, the default) or takes it away:
+    /// without it `/v1/auth` still issues tokens, but every employee endpoint answers 403.
+    pub fn set_employee_access(&self, allowed: bool) {
+        self.shared.lock().employee_access = allowed;
     }
 
     /// Replaces the rate limit of the employees endpoints, with a full bucket; `None` = unlimited.

@@ -109,6 +109,25 @@ async fn auth_accepts_json_and_form_and_returns_one_stable_token() {
 }
 
 #[tokio::test]
+async fn a_credential_without_employee_access_logs_in_but_reads_no_employee() {
+    let fake = spawn(5).await;
+    fake.set_employee_access(false);
+    let client = client();
+    let token = login(&fake, &client).await;
+    for path in [
+        "/v1/company/employees?limit=1",
+        "/v1/company/employees/attributes",
+    ] {
+        let (status, _, body) = get(&client, &fake, path, &token).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(body["error"]["code"], 403);
+    }
+    fake.set_employee_access(true);
+    let (status, _, _) = get(&client, &fake, "/v1/company/employees?limit=1", &token).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn auth_refuses_a_wrong_secret_with_401() {
     let fake = spawn(5).await;
     let response = client()

@@ -16,7 +16,10 @@ fn header(request: &Request, name: &str) -> Option<String> {
 async fn main() -> Result<(), lambda_http::Error> {
     sync_aws::init_tracing();
     // Built once: every invocation on this instance reuses these clients and the secret cache.
-    let aws = sync_aws::Deps::from_env().await?;
+    let aws = sync_aws::Deps::from_env().await.inspect_err(|error| {
+        // The message names the missing variable; Lambda would otherwise print only its Debug form.
+        tracing::error!(error = %error, "cold start failed");
+    })?;
     let aws = &aws;
     lambda_http::run(service_fn(move |request: Request| async move {
         let params = request.path_parameters();

@@ -7,6 +7,7 @@
 //! - `events`: webhook dedupe markers ([`DynamoStore::remember_event`]).
 //! - `batch`: `BatchWriteItem` with retries of unprocessed items.
 //! - `table`: [`create_table`] for tests and local stacks.
+//! - `tenant_admin`: the `TenantAdmin` port (history pages, queued-run notes, tenant removal).
 //!
 //! Throttling errors of single calls (`ProvisionedThroughputExceededException`,
 //! `ThrottlingException`, `RequestLimitExceeded`) are retried by the SDK's standard retry mode,
@@ -21,6 +22,7 @@ pub mod keys;
 mod runs;
 mod store;
 mod table;
+mod tenant_admin;
 
 pub use batch::{Backoff, BATCH_SIZE};
 pub use items::CHUNK_BYTES;

@@ -10,7 +10,7 @@
 //! The value readers live in `values`; fetching lives in `client`.
 
 use super::values::{self, RawAttribute};
-use crate::employee::{AttrValue, Employee, EmploymentStatus};
+use crate::employee::{AttrKey, AttrValue, Employee, EmploymentStatus};
 use crate::history::RecordError;
 use crate::ids::{AccountId, PersonKey, PersonioId};
 use serde_json::{Map, Value};
@@ -159,6 +159,18 @@ pub fn normalise_selected(
     attributes: &Map<String, Value>,
     keep: Option<&BTreeSet<String>>,
 ) -> Result<NormalisedEmployee, RecordError> {
+    normalise_known(account, attributes, keep, &BTreeMap::new())
+}
+
+/// [`normalise_selected`], leaving out of `universal_ids` the pairs already in `known`: every
+/// employee of a page carries the same pairs, and copying them for each of 50,000 people is
+/// millions of allocations for nothing.
+pub(crate) fn normalise_known(
+    account: &AccountId,
+    attributes: &Map<String, Value>,
+    keep: Option<&BTreeSet<String>>,
+    known: &BTreeMap<String, String>,
+) -> Result<NormalisedEmployee, RecordError> {
     let id = attributes
         .get("id")
         .map(|raw| RawAttribute::from_json(raw).value)
@@ -178,7 +190,9 @@ pub fn normalise_selected(
     for (name, raw) in attributes {
         let attribute = RawAttribute::from_json(raw);
         if let Some(universal_id) = attribute.universal_id {
-            universal_ids.push((universal_id.to_owned(), name.clone()));
+            if known.get(universal_id) != Some(name) {
+                universal_ids.push((universal_id.to_owned(), name.clone()));
+            }
         }
         let kept = keep.is_none_or(|keep| {
             ALWAYS_KEPT.contains(&name.as_str())
@@ -196,7 +210,7 @@ pub fn normalise_selected(
             Rule::for_attribute(name, attribute.declared).apply(attribute.value)
         };
         match value {
-            Ok(value) => read.push((name.clone(), value)),
+            Ok(value) => read.push((AttrKey::new(name), value)),
             Err(expected) => problems.push(format!("attribute `{}` is not {expected}", clip(name))),
         }
     }
@@ -211,7 +225,7 @@ pub fn normalise_selected(
     // Collected, not inserted one by one: `collect` builds the tree from sorted input with full
     // nodes, while ascending inserts leave every node half empty. At 50,000 employees that is
     // the difference of about 100 MB.
-    let read: BTreeMap<String, AttrValue> = read.into_iter().collect();
+    let read: BTreeMap<AttrKey, AttrValue> = read.into_iter().collect();
 
     let employee = Employee {
         key,
@@ -233,7 +247,7 @@ pub fn normalise_selected(
     })
 }
 
-fn date_of(read: &BTreeMap<String, AttrValue>, key: &str) -> Option<chrono::NaiveDate> {
+fn date_of(read: &BTreeMap<AttrKey, AttrValue>, key: &str) -> Option<chrono::NaiveDate> {
     match read.get(key) {
         Some(AttrValue::Date(date)) => Some(*date),
         _ => None,

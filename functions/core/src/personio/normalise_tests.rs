@@ -451,7 +451,7 @@ fn a_selection_keeps_named_attributes_and_the_typed_fields_only() {
         .employee
         .attributes
         .keys()
-        .map(String::as_str)
+        .map(|key| key.as_str())
         .collect();
     assert_eq!(
         keys,

@@ -6,7 +6,7 @@
 //! pass is only trusted when the distinct count matches `total_elements` and no page reported a
 //! different total. Pure: `client` does the fetching and decides whether to read again.
 
-use super::normalise::{normalise_selected, NormalisedEmployee};
+use super::normalise::{normalise_known, NormalisedEmployee};
 use super::wire::ListResponse;
 use crate::employee::Employee;
 use crate::history::RecordError;
@@ -45,11 +45,20 @@ impl Page {
             total_pages: response.metadata.and_then(|metadata| metadata.total_pages),
             limit: response.limit.filter(|limit| *limit > 0),
             // Consumed one by one, so each raw attribute map is freed once it is read.
-            entries: response
-                .data
-                .into_iter()
-                .map(|entry| normalise_selected(account, &entry.attributes, keep))
-                .collect(),
+            entries: {
+                let mut known = BTreeMap::new();
+                response
+                    .data
+                    .into_iter()
+                    .map(|entry| {
+                        let read = normalise_known(account, &entry.attributes, keep, &known);
+                        if let Ok(read) = &read {
+                            known.extend(read.universal_ids.iter().cloned());
+                        }
+                        read
+                    })
+                    .collect()
+            },
         }
     }
 }

@@ -100,6 +100,7 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
     };
     let duplicates = duplicate_keys(config, input.people);
     let mut seen = BTreeSet::new();
+    let mut today_by_zone: HashMap<chrono_tz::Tz, chrono::NaiveDate> = HashMap::new();
 
     for person in input.people.iter_mut() {
         let key = person.key().clone();
@@ -133,8 +134,11 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
                 record.set(field.clone(), FieldValue::Text("true".into()));
             }
         }
-        let office = person.employee.office();
-        let today = lifecycle::today_in(config.timezone_for(office), now);
+        let zone = config.timezone_for(person.employee.office());
+        // Few zones, many people: convert "now" once per zone.
+        let today = *today_by_zone
+            .entry(zone)
+            .or_insert_with(|| lifecycle::today_in(zone, now));
         let desired = lifecycle::desired(&person.employee, today, config.lifecycle.pre_hire_days);
         if matches!(person.scope, ScopeDecision::In) && !matches!(desired, Desired::Gone(_)) {
             plan.in_scope += 1;
@@ -373,8 +377,11 @@ fn duplicate_keys(config: &TenantConfig, people: &[Person]) -> BTreeMap<PersonKe
         }
     }
     let match_field = config.matching.field.as_str();
-    let mut claims: HashMap<std::borrow::Cow<'_, str>, Vec<&PersonKey>> =
+    // The first claimant of each value, and the values claimed more than once: people rarely
+    // share an address, so the common case stores one borrowed key per value.
+    let mut first: HashMap<std::borrow::Cow<'_, str>, &PersonKey> =
         HashMap::with_capacity(people.len());
+    let mut shared: HashMap<std::borrow::Cow<'_, str>, Vec<&PersonKey>> = HashMap::new();
     for person in people {
         let Ok(record) = &person.record else { continue };
         let user_name = record.text_ref(crate::record::USER_NAME).map(folded);
@@ -383,9 +390,18 @@ fn duplicate_keys(config: &TenantConfig, people: &[Person]) -> BTreeMap<PersonKe
             .flatten()
             .filter(|value| Some(value) != user_name.as_ref());
         for value in user_name.into_iter().chain(other) {
-            claims.entry(value).or_default().push(person.key());
+            match first.get(&value) {
+                None => {
+                    first.insert(value, person.key());
+                }
+                Some(owner) => shared
+                    .entry(value)
+                    .or_insert_with(|| vec![owner])
+                    .push(person.key()),
+            }
         }
     }
+    let claims = shared;
     let mut errors = BTreeMap::new();
     for keys in claims.values().filter(|keys| keys.len() > 1) {
         for key in keys {

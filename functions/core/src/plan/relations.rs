@@ -6,7 +6,8 @@ use crate::employee::AttrValue;
 use crate::history::RecordError;
 use crate::ids::PersonKey;
 use crate::state::{GroupKey, GroupKind, LinkState};
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 fn exists(outcome: &Outcome, key: &PersonKey) -> bool {
     outcome
@@ -59,11 +60,14 @@ pub(super) fn plan_managers(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut
     }
 }
 
-fn group_name(attribute: Option<&AttrValue>) -> Option<String> {
-    attribute
-        .and_then(AttrValue::to_text)
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
+/// The group name an attribute stands for, borrowed where it can be (objects and text).
+fn group_name(attribute: Option<&AttrValue>) -> Option<Cow<'_, str>> {
+    let name = match attribute? {
+        AttrValue::Object(object) => Cow::Borrowed(object.name.trim()),
+        AttrValue::Text(text) => Cow::Borrowed(text.trim()),
+        other => Cow::Owned(other.to_text()?.trim().to_owned()),
+    };
+    (!name.is_empty()).then_some(name)
 }
 
 /// One group per department (team, office) with everyone whose user is active or pre-hired.
@@ -99,6 +103,8 @@ pub(super) fn plan_groups(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut P
             .or_default()
             .extend(kept.cloned());
     }
+    // Gathered by borrowed name first: one owned group key per group, not per person.
+    let mut fresh: HashMap<(GroupKind, Cow<'_, str>), Vec<PersonKey>> = HashMap::new();
     for person in input.people.iter() {
         let key = person.key();
         if outcome.untouched.contains(key) || !exists(outcome, key) {
@@ -106,10 +112,16 @@ pub(super) fn plan_groups(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut P
         }
         for (kind, attribute) in &kinds {
             if let Some(name) = group_name(person.employee.attribute(attribute)) {
-                let group = GroupKey { kind: *kind, name };
-                wanted.entry(group).or_default().insert(key.clone());
+                fresh.entry((*kind, name)).or_default().push(key.clone());
             }
         }
+    }
+    for ((kind, name), members) in fresh {
+        let group = GroupKey {
+            kind,
+            name: name.into_owned(),
+        };
+        wanted.entry(group).or_default().extend(members);
     }
 
     for (key, members) in wanted {

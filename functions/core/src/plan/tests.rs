@@ -32,14 +32,14 @@ fn employee(id: u64, status: EmploymentStatus) -> Employee {
         termination_date: None,
         supervisor: None,
         attributes: BTreeMap::from([
-            ("id".to_owned(), AttrValue::Number(id.to_string())),
-            ("first_name".to_owned(), text(format!("First{id}"))),
-            ("last_name".to_owned(), text(format!("Last{id}"))),
-            ("email".to_owned(), text(format!("p{id}@acme.example"))),
-            ("position".to_owned(), text("Engineer".into())),
-            ("status".to_owned(), text(status.as_str().into())),
+            ("id".into(), AttrValue::Number(id.to_string())),
+            ("first_name".into(), text(format!("First{id}"))),
+            ("last_name".into(), text(format!("Last{id}"))),
+            ("email".into(), text(format!("p{id}@acme.example"))),
+            ("position".into(), text("Engineer".into())),
+            ("status".into(), text(status.as_str().into())),
             (
-                "department".to_owned(),
+                "department".into(),
                 AttrValue::Object(NamedRef {
                     id: Some(1),
                     name: "Engineering".into(),

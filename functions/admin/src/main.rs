@@ -1,0 +1,47 @@
+//! Admin Lambda (HTTP API, IAM-authorised): wiring only. Clients are built once per cold start; the
+//! router is in lib.rs, where the tests call it.
+
+use admin::{AdminDeps, AdminSettings, Caller};
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// The caller's IAM ARN from the HTTP API's request context, when IAM authorised the request.
+fn caller(request: &Request) -> Option<String> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => {
+            context.authorizer.as_ref()?.iam.as_ref()?.user_arn.clone()
+        }
+        #[allow(unreachable_patterns)] // Other variants exist only with other lambda_http features.
+        _ => None,
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    sync_aws::init_tracing();
+    // Built once: every invocation on this instance reuses these clients.
+    let aws = sync_aws::Deps::from_env().await.inspect_err(|error| {
+        // The message names the missing variable; Lambda would otherwise print only its Debug form.
+        tracing::error!(error = %error, "cold start failed");
+    })?;
+    let deps = AdminDeps {
+        configs: Arc::new(aws.store.clone()),
+        store: Arc::new(aws.store.clone()),
+        tenants: Arc::new(aws.store.clone()),
+        secrets: Arc::new(aws.secrets.clone()),
+        secrets_admin: Arc::new(aws.secrets.clone()),
+        jobs: Arc::new(aws.jobs.clone()),
+        mailer: Arc::new(aws.mailer.clone()),
+        settings: AdminSettings::default(),
+    };
+    let app = admin::app(deps);
+    lambda_http::run(lambda_http::service_fn(move |mut request: Request| {
+        if let Some(arn) = caller(&request) {
+            request.extensions_mut().insert(Caller(arn));
+        }
+        app.clone().oneshot(request)
+    }))
+    .await
+}

@@ -1,0 +1,210 @@
+//! Credentials: Personio's checked before they are stored, with different answers for a wrong
+//! secret and a credential that may not read employees; tokens stored write-only; the webhook
+//! token rotated without a gap.
+
+use crate::support::{logs, Harness};
+use secrecy::SecretString;
+use serde_json::json;
+use webhook::WebhookSecret;
+
+const PERSONIO: &str = "/tenants/{tenant}/credentials/personio/{account}";
+const ROTATE: &str = "/tenants/{tenant}/credentials/webhook/rotate";
+
+#[tokio::test]
+async fn personio_credentials_are_stored_only_after_personio_accepts_them() {
+    let h = Harness::new().await;
+    let tenant = h.tenant(3, 11).await;
+    let secret_name = format!("personio-sync/{}/personio/main", tenant.id);
+    let stored = h.secret_value(&secret_name).await.expect("stored");
+    let stored: serde_json::Value = serde_json::from_str(&stored).expect("JSON");
+    assert_eq!(stored["client_id"], tenant.fake_config.client_id.as_str());
+    assert_eq!(
+        stored["client_secret"],
+        tenant.fake_config.client_secret.as_str()
+    );
+    let read = h.get("/tenants/{tenant}", &tenant.params()).await.json();
+    assert_eq!(read["credentials"]["personio"]["main"], true);
+    assert_eq!(h.bodies_containing(&tenant.fake_config.client_secret), 0);
+    logs::assert_free_of(&[&tenant.fake_config.client_secret]);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_and_a_credential_without_employee_access_get_different_answers_and_nothing_is_saved(
+) {
+    let h = Harness::new().await;
+    let tenant = h.tenant_without_credentials(3, 12).await;
+    let params = [("tenant", tenant.id.as_str()), ("account", "main")];
+    let wrong_secret = "definitely-not-the-secret-0815";
+    let wrong = h
+        .json(
+            "PUT",
+            PERSONIO,
+            &params,
+            &json!({"client_id": tenant.fake_config.client_id, "client_secret": wrong_secret}),
+        )
+        .await;
+    assert_eq!(
+        (wrong.status, wrong.code().as_str()),
+        (422, "personio_credentials_rejected")
+    );
+    assert!(
+        wrong.message().contains("client id or client secret"),
+        "{}",
+        wrong.message()
+    );
+
+    tenant.fake.set_employee_access(false);
+    let denied = h
+        .json(
+            "PUT",
+            PERSONIO,
+            &params,
+            &json!({
+                "client_id": tenant.fake_config.client_id,
+                "client_secret": tenant.fake_config.client_secret,
+            }),
+        )
+        .await;
+    assert_eq!(
+        (denied.status, denied.code().as_str()),
+        (422, "personio_access_denied")
+    );
+    assert!(
+        denied.message().contains("may not read employees"),
+        "{}",
+        denied.message()
+    );
+    assert_ne!(wrong.message(), denied.message());
+    assert!(h.secret_names(&tenant.id).await.is_empty(), "nothing saved");
+
+    let unknown_account = h
+        .json(
+            "PUT",
+            PERSONIO,
+            &[("tenant", tenant.id.as_str()), ("account", "at")],
+            &json!({"client_id": "x", "client_secret": "y"}),
+        )
+        .await;
+    assert_eq!(unknown_account.status, 404);
+
+    // A body with the wrong type never quotes the value back.
+    let typed = h
+        .json(
+            "PUT",
+            PERSONIO,
+            &params,
+            &json!({"client_id": "x", "client_secret": 4_815_162_342_u64}),
+        )
+        .await;
+    assert_eq!(typed.status, 400);
+    assert!(!typed.text().contains("4815162342"), "{}", typed.text());
+
+    for secret in [wrong_secret, tenant.fake_config.client_secret.as_str()] {
+        assert_eq!(h.bodies_containing(secret), 0);
+    }
+    logs::assert_free_of(&[
+        wrong_secret,
+        &tenant.fake_config.client_secret,
+        "4815162342",
+    ]);
+}
+
+#[tokio::test]
+async fn personio_that_cannot_be_reached_is_a_502_and_nothing_is_saved() {
+    let h = Harness::new().await;
+    let tenant = h.tenant_without_credentials(1, 13).await;
+    tenant.fake.shutdown();
+    // The fake stops accepting connections once its server task sees the signal.
+    let mut answer = None;
+    for _ in 0..50 {
+        let attempt = h
+            .json(
+                "PUT",
+                PERSONIO,
+                &[("tenant", tenant.id.as_str()), ("account", "main")],
+                &json!({"client_id": "a", "client_secret": "b"}),
+            )
+            .await;
+        if attempt.status == 502 {
+            answer = Some(attempt);
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let answer = answer.expect("a 502 once the fake is down");
+    assert_eq!(answer.code(), "personio_unavailable");
+    assert!(h.secret_names(&tenant.id).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_destination_token_is_stored_and_never_shown() {
+    let h = Harness::new().await;
+    let tenant = h.tenant_without_credentials(1, 14).await;
+    let token = "scim-bearer-token-xyz-987";
+    let answer = h
+        .json(
+            "PUT",
+            "/tenants/{tenant}/credentials/destination",
+            &tenant.params(),
+            &json!({"token": token}),
+        )
+        .await;
+    assert_eq!(answer.status, 204);
+    let name = format!("personio-sync/{}/destination", tenant.id);
+    assert_eq!(h.secret_value(&name).await.as_deref(), Some(token));
+    let read = h.get("/tenants/{tenant}", &tenant.params()).await.json();
+    assert_eq!(read["credentials"]["destination"], true);
+
+    let empty = h
+        .json(
+            "PUT",
+            "/tenants/{tenant}/credentials/destination",
+            &tenant.params(),
+            &json!({"token": "  "}),
+        )
+        .await;
+    assert_eq!(empty.status, 400);
+    assert_eq!(h.bodies_containing(token), 0);
+    logs::assert_free_of(&[token]);
+}
+
+#[tokio::test]
+async fn a_rotation_answers_the_new_token_once_and_keeps_the_old_one_valid() {
+    let h = Harness::new().await;
+    let tenant = h.tenant_without_credentials(1, 15).await;
+    let name = format!("personio-sync/{}/webhook", tenant.id);
+    let first = h.json("POST", ROTATE, &tenant.params(), &json!(null)).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(first.json()["previous_token_kept"], false);
+    let token1 = first.json()["token"].as_str().expect("token").to_owned();
+
+    let second = h.json("POST", ROTATE, &tenant.params(), &json!({})).await;
+    assert_eq!(second.json()["previous_token_kept"], true);
+    let token2 = second.json()["token"].as_str().expect("token").to_owned();
+    assert_ne!(token1, token2);
+
+    // The webhook receiver's own parser accepts both tokens during the changeover.
+    let stored = h.secret_value(&name).await.expect("stored");
+    let secret = WebhookSecret::parse(&SecretString::from(stored)).expect("the receiver reads it");
+    assert!(secret.verify(&token2));
+    assert!(secret.verify(&token1));
+    assert!(!secret.verify("something-else"));
+
+    // A third rotation drops the first token.
+    let third = h.json("POST", ROTATE, &tenant.params(), &json!(null)).await;
+    let stored = h.secret_value(&name).await.expect("stored");
+    let secret = WebhookSecret::parse(&SecretString::from(stored)).expect("parses");
+    assert!(!secret.verify(&token1));
+    assert!(secret.verify(&token2));
+    let token3 = third.json()["token"].as_str().expect("token").to_owned();
+
+    for token in [&token1, &token2, &token3] {
+        assert_eq!(h.bodies_containing(token), 1, "shown exactly once");
+    }
+    logs::assert_free_of(&[&token1, &token2, &token3]);
+    let unknown_field = h
+        .json("POST", ROTATE, &tenant.params(), &json!({"token": "mine"}))
+        .await;
+    assert_eq!(unknown_field.status, 400);
+}
