@@ -1,0 +1,1 @@
+//! Deterministic regression tests for what the randomised suite found.

@@ -1,0 +1,96 @@
+//! The AWS SDK, as `sync-aws` configures it, classifies the throttling answers the fault proxy
+//! injects as retryable: DynamoDB's `ThrottlingException` (HTTP 400, awsJson1_0) and SES v2's
+//! `TooManyRequestsException` (HTTP 429, restJson1) are retried until the call succeeds, and an
+//! SES `MessageRejected` is not retried and reaches the caller without the rejected address.
+//! Without this, the randomised AWS scenarios would test the proxy's answers, not the retries.
+
+use crate::support::aws::{self, AwsStack};
+use crate::support::fault_proxy::{Fault, Matcher, Pick, Rule};
+use axum::http::Method;
+use sync_core::email::Email;
+use sync_core::ports::{ConfigStore, Mailer};
+
+async fn stack() -> AwsStack {
+    let fake = fake_personio::FakePersonio::start(e2e::company(5), e2e::fake_config())
+        .await
+        .expect("start the fake Personio");
+    AwsStack::start(&fake, 7).await
+}
+
+fn twice(matcher: Matcher, fault: Fault) -> Rule {
+    Rule {
+        matcher,
+        pick: Pick::Nth { first: 1, every: 1 },
+        fault,
+        budget: 2,
+    }
+}
+
+fn summary(stack: &AwsStack) -> Email {
+    Email {
+        from: "sync@vendor.example".to_owned(),
+        to: stack.admins.clone(),
+        subject: "[personio-sync] retry check".to_owned(),
+        text: "text".to_owned(),
+        html: "<p>html</p>".to_owned(),
+        attachments: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_throttling_is_retried_until_the_call_succeeds() {
+    let stack = stack().await;
+    stack.proxy.arm(vec![twice(
+        Matcher {
+            target: Some("DynamoDB_20120810."),
+            ..Matcher::default()
+        },
+        Fault::Refuse(aws::dynamodb_throttling()),
+    )]);
+    let config = stack.deps.store.config(&stack.tenant).await;
+    assert!(
+        config.as_ref().is_ok_and(Option::is_some),
+        "{:?}",
+        config.err()
+    );
+    assert_eq!(stack.proxy.injected(), 2, "both throttles were answered");
+}
+
+#[tokio::test]
+async fn ses_throttling_is_retried_until_the_mail_goes_out() {
+    let stack = stack().await;
+    stack.proxy.arm(vec![twice(
+        Matcher {
+            method: Some(Method::POST),
+            path: Some("/v2/email/outbound-emails"),
+            ..Matcher::default()
+        },
+        Fault::Refuse(aws::ses_throttling()),
+    )]);
+    let sent = stack.deps.mailer.send(&summary(&stack)).await;
+    assert!(sent.is_ok(), "{sent:?}");
+    assert_eq!(stack.proxy.injected(), 2);
+}
+
+#[tokio::test]
+async fn a_rejected_recipient_is_not_retried_and_its_address_is_not_repeated() {
+    let stack = stack().await;
+    let admin = stack.admins[0].clone();
+    stack.proxy.arm(vec![twice(
+        Matcher {
+            method: Some(Method::POST),
+            path: Some("/v2/email/outbound-emails"),
+            ..Matcher::default()
+        },
+        Fault::Refuse(aws::ses_rejection(&admin)),
+    )]);
+    let error = stack
+        .deps
+        .mailer
+        .send(&summary(&stack))
+        .await
+        .expect_err("SES rejected the recipient");
+    assert_eq!(stack.proxy.injected(), 1, "a rejection is final");
+    assert!(error.detail.contains("MessageRejected"), "{error}");
+    assert!(!error.to_string().contains(&admin), "{error}");
+}

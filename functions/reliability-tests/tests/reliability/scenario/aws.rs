@@ -1,0 +1,416 @@
+//! An AWS scenario: the worker Lambda's handler, in-process, on DynamoDB, Secrets Manager, SES
+//! and SQS (moto) behind a fault proxy, syncing a fake Personio into scim2-server. Faults:
+//! DynamoDB throttling (errors and `UnprocessedItems`), SES throttling and a rejected recipient,
+//! SQS redelivery of a message that already succeeded, the worker stopped at a random point and
+//! restarted, a deadline that splits the run into continuations — and a light destination fault
+//! now and then (the worker's SCIM client has production timeouts, so no stalls here).
+
+use super::engine::protect;
+use super::faults::{self, Aim, AnyFault, ScimFault};
+use super::Outcome;
+use crate::support::aws::{self, AwsStack};
+use crate::support::changes::{self, Change};
+use crate::support::checks;
+use crate::support::fault_proxy::{Fault, Matcher, Pick, Rule};
+use crate::support::logs::LogScan;
+use crate::support::view::AppView;
+use axum::http::Method;
+use chrono::Utc;
+use e2e::Harness;
+use fake_personio::{generate_company, CompanySpec, FakePersonio};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use sync_core::history::{RunStatus, Trigger};
+use sync_core::ports::{Job, JobTarget};
+
+/// One AWS-side fault.
+#[derive(Clone, Debug, PartialEq)]
+enum AwsFault {
+    /// DynamoDB calls answer `ThrottlingException`.
+    DynamoThrottling { chance: f64, budget: u32 },
+    /// `BatchWriteItem` processes nothing and hands every item back.
+    DynamoUnprocessed { budget: u32 },
+    /// SES answers `TooManyRequestsException`.
+    SesThrottling { budget: u32 },
+    /// SES rejects the recipient.
+    SesRejection,
+    /// The message is delivered again after it succeeded.
+    Redelivery,
+    /// The worker is stopped after `millis` and the message delivered again.
+    Killed { millis: u64 },
+    /// The Lambda's deadline passes `millis` into the run.
+    Deadline { millis: u64 },
+    /// A light destination fault.
+    Scim(ScimFault),
+}
+
+impl AwsFault {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::DynamoThrottling { .. } => "dynamodb throttling",
+            Self::DynamoUnprocessed { .. } => "dynamodb unprocessed items",
+            Self::SesThrottling { .. } => "ses throttling",
+            Self::SesRejection => "ses rejects recipient",
+            Self::Redelivery => "sqs redelivery",
+            Self::Killed { .. } => "worker killed mid-run",
+            Self::Deadline { .. } => "lambda deadline",
+            Self::Scim(fault) => AnyFault::Scim(fault.clone()).label(),
+        }
+    }
+}
+
+fn draw_fault(rng: &mut StdRng) -> AwsFault {
+    match rng.gen_range(0..8) {
+        0 => AwsFault::DynamoThrottling {
+            chance: *[0.1, 0.25, 0.5].choose(rng).expect("choices"),
+            budget: rng.gen_range(2..=15),
+        },
+        1 => AwsFault::DynamoUnprocessed {
+            budget: rng.gen_range(1..=4),
+        },
+        2 => AwsFault::SesThrottling {
+            budget: rng.gen_range(1..=6),
+        },
+        3 => AwsFault::SesRejection,
+        4 => AwsFault::Redelivery,
+        5 => AwsFault::Killed {
+            millis: rng.gen_range(20..=1200),
+        },
+        6 => AwsFault::Deadline {
+            millis: rng.gen_range(0..=400),
+        },
+        _ => AwsFault::Scim(match rng.gen_range(0..3) {
+            0 => ScimFault::TooMany {
+                retry_after: Some(0),
+                chance: 0.1,
+                budget: rng.gen_range(1..=4),
+            },
+            1 => ScimFault::ApplyThenServerError {
+                aim: *[Aim::UserCreate, Aim::GroupCreate, Aim::Patch]
+                    .choose(rng)
+                    .expect("choices"),
+                status: 502,
+                nth: rng.gen_range(1..=6),
+                budget: 1,
+            },
+            _ => ScimFault::Conflict {
+                aim: Aim::UserCreate,
+                nth: rng.gen_range(1..=6),
+                budget: 1,
+            },
+        }),
+    }
+}
+
+fn rule(fault: &AwsFault, admin: &str) -> Option<Rule> {
+    let dynamodb = |target: &'static str| Matcher {
+        target: Some(target),
+        ..Matcher::default()
+    };
+    let ses = Matcher {
+        method: Some(Method::POST),
+        path: Some("/v2/email/outbound-emails"),
+        ..Matcher::default()
+    };
+    Some(match fault {
+        AwsFault::DynamoThrottling { chance, budget } => Rule {
+            matcher: dynamodb("DynamoDB_20120810."),
+            pick: Pick::Chance(*chance),
+            fault: Fault::Refuse(aws::dynamodb_throttling()),
+            budget: *budget,
+        },
+        AwsFault::DynamoUnprocessed { budget } => Rule {
+            matcher: dynamodb("DynamoDB_20120810.BatchWriteItem"),
+            pick: Pick::Chance(0.5),
+            fault: Fault::RefuseWith(Arc::new(aws::dynamodb_unprocessed)),
+            budget: *budget,
+        },
+        AwsFault::SesThrottling { budget } => Rule {
+            matcher: ses,
+            pick: Pick::Nth { first: 1, every: 1 },
+            fault: Fault::Refuse(aws::ses_throttling()),
+            budget: *budget,
+        },
+        AwsFault::SesRejection => Rule {
+            matcher: ses,
+            pick: Pick::Nth { first: 1, every: 1 },
+            fault: Fault::Refuse(aws::ses_rejection(admin)),
+            budget: 1,
+        },
+        _ => return None,
+    })
+}
+
+/// Today where the tenants live: the day the worker's runs (which use the real clock) see.
+fn today() -> chrono::NaiveDate {
+    Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive()
+}
+
+/// Runs AWS scenario `index` from `seed`.
+pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let people = rng.gen_range(20..=40);
+    let company = generate_company(&CompanySpec {
+        employees: people,
+        seed: rng.gen(),
+        today: today(),
+    });
+    protect(logs, &company);
+    let fake = FakePersonio::start(company, e2e::fake_config())
+        .await
+        .expect("start the fake Personio");
+    let stack = AwsStack::start(&fake, seed).await;
+    logs.lock().expect("log scan lock").email(&stack.admins[0]);
+    let reference = Harness::on(fake.clone(), "").await;
+    let mut outcome = Outcome::new(index, seed, "aws");
+    outcome.describe(format!("{people} people"));
+
+    if rng.gen_bool(0.5) {
+        outcome.describe("clean first sync".to_owned());
+        let job = job(&stack, JobTarget::Everyone);
+        let message = stack.enqueue(&job).await;
+        outcome.runs += 1;
+        let response = stack.deliver(&message, None, None).await;
+        if response.is_none_or(|r| !r.batch_item_failures.is_empty()) {
+            outcome
+                .violations
+                .push("a clean first sync asked for a retry".to_owned());
+        }
+        stack.delete(&message).await;
+        let _ = reference.run_at(Utc::now()).await;
+    }
+
+    let drawn = changes::draw(&mut rng, &fake.company(), false);
+    let mut joined = Vec::new();
+    fake.update(|company| joined = changes::apply(company, &drawn));
+    protect(logs, &fake.company());
+    let mut touched: Vec<u64> = drawn.iter().filter_map(Change::person).collect();
+    touched.extend(&joined);
+    let target = match touched.choose(&mut rng) {
+        Some(id) if rng.gen_bool(0.35) => JobTarget::Person {
+            person: e2e::key(*id),
+        },
+        _ => JobTarget::Everyone,
+    };
+    let count = if rng.gen_bool(0.7) { 1 } else { 2 };
+    let round_faults: Vec<AwsFault> = (0..count).map(|_| draw_fault(&mut rng)).collect();
+    outcome.describe(format!(
+        "changes {:?}; {target:?}; faults {round_faults:?}",
+        drawn.iter().map(Change::kind).collect::<Vec<_>>()
+    ));
+    for fault in &round_faults {
+        outcome.kind(fault.label());
+    }
+    faulty_round(&stack, &reference, &target, &round_faults, &mut outcome).await;
+    outcome.violations.extend(
+        logs.lock()
+            .expect("log scan lock")
+            .scan()
+            .into_iter()
+            .map(|leak| format!("secret or personal data in the logs: {leak}")),
+    );
+    fake.shutdown();
+    outcome.elapsed = started.elapsed();
+    outcome
+}
+
+fn job(stack: &AwsStack, target: JobTarget) -> Job {
+    Job {
+        tenant: stack.tenant.clone(),
+        target,
+        trigger: Trigger::Manual,
+        dry_run: false,
+        run_id: None,
+    }
+}
+
+/// Delivers the job under the faults until the worker consumes it, checks the result against
+/// the reference, then syncs cleanly and checks convergence.
+async fn faulty_round(
+    stack: &AwsStack,
+    reference: &Harness,
+    target: &JobTarget,
+    round_faults: &[AwsFault],
+    outcome: &mut Outcome,
+) {
+    let message = stack.enqueue(&job(stack, target.clone())).await;
+    let before = AppView::of_scim(&stack.reader).await;
+    let known: BTreeSet<String> = stack
+        .runs()
+        .await
+        .into_iter()
+        .map(|run| run.id.as_str().to_owned())
+        .collect();
+    let mut rules: Vec<Rule> = round_faults
+        .iter()
+        .filter_map(|fault| rule(fault, &stack.admins[0]))
+        .collect();
+    let scim_rules: Vec<Rule> = round_faults
+        .iter()
+        .filter_map(|fault| match fault {
+            AwsFault::Scim(fault) => Some(faults::scim_rule(fault)),
+            _ => None,
+        })
+        .collect();
+    stack.proxy.reset_counts();
+    stack.scim.reset_counts();
+    stack.proxy.arm(std::mem::take(&mut rules));
+    stack.scim.arm(scim_rules);
+    let mut kill = round_faults.iter().find_map(|fault| match fault {
+        AwsFault::Killed { millis } => Some(Duration::from_millis(*millis)),
+        _ => None,
+    });
+    let mut deadline = round_faults.iter().find_map(|fault| match fault {
+        AwsFault::Deadline { millis } => Some(Instant::now() + Duration::from_millis(*millis)),
+        _ => None,
+    });
+
+    // Lambda's event source mapping: a failed or lost delivery comes back until it succeeds.
+    let mut delivered = false;
+    for _ in 0..8 {
+        outcome.runs += 1;
+        match stack.deliver(&message, deadline.take(), kill.take()).await {
+            None => {
+                outcome.injected += 1;
+                outcome.describe("worker stopped mid-run; message delivered again".to_owned());
+            }
+            Some(response) if !response.batch_item_failures.is_empty() => {
+                outcome.describe("worker asked for a retry; message delivered again".to_owned());
+            }
+            Some(_) => {
+                delivered = true;
+                break;
+            }
+        }
+    }
+    if !delivered {
+        outcome
+            .violations
+            .push("the job never succeeded in 8 deliveries".to_owned());
+    }
+    if round_faults.contains(&AwsFault::Redelivery) {
+        let runs = stack.runs().await;
+        let clean = runs
+            .last()
+            .is_some_and(|run| run.status == RunStatus::Completed && run.errors.is_empty());
+        stack.scim.reset_counts();
+        outcome.runs += 1;
+        outcome.injected += 1;
+        let response = stack.deliver(&message, None, None).await;
+        if response.is_none_or(|r| !r.batch_item_failures.is_empty()) {
+            outcome
+                .violations
+                .push("a redelivered message failed".to_owned());
+        }
+        if clean && stack.scim.writes() > 0 {
+            outcome.violations.push(format!(
+                "the redelivered job wrote {} times although its first delivery completed cleanly",
+                stack.scim.writes()
+            ));
+        }
+    }
+    stack.delete(&message).await;
+    // A run that met its deadline queued a continuation: run those to the end.
+    for _ in 0..10 {
+        let partial = stack
+            .runs()
+            .await
+            .last()
+            .is_some_and(|run| run.status == RunStatus::Partial);
+        if !partial {
+            break;
+        }
+        let Some(continuation) = stack.receive().await else {
+            outcome
+                .violations
+                .push("a partial run queued no continuation".to_owned());
+            break;
+        };
+        outcome.runs += 1;
+        let response = stack.deliver(&continuation, None, None).await;
+        if response.is_none_or(|r| !r.batch_item_failures.is_empty()) {
+            outcome
+                .violations
+                .push("a continuation asked for a retry".to_owned());
+        }
+        stack.delete(&continuation).await;
+    }
+    outcome.injected += stack.proxy.injected() + stack.scim.injected();
+    stack.proxy.disarm();
+    stack.scim.disarm();
+
+    let after = AppView::of_scim(&stack.reader).await;
+    let reference_record = match target {
+        JobTarget::Everyone => reference.run_at(Utc::now()).await,
+        JobTarget::Person { person } => reference.run_person(person.id.get(), Utc::now()).await,
+    };
+    let reference_record = match reference_record {
+        Ok(outcome) => outcome.record,
+        Err(error) => {
+            outcome
+                .violations
+                .push(format!("the reference run failed: {error}"));
+            return;
+        }
+    };
+    let expected = AppView::of_directory(&reference.directory).await;
+    let records: Vec<_> = stack
+        .runs()
+        .await
+        .into_iter()
+        .filter(|run| !known.contains(run.id.as_str()))
+        .collect();
+    let v = &mut outcome.violations;
+    v.extend(checks::no_duplicates(&after));
+    v.extend(checks::no_wrongful_deactivation(&before, &after, &expected));
+    let sent = stack.mailbox.sent();
+    for record in &records {
+        outcome.statuses.push(record.status);
+        if record.status == RunStatus::Partial {
+            // The deadline struck.
+            outcome.injected += 1;
+        }
+        if record.status == RunStatus::Running {
+            // The worker was stopped in this run: there is no one left to send its summary.
+            continue;
+        }
+        outcome
+            .violations
+            .extend(checks::email_reports(record, &sent));
+    }
+    if let Some(last) = records
+        .last()
+        .filter(|run| run.status == RunStatus::Completed)
+    {
+        outcome.violations.extend(checks::differences_reported(
+            last,
+            &reference_record,
+            &after,
+            &expected,
+        ));
+    }
+
+    // The clean follow-up: everything must now equal the reference.
+    let message = stack.enqueue(&job(stack, JobTarget::Everyone)).await;
+    outcome.runs += 1;
+    let response = stack.deliver(&message, None, None).await;
+    if response.is_none_or(|r| !r.batch_item_failures.is_empty()) {
+        outcome
+            .violations
+            .push("the clean follow-up run asked for a retry".to_owned());
+    }
+    stack.delete(&message).await;
+    let _ = reference.run_at(Utc::now()).await;
+    let after = AppView::of_scim(&stack.reader).await;
+    let expected = AppView::of_directory(&reference.directory).await;
+    outcome
+        .violations
+        .extend(checks::converged(&after, &expected));
+}

@@ -1,0 +1,329 @@
+//! [`AwsStack`]: what `template.yaml` deploys, on moto, with a [`FaultProxy`] between every AWS
+//! client and moto (`AWS_ENDPOINT_URL` points at the proxy), and one onboarded tenant whose app
+//! is a scim2-server tenant behind a second proxy. The worker runs in-process through
+//! `worker::handle` with the SQS events Lambda would build from messages received from the real
+//! FIFO queue, so redelivering a message is handing the same event over again.
+//!
+//! moto comes from lambda-tests' support (`MOTO_URL`, else started once from `.venv`); the stack
+//! and tenant set-up follow lambda-tests' `Stack` and `Tenant`, cut down to what a scenario needs
+//! and built on the proxy's endpoint.
+
+use super::fault_proxy::{Canned, FaultProxy};
+use super::mailbox::Mailbox;
+use super::moto;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
+use e2e::scim::{scim_server, tenant_url, ScimReader};
+use fake_personio::{FakeConfig, FakePersonio};
+use secrecy::SecretString;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use sync_aws::{create_table, AwsConfig, Deps};
+use sync_core::config::TenantConfig;
+use sync_core::history::RunRecord;
+use sync_core::ids::{AccountId, TenantId};
+use sync_core::ports::{ConfigStore, Job, Jobs, PersonioCredentials, Store};
+use worker::WorkerDeps;
+
+/// The region every stack lives in.
+const REGION: &str = "eu-central-1";
+/// moto's default account.
+const ACCOUNT: &str = "123456789012";
+
+/// DynamoDB's throttling answer (HTTP 400, awsJson1_0 error shape).
+pub fn dynamodb_throttling() -> Canned {
+    Canned {
+        status: 400,
+        headers: vec![("Content-Type", "application/x-amz-json-1.0".to_owned())],
+        body: json!({
+            "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+            "message": "Rate of requests exceeds the allowed throughput."
+        })
+        .to_string(),
+    }
+}
+
+/// A `BatchWriteItem` that processed nothing: HTTP 200 with every item handed back as
+/// `UnprocessedItems`, as DynamoDB answers a throttled batch.
+pub fn dynamodb_unprocessed(request: &[u8]) -> Canned {
+    let request: Value = serde_json::from_slice(request).unwrap_or(Value::Null);
+    Canned {
+        status: 200,
+        headers: vec![("Content-Type", "application/x-amz-json-1.0".to_owned())],
+        body: json!({ "UnprocessedItems": request["RequestItems"] }).to_string(),
+    }
+}
+
+/// SES v2's throttling answer (HTTP 429, restJson1 error shape).
+pub fn ses_throttling() -> Canned {
+    Canned {
+        status: 429,
+        headers: vec![
+            ("Content-Type", "application/json".to_owned()),
+            ("x-amzn-ErrorType", "TooManyRequestsException".to_owned()),
+        ],
+        body: json!({"message": "Too many requests."}).to_string(),
+    }
+}
+
+/// SES v2 rejecting a recipient; like SES, the message quotes the address.
+pub fn ses_rejection(recipient: &str) -> Canned {
+    Canned {
+        status: 400,
+        headers: vec![
+            ("Content-Type", "application/json".to_owned()),
+            ("x-amzn-ErrorType", "MessageRejected".to_owned()),
+        ],
+        body: json!({
+            "message": format!("Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: {recipient}")
+        })
+        .to_string(),
+    }
+}
+
+/// One test's AWS resources on moto, reached through a fault proxy, and one tenant.
+pub struct AwsStack {
+    /// The proxy every AWS client talks to.
+    pub proxy: FaultProxy,
+    /// The adapters, built as the Lambdas build them, on the proxy's endpoint.
+    pub deps: Deps,
+    /// Summaries, handed on to SES (through the proxy).
+    pub mailbox: Mailbox,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Its admins (personal data: never logged).
+    pub admins: Vec<String>,
+    /// The proxy in front of the tenant's scim2-server tenant.
+    pub scim: FaultProxy,
+    /// Reads the tenant's app back.
+    pub reader: ScimReader,
+    queue_name: String,
+}
+
+fn aws_config(endpoint: &str, table: &str, queue_url: &str, sender: &str) -> AwsConfig {
+    let variables = HashMap::from([
+        ("AWS_REGION", REGION),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("TABLE_NAME", table),
+        ("JOBS_QUEUE_URL", queue_url),
+        ("SENDER", sender),
+    ]);
+    AwsConfig::from_lookup(|name| variables.get(name).map(|value| (*value).to_owned()))
+        .expect("a complete Lambda environment")
+}
+
+impl AwsStack {
+    /// Creates table, FIFO queue and verified sender on moto (through the proxy, unarmed), and
+    /// onboards a tenant syncing `fake` into a fresh scim2-server tenant.
+    pub async fn start(fake: &FakePersonio, seed: u64) -> Self {
+        let proxy = FaultProxy::start(&moto::shared().url, Duration::from_secs(1), seed).await;
+        let table = moto::unique("table");
+        let queue_name = format!("{}.fifo", moto::unique("jobs"));
+        let sender = format!("{}@vendor.example", moto::unique("sync"));
+        let bootstrap = Deps::new(aws_config(&proxy.url, &table, "unset", &sender)).await;
+        let queue_url = bootstrap
+            .clients
+            .sqs
+            .create_queue()
+            .queue_name(&queue_name)
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .expect("create the FIFO queue")
+            .queue_url
+            .expect("a queue URL");
+        let deps = Deps::new(aws_config(&proxy.url, &table, &queue_url, &sender)).await;
+        create_table(&deps.clients.dynamodb, &table)
+            .await
+            .expect("create the table");
+        deps.clients
+            .ses
+            .create_email_identity()
+            .email_identity(&sender)
+            .send()
+            .await
+            .expect("verify the sender");
+        let tenant = TenantId::parse(&moto::unique("t")).expect("tenant id");
+        let admins = vec![format!("admin-{}@{tenant}.example", moto::unique("a"))];
+        let scim = FaultProxy::start(&scim_server().url, Duration::from_secs(1), seed ^ 1).await;
+        let direct = tenant_url("relaws");
+        let path = direct
+            .strip_prefix(&scim_server().url)
+            .expect("a tenant URL of the server");
+        let text = format!(
+            r#"
+tenant = "{tenant}"
+timezone = "Europe/Berlin"
+
+[[personio.accounts]]
+name = "main"
+base_url = "{personio}"
+rate_limit_per_minute = 60000
+rate_limit_burst = 100
+
+[destination]
+kind = "scim"
+base_url = "{scim}{path}"
+
+[email]
+to = ["{admin}"]
+from = "{sender}"
+"#,
+            personio = fake.url(),
+            scim = scim.url,
+            admin = admins[0],
+        );
+        let config = TenantConfig::from_toml(&text).expect("a valid tenant config");
+        deps.store
+            .put_config(&config, None)
+            .await
+            .expect("store the config");
+        let credentials = FakeConfig::default();
+        deps.secrets
+            .put_personio(
+                &tenant,
+                &AccountId::default(),
+                &PersonioCredentials {
+                    client_id: credentials.client_id,
+                    client_secret: SecretString::from(credentials.client_secret),
+                },
+            )
+            .await
+            .expect("store the Personio credentials");
+        deps.secrets
+            .put_destination_token(&tenant, &SecretString::from(scim_server().token.clone()))
+            .await
+            .expect("store the SCIM token");
+        Self {
+            mailbox: Mailbox::sending_through(Arc::new(deps.mailer.clone())),
+            reader: ScimReader::new(&direct),
+            proxy,
+            deps,
+            tenant,
+            admins,
+            scim,
+            queue_name,
+        }
+    }
+
+    /// The worker's adapters, as `functions/worker/src/main.rs` wires them (mail through the
+    /// recording mailbox).
+    pub fn worker(&self) -> WorkerDeps<'_> {
+        WorkerDeps {
+            configs: &self.deps.store,
+            store: &self.deps.store,
+            secrets: &self.deps.secrets,
+            mailer: &self.mailbox,
+            jobs: &self.deps.jobs,
+        }
+    }
+
+    /// Queues `job` as the admin API or the webhook does, and receives its message.
+    pub async fn enqueue(&self, job: &Job) -> Message {
+        self.deps
+            .jobs
+            .enqueue(job, &moto::unique("job"))
+            .await
+            .expect("queue the job");
+        self.receive()
+            .await
+            .expect("the job's message is delivered")
+    }
+
+    /// Receives the next message (waiting up to 2 s for it).
+    pub async fn receive(&self) -> Option<Message> {
+        self.deps
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&self.deps.config.jobs_queue_url)
+            .max_number_of_messages(1)
+            .wait_time_seconds(2)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive from the jobs queue")
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+    }
+
+    /// Deletes a processed message.
+    pub async fn delete(&self, message: &Message) {
+        self.deps
+            .clients
+            .sqs
+            .delete_message()
+            .queue_url(&self.deps.config.jobs_queue_url)
+            .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
+            .send()
+            .await
+            .expect("delete a processed message");
+    }
+
+    /// The event Lambda hands the worker for `message`.
+    pub fn event(&self, message: &Message) -> SqsEvent {
+        let arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{}", self.queue_name);
+        let attributes: Map<String, Value> = message
+            .attributes
+            .iter()
+            .flatten()
+            .map(|(name, value)| (name.as_str().to_owned(), Value::from(value.as_str())))
+            .collect();
+        let record = json!({
+            "messageId": message.message_id,
+            "receiptHandle": message.receipt_handle,
+            "body": message.body,
+            "attributes": attributes,
+            "messageAttributes": {},
+            "md5OfBody": message.md5_of_body,
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": REGION,
+        });
+        serde_json::from_value(json!({ "Records": [record] })).expect("an SqsEvent")
+    }
+
+    /// Hands `message` to the worker; `None` when `kill_after` passed first and the worker was
+    /// stopped where it stood (its future dropped, as when a Lambda instance dies).
+    pub async fn deliver(
+        &self,
+        message: &Message,
+        deadline: Option<Instant>,
+        kill_after: Option<Duration>,
+    ) -> Option<SqsBatchResponse> {
+        let deps = self.worker();
+        let handled = worker::handle(&deps, self.event(message), deadline);
+        match kill_after {
+            Some(limit) => tokio::time::timeout(limit, handled).await.ok(),
+            None => Some(handled.await),
+        }
+    }
+
+    /// Every run record of the tenant, whole, oldest first.
+    pub async fn runs(&self) -> Vec<RunRecord> {
+        let summaries = self
+            .deps
+            .store
+            .runs(&self.tenant, 100)
+            .await
+            .expect("run history");
+        let mut runs = Vec::new();
+        for summary in summaries {
+            if let Some(run) = self
+                .deps
+                .store
+                .run(&self.tenant, &summary.id)
+                .await
+                .expect("a run record")
+            {
+                runs.push(run);
+            }
+        }
+        runs.sort_by_key(|run| run.started_at);
+        runs
+    }
+}

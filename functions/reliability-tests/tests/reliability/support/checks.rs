@@ -1,0 +1,166 @@
+//! The invariants, checked after every faulty run against the clean reference:
+//!
+//! 1. **No duplicates**: one user per `externalId`, one per `userName`, one group per name.
+//! 2. **No wrongful deactivation**: nobody whose reference user is active lost access in the run.
+//! 3. **Held and failed runs write nothing**: no write reached the server, the app is unchanged.
+//! 4. **No silent failure**: every person whose user differs from the reference's is named in the
+//!    run's errors (and the groups differ only when a group error is recorded).
+//! 5. **Reported in the email**: the run's summary went out, says why a run failed or was held,
+//!    and lists every error of the run, the CSV attachment one row each.
+//! 6. **Convergence**: after a clean follow-up run the app equals the reference exactly.
+//!
+//! Each check returns sentences; an empty list means the invariant held.
+
+use super::mailbox::Sent;
+use super::view::AppView;
+use std::collections::BTreeSet;
+use sync_core::history::{RunRecord, RunStatus};
+
+/// Invariant 1.
+pub fn no_duplicates(after: &AppView) -> Vec<String> {
+    after
+        .duplicates
+        .iter()
+        .map(|duplicate| format!("duplicate: {duplicate}"))
+        .collect()
+}
+
+/// Invariant 2: users active before the run, inactive after it, whose reference user is active.
+pub fn no_wrongful_deactivation(
+    before: &AppView,
+    after: &AppView,
+    expected: &AppView,
+) -> Vec<String> {
+    after
+        .users
+        .iter()
+        .filter(|(_, user)| !user.active)
+        .filter(|(key, _)| before.users.get(*key).is_some_and(|user| user.active))
+        .filter(|(key, _)| expected.users.get(*key).is_some_and(|user| user.active))
+        .map(|(key, _)| format!("{key} was deactivated although Personio has them active"))
+        .collect()
+}
+
+/// Invariant 3.
+pub fn wrote_nothing(what: &str, writes: u64, before: &AppView, after: &AppView) -> Vec<String> {
+    let mut violations = Vec::new();
+    if writes > 0 {
+        violations.push(format!(
+            "the {what} run sent {writes} writes to the destination"
+        ));
+    }
+    let changed = before.differing(after);
+    if !changed.is_empty() || before.groups != after.groups {
+        violations.push(format!(
+            "the {what} run changed the app: users {changed:?}, groups changed: {}",
+            before.groups != after.groups
+        ));
+    }
+    violations
+}
+
+/// The external ids (`main:<id>`) of the people named in `record`'s errors, and whether any
+/// error is about a group.
+fn errors_of(record: &RunRecord) -> (BTreeSet<String>, bool) {
+    let people = record
+        .errors
+        .iter()
+        .filter_map(|error| error.person.as_ref().map(|key| key.external_id()))
+        .collect();
+    let group = record.errors.iter().any(|error| error.action == "group");
+    (people, group)
+}
+
+/// Invariant 4 for a run that completed: who differs from the reference is in its errors.
+/// `reference` is the reference's run record: people it had errors for are not compared.
+pub fn differences_reported(
+    record: &RunRecord,
+    reference: &RunRecord,
+    after: &AppView,
+    expected: &AppView,
+) -> Vec<String> {
+    let (reported, group_error) = errors_of(record);
+    let (excused, reference_group_error) = errors_of(reference);
+    let mut violations: Vec<String> = after
+        .differing(expected)
+        .into_iter()
+        .filter(|key| !reported.contains(key) && !excused.contains(key))
+        .map(|key| {
+            format!(
+                "{key} differs from the reference and the run reported no error for them: app {:?}, reference {:?}",
+                after.users.get(&key),
+                expected.users.get(&key)
+            )
+        })
+        .collect();
+    let groups = after.differing_groups(expected);
+    if !groups.is_empty() && !group_error && !reference_group_error {
+        violations.push(format!(
+            "groups {groups:?} differ from the reference and the run reported no group error"
+        ));
+    }
+    violations
+}
+
+/// Invariant 5: the summary email of `record`.
+pub fn email_reports(record: &RunRecord, sent: &[Sent]) -> Vec<String> {
+    let run = record.id.as_str();
+    let Some(email) = sent.iter().find(|sent| sent.is_for(run)) else {
+        return vec![format!(
+            "run {run} ({}) sent no summary email",
+            record.status.as_str()
+        )];
+    };
+    let mut violations = Vec::new();
+    let text = &email.email.text;
+    match record.status {
+        RunStatus::Failed => {
+            let failure = record.failure.as_deref().unwrap_or_default();
+            if failure.is_empty() || !text.contains(failure) {
+                violations.push(format!("the email of failed run {run} does not say why"));
+            }
+        }
+        RunStatus::Held => {
+            if !email.email.subject.contains("held")
+                || record.held_because.iter().any(|why| !text.contains(why))
+            {
+                violations.push(format!(
+                    "the email of held run {run} does not say it is held and why"
+                ));
+            }
+        }
+        _ => {}
+    }
+    let errors = record.errors.len();
+    if errors > 0 && !text.contains(&format!("Errors ({errors};")) {
+        violations.push(format!(
+            "the email of run {run} does not list its {errors} errors"
+        ));
+    }
+    if email.csv_rows() != errors {
+        violations.push(format!(
+            "the errors.csv of run {run} has {} rows for {errors} errors",
+            email.csv_rows()
+        ));
+    }
+    violations
+}
+
+/// Invariant 6.
+pub fn converged(after: &AppView, expected: &AppView) -> Vec<String> {
+    let mut violations = no_duplicates(after);
+    for key in after.differing(expected) {
+        violations.push(format!(
+            "after a clean run {key} still differs from the reference: app {:?}, reference {:?}",
+            after.users.get(&key),
+            expected.users.get(&key)
+        ));
+    }
+    let groups = after.differing_groups(expected);
+    if !groups.is_empty() {
+        violations.push(format!(
+            "after a clean run groups {groups:?} still differ from the reference"
+        ));
+    }
+    violations
+}
