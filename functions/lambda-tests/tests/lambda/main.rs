@@ -13,6 +13,7 @@
 //! - `held`: jobs of a tenant whose run is held wait for approval.
 //! - `no_op`: a run with nothing to do writes only its run record.
 //! - `batch`: unreadable, final and transient failures in one batch.
+//! - `webhook`: a Personio delivery through the webhook handler, the queue and the worker.
 
 mod batch;
 mod deadline;
@@ -22,3 +23,4 @@ mod no_op;
 mod ordering;
 mod schedule;
 mod support;
+mod webhook;

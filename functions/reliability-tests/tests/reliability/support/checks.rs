@@ -87,17 +87,26 @@ pub fn differences_reported(
         .filter(|key| !reported.contains(key) && !excused.contains(key))
         .map(|key| {
             format!(
-                "{key} differs from the reference and the run reported no error for them: app {:?}, reference {:?}",
-                after.users.get(&key),
-                expected.users.get(&key)
+                "unreported difference from the reference: {}",
+                after.describe_difference(&key, expected)
             )
         })
         .collect();
-    let groups = after.differing_groups(expected);
-    if !groups.is_empty() && !group_error && !reference_group_error {
-        violations.push(format!(
-            "groups {groups:?} differ from the reference and the run reported no group error"
-        ));
+    if group_error || reference_group_error {
+        return violations;
+    }
+    // A group may lack a member whose own user failed: that person's error explains it.
+    for group in after.differing_groups(expected) {
+        let unexplained: BTreeSet<String> = after
+            .member_difference(&group, expected)
+            .into_iter()
+            .filter(|member| !reported.contains(member) && !excused.contains(member))
+            .collect();
+        if !unexplained.is_empty() {
+            violations.push(format!(
+                "group {group} differs from the reference (members {unexplained:?}) and the run reported no error for it"
+            ));
+        }
     }
     violations
 }
@@ -151,15 +160,14 @@ pub fn converged(after: &AppView, expected: &AppView) -> Vec<String> {
     let mut violations = no_duplicates(after);
     for key in after.differing(expected) {
         violations.push(format!(
-            "after a clean run {key} still differs from the reference: app {:?}, reference {:?}",
-            after.users.get(&key),
-            expected.users.get(&key)
+            "after a clean run still different from the reference: {}",
+            after.describe_difference(&key, expected)
         ));
     }
-    let groups = after.differing_groups(expected);
-    if !groups.is_empty() {
+    for group in after.differing_groups(expected) {
         violations.push(format!(
-            "after a clean run groups {groups:?} still differ from the reference"
+            "after a clean run group {group} still differs from the reference (members {:?})",
+            after.member_difference(&group, expected)
         ));
     }
     violations

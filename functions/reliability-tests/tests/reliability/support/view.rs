@@ -53,6 +53,50 @@ impl AppView {
             .collect()
     }
 
+    /// How `key`'s user differs between `self` and `other`, in a few words (no values of fields
+    /// that agree).
+    pub fn describe_difference(&self, key: &str, other: &AppView) -> String {
+        let (Some(mine), Some(theirs)) = (self.users.get(key), other.users.get(key)) else {
+            return format!(
+                "{key}: app has {}, reference has {}",
+                presence(self.users.get(key)),
+                presence(other.users.get(key))
+            );
+        };
+        let mut parts = Vec::new();
+        if mine.active != theirs.active {
+            parts.push(format!("active {} (reference {})", mine.active, theirs.active));
+        }
+        if mine.user_name != theirs.user_name {
+            parts.push("userName differs".to_owned());
+        }
+        if mine.manager != theirs.manager {
+            parts.push(format!(
+                "manager {:?} (reference {:?})",
+                mine.manager, theirs.manager
+            ));
+        }
+        let fields: BTreeSet<&String> = mine.fields.keys().chain(theirs.fields.keys()).collect();
+        for field in fields {
+            if mine.fields.get(field) != theirs.fields.get(field) {
+                parts.push(format!(
+                    "{field} {} (reference {})",
+                    if mine.fields.contains_key(field) { "set" } else { "missing" },
+                    if theirs.fields.contains_key(field) { "set" } else { "missing" },
+                ));
+            }
+        }
+        format!("{key}: {}", parts.join(", "))
+    }
+
+    /// The members of `group` that differ between `self` and `other`.
+    pub fn member_difference(&self, group: &str, other: &AppView) -> BTreeSet<String> {
+        let empty = BTreeSet::new();
+        let mine = self.groups.get(group).unwrap_or(&empty);
+        let theirs = other.groups.get(group).unwrap_or(&empty);
+        mine.symmetric_difference(theirs).cloned().collect()
+    }
+
     /// The groups that differ between `self` and `other`.
     pub fn differing_groups(&self, other: &AppView) -> BTreeSet<String> {
         self.groups
@@ -186,6 +230,14 @@ impl AppView {
             view.groups.insert(group.display_name, members);
         }
         view
+    }
+}
+
+fn presence(user: Option<&UserView>) -> &'static str {
+    match user {
+        None => "no user",
+        Some(user) if user.active => "an active user",
+        Some(_) => "an inactive user",
     }
 }
 

@@ -1,0 +1,119 @@
+//! A Personio webhook through the AWS side: the webhook handler on moto (token from Secrets
+//! Manager, dedupe marker in DynamoDB, job onto the SQS FIFO queue), then the worker on the message
+//! it left, then the destination and the summary email.
+
+use crate::support::stack::Stack;
+use crate::support::tenant::{key, Spec, Tenant};
+use chrono::Utc;
+use secrecy::SecretString;
+use std::time::Instant;
+use sync_core::history::RunStatus;
+use webhook::{WebhookDeps, WebhookRequest};
+
+/// A `person.updated` body as Personio sends it.
+fn body(person: u64) -> Vec<u8> {
+    let body = serde_json::json!({
+        "company_id": "4711",
+        "event_name": "person.updated",
+        "occurred_at": Utc::now().to_rfc3339(),
+        "payload": { "id": person.to_string() },
+    });
+    serde_json::to_vec(&body).expect("json")
+}
+
+fn delivery(tenant: &Tenant, token: &str, body: &[u8]) -> WebhookRequest {
+    WebhookRequest {
+        tenant_id: tenant.id.to_string(),
+        authorization: Some(token.to_owned()),
+        content_type: Some("application/json".to_owned()),
+        body: body.to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn a_person_updated_delivery_reaches_the_destination_through_the_queue_and_the_worker() {
+    let stack = Stack::new().await;
+    let tenant = Tenant::onboard(&stack, Spec::new(20, 71)).await;
+    let token = "webhook-token-0123456789abcdef";
+    let secret = serde_json::json!({ "token": token, "company_id": "4711" }).to_string();
+    stack
+        .deps
+        .secrets
+        .put_webhook_token(&tenant.id, &SecretString::from(secret))
+        .await
+        .expect("store the webhook secret");
+
+    // A first full run links everyone.
+    tenant
+        .enqueue(&stack, sync_core::history::Trigger::Schedule, "first")
+        .await;
+    let first = stack.receive_exactly(1).await;
+    assert!(stack
+        .deliver(&[&first[0]], None)
+        .await
+        .batch_item_failures
+        .is_empty());
+    let person = tenant
+        .fake
+        .company()
+        .employees
+        .iter()
+        .find(|e| e.status == "active" && e.termination_date.is_none())
+        .expect("an active person")
+        .id;
+    let mails_before = stack.mail_to(&tenant.admins).await.len();
+
+    tenant.fake.update(|company| {
+        company.employee_mut(person).expect("person").position = "Head of Webhooks".into();
+    });
+    let deps = WebhookDeps {
+        configs: &stack.deps.store,
+        secrets: &stack.deps.secrets,
+        events: &stack.deps.store,
+        jobs: &stack.deps.jobs,
+        now: Utc::now(),
+    };
+    let body = body(person);
+    let started = Instant::now();
+    let answer = webhook::handle(&deps, delivery(&tenant, token, &body)).await;
+    let answered = started.elapsed();
+    assert_eq!(answer.status, 202, "{}", answer.body);
+
+    // Personio retries the same body: a duplicate, nothing more queued.
+    let again = webhook::handle(&deps, delivery(&tenant, token, &body)).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+
+    let messages = stack.receive_exactly(1).await;
+    let response = stack.deliver(&[&messages[0]], None).await;
+    assert!(response.batch_item_failures.is_empty());
+    let reached = started.elapsed();
+
+    let users = tenant.users().await;
+    let external = key(person).external_id();
+    let user = users
+        .iter()
+        .find(|user| user.external_id.as_deref() == Some(external.as_str()))
+        .expect("the person's user");
+    assert_eq!(user.body["title"], "Head of Webhooks");
+    let runs = tenant.runs(&stack).await;
+    let run = runs
+        .iter()
+        .find(|run| matches!(run.trigger, sync_core::history::Trigger::Webhook { .. }))
+        .expect("the webhook's run");
+    assert_eq!(run.status, RunStatus::Completed);
+    assert_eq!(run.counts.updated, 1);
+    let mails = stack.mail_to(&tenant.admins).await;
+    assert_eq!(
+        mails.len(),
+        mails_before + 1,
+        "one summary for the webhook's run"
+    );
+    let summary = mails.last().expect("summary").text();
+    assert!(summary.contains("1 updated"), "{summary}");
+    assert!(summary.contains("title"), "{summary}");
+    println!(
+        "webhook through moto: handler answered in {:.1} ms; the destination had the change {:.0} ms after the delivery",
+        answered.as_secs_f64() * 1000.0,
+        reached.as_secs_f64() * 1000.0
+    );
+}
