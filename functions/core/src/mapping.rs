@@ -198,21 +198,32 @@ impl FieldRule {
             .source
             .as_ref()
             .and_then(|source| source.value(employee, universal_ids));
+        self.owned_value(raw.cloned())
+    }
+
+    /// This rule's value from an attribute value it owns: text moves into the record instead of
+    /// being copied.
+    fn owned_value(&self, raw: Option<AttrValue>) -> Option<FieldValue> {
+        let text = |text: String| {
+            Some(text)
+                .filter(|text| !text.is_empty())
+                .map(|text| self.finish(text))
+                .filter(|text| !text.is_empty())
+                .map(FieldValue::Text)
+        };
         let value = match raw {
-            Some(AttrValue::Date(date)) => Some(FieldValue::Date(*date)),
+            Some(AttrValue::Date(date)) => Some(FieldValue::Date(date)),
             Some(AttrValue::Tags(tags)) => {
                 let tags: Vec<String> = tags
-                    .iter()
-                    .map(|tag| self.finish(tag.clone()))
+                    .into_iter()
+                    .map(|tag| self.finish(tag))
                     .filter(|tag| !tag.is_empty())
                     .collect();
                 (!tags.is_empty()).then_some(FieldValue::List(tags))
             }
-            Some(other) => other
-                .to_text()
-                .map(|text| self.finish(text))
-                .filter(|text| !text.is_empty())
-                .map(FieldValue::Text),
+            Some(AttrValue::Text(value) | AttrValue::Number(value)) => text(value),
+            Some(AttrValue::Object(object)) => text(object.name),
+            Some(other) => other.to_text().and_then(text),
             None => None,
         };
         value.or_else(|| self.default.clone().map(FieldValue::Text))
@@ -288,7 +299,13 @@ pub fn default_fields() -> Vec<FieldRule> {
 /// A tenant's effective rules, ready to map many people: each target name interned once.
 pub struct Mapping {
     rules: Vec<(FieldName, FieldRule)>,
+    /// Per rule: the attribute key it may take out of the employee instead of copying, because
+    /// no other rule reads that key and nothing reads it after mapping.
+    takes: Vec<Option<String>>,
 }
+
+/// Attributes read after mapping (groups, per-office time zones): never taken.
+const READ_AFTER_MAPPING: [&str; 3] = ["office", "department", "team"];
 
 impl Mapping {
     /// Prepares `rules` (as [`crate::config::MappingConfig::effective_fields`] returns them).
@@ -299,7 +316,24 @@ impl Mapping {
             .collect();
         // Records are built by appending in name order.
         rules.sort_by(|(a, _), (b, _)| a.cmp(b));
-        Self { rules }
+        let readers = |key: &str| {
+            rules
+                .iter()
+                .filter(|(_, rule)| matches!(&rule.source, Some(SourceRef::Key(other)) if other == key))
+                .count()
+        };
+        let takes = rules
+            .iter()
+            .map(|(_, rule)| match &rule.source {
+                Some(SourceRef::Key(key))
+                    if readers(key) == 1 && !READ_AFTER_MAPPING.contains(&key.as_str()) =>
+                {
+                    Some(key.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        Self { rules, takes }
     }
 
     /// The rules.
@@ -314,6 +348,59 @@ impl Mapping {
         universal_ids: &BTreeMap<String, String>,
     ) -> Result<UserRecord, Vec<RecordError>> {
         map_with(employee, &self.rules, universal_ids)
+    }
+
+    /// Maps one employee whose attributes are not needed afterwards (but office, department and
+    /// team): values read by a single rule are moved into the record, not copied. Rules that may
+    /// share an attribute (universal ids) read first, so a moved value is never missed.
+    pub fn map_owned(
+        &self,
+        employee: &mut Employee,
+        universal_ids: &BTreeMap<String, String>,
+    ) -> Result<UserRecord, Vec<RecordError>> {
+        let mut values: Vec<Option<FieldValue>> = Vec::with_capacity(self.rules.len());
+        for ((_, rule), take) in self.rules.iter().zip(&self.takes) {
+            values.push(match take {
+                None => rule.value(employee, universal_ids),
+                Some(_) => None,
+            });
+        }
+        for (index, take) in self.takes.iter().enumerate() {
+            if let Some(key) = take {
+                let raw = employee.attributes.remove(key.as_str());
+                values[index] = self.rules[index].1.owned_value(raw);
+            }
+        }
+        let mut record = UserRecord::with_capacity(self.rules.len());
+        let mut errors = Vec::new();
+        for ((target, rule), value) in self.rules.iter().zip(values) {
+            match value {
+                Some(value) => record.set(target.clone(), value),
+                None if rule.required => errors.push(required_error(employee, rule)),
+                None => {}
+            }
+        }
+        if errors.is_empty() {
+            Ok(record)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn required_error(employee: &Employee, rule: &FieldRule) -> RecordError {
+    RecordError {
+        person: Some(employee.key.clone()),
+        action: "map".to_owned(),
+        message: format!(
+            "required field `{}` is empty (Personio attribute `{}`)",
+            rule.target,
+            rule.source
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ),
+        hint: "fill it in Personio, whitelist the attribute for the API credential, or make the field optional in the mapping".to_owned(),
     }
 }
 
@@ -337,19 +424,7 @@ fn map_with(
     for (target, rule) in rules {
         match rule.value(employee, universal_ids) {
             Some(value) => record.set(target.clone(), value),
-            None if rule.required => errors.push(RecordError {
-                person: Some(employee.key.clone()),
-                action: "map".to_owned(),
-                message: format!(
-                    "required field `{}` is empty (Personio attribute `{}`)",
-                    rule.target,
-                    rule.source
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                ),
-                hint: "fill it in Personio, whitelist the attribute for the API credential, or make the field optional in the mapping".to_owned(),
-            }),
+            None if rule.required => errors.push(required_error(employee, rule)),
             None => {}
         }
     }
@@ -407,6 +482,31 @@ mod tests {
         assert_eq!(record.text("employee_number").as_deref(), Some("7"));
         assert_eq!(record.text("birthday").as_deref(), Some("1990-04-01"));
         assert_eq!(record.get("gender"), None);
+    }
+
+    #[test]
+    fn mapping_an_owned_employee_gives_the_same_record_as_mapping_a_borrowed_one() {
+        let mut person = employee(vec![
+            ("id", AttrValue::Number("7".into())),
+            ("first_name", text(" Ada ")),
+            ("last_name", text("Lovelace")),
+            ("email", text(" Ada@Example.COM")),
+            ("position", text("CTO")),
+            ("department", AttrValue::Object(NamedRef { id: Some(1), name: "Eng".into() })),
+            ("dynamic_9", AttrValue::Date("1990-04-01".parse().unwrap())),
+        ]);
+        let universal = BTreeMap::from([("date_of_birth".to_owned(), "dynamic_9".to_owned())]);
+        let mut rules = default_fields();
+        // A key read by a rule of its own and, through its universal id, by a default rule.
+        rules.push(FieldRule::new("born", "dynamic_9"));
+        let mapping = Mapping::new(rules);
+        let borrowed = mapping.map(&person, &universal).unwrap();
+        let owned = mapping.map_owned(&mut person, &universal).unwrap();
+        assert_eq!(owned, borrowed);
+        assert_eq!(owned.text("born").as_deref(), Some("1990-04-01"));
+        assert_eq!(owned.text("birthday").as_deref(), Some("1990-04-01"));
+        assert!(person.attribute("department").is_some(), "groups still read it");
+        assert!(person.attribute("position").is_none(), "moved into the record");
     }
 
     #[test]

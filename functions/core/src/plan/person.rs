@@ -34,8 +34,9 @@ impl Person {
         config: &TenantConfig,
         universal_ids: &BTreeMap<String, String>,
     ) -> Self {
-        let record = mapping.map(&employee, universal_ids);
+        // Scope first: mapping may move values out of the attributes.
         let scope = scope::decide(&employee, &config.scope, universal_ids);
+        let record = mapping.map_owned(&mut employee, universal_ids);
         employee
             .attributes
             .retain(|key, _| matches!(key.as_str(), "office" | "department" | "team"));
