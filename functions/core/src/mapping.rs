@@ -319,7 +319,9 @@ impl Mapping {
         let readers = |key: &str| {
             rules
                 .iter()
-                .filter(|(_, rule)| matches!(&rule.source, Some(SourceRef::Key(other)) if other == key))
+                .filter(
+                    |(_, rule)| matches!(&rule.source, Some(SourceRef::Key(other)) if other == key),
+                )
                 .count()
         };
         let takes = rules
@@ -492,7 +494,13 @@ mod tests {
             ("last_name", text("Lovelace")),
             ("email", text(" Ada@Example.COM")),
             ("position", text("CTO")),
-            ("department", AttrValue::Object(NamedRef { id: Some(1), name: "Eng".into() })),
+            (
+                "department",
+                AttrValue::Object(NamedRef {
+                    id: Some(1),
+                    name: "Eng".into(),
+                }),
+            ),
             ("dynamic_9", AttrValue::Date("1990-04-01".parse().unwrap())),
         ]);
         let universal = BTreeMap::from([("date_of_birth".to_owned(), "dynamic_9".to_owned())]);
@@ -505,8 +513,14 @@ mod tests {
         assert_eq!(owned, borrowed);
         assert_eq!(owned.text("born").as_deref(), Some("1990-04-01"));
         assert_eq!(owned.text("birthday").as_deref(), Some("1990-04-01"));
-        assert!(person.attribute("department").is_some(), "groups still read it");
-        assert!(person.attribute("position").is_none(), "moved into the record");
+        assert!(
+            person.attribute("department").is_some(),
+            "groups still read it"
+        );
+        assert!(
+            person.attribute("position").is_none(),
+            "moved into the record"
+        );
     }
 
     #[test]
