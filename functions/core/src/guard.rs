@@ -77,6 +77,61 @@ pub fn check(input: &GuardInput<'_>) -> Vec<String> {
     reasons
 }
 
+/// Used attributes Personio did not return for anyone in this fetch, when that is news: on a
+/// first full sync (no stats yet) any used attribute absent for all of at least
+/// `MIN_PEOPLE_FOR_DRIFT` people; on a one-person run any used attribute the person lacks that
+/// most people had in the last full run. Absent means not whitelisted: a readable attribute comes
+/// back even when empty.
+pub fn missing_attributes(
+    source: &SourceStats,
+    used: &BTreeSet<String>,
+    last: Option<&SourceStats>,
+) -> Vec<String> {
+    if source.employees == 0 {
+        return Vec::new();
+    }
+    let present = |key: &String| source.attribute_presence.get(key).copied().unwrap_or(0);
+    match last {
+        None if source.employees >= MIN_PEOPLE_FOR_DRIFT => used
+            .iter()
+            .filter(|key| present(key) == 0)
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+        Some(last) if source.employees < last.employees => used
+            .iter()
+            .filter(|key| present(key) == 0)
+            .filter(|key| {
+                let before = last.attribute_presence.get(*key).copied().unwrap_or(0);
+                before >= MIN_PEOPLE_FOR_DRIFT && before * 2 >= last.employees
+            })
+            .cloned()
+            .collect(),
+        Some(_) => Vec::new(),
+    }
+}
+
+/// The record error for an attribute Personio did not return.
+pub fn unreadable_error(
+    person: Option<crate::ids::PersonKey>,
+    key: &str,
+) -> crate::history::RecordError {
+    let message = match person {
+        Some(_) => format!(
+            "Personio did not return attribute `{key}` for this person, though it did for most people in the last full run; nothing was changed for them"
+        ),
+        None => format!("Personio returned attribute `{key}` for nobody; fields mapped from it stay empty"),
+    };
+    crate::history::RecordError {
+        person,
+        action: "fetch".to_owned(),
+        message,
+        hint: format!(
+            "whitelist `{key}` for the API credential in Personio (readable employee attributes), or stop mapping it"
+        ),
+    }
+}
+
 /// Attributes the mapping uses that were on most people last run and are now mostly gone:
 /// Personio omits attributes that are no longer whitelisted for the credential, and syncing that
 /// would blank a field for everyone.

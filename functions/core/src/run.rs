@@ -177,6 +177,32 @@ pub async fn run(
         Err(error) => return Err(fail(ports, config, record, error.into(), &names).await),
     };
     let complete = request.target == RunTarget::Everyone;
+    let missing = guard::missing_attributes(
+        &fetched.stats,
+        &fetched.used_attributes,
+        snapshot.source_stats.as_ref(),
+    );
+    if !missing.is_empty() {
+        if complete {
+            // A first sync has nothing to compare with: it goes ahead, and says what it lacks.
+            if snapshot.source_stats.is_none() {
+                fetched
+                    .errors
+                    .extend(missing.iter().map(|key| guard::unreadable_error(None, key)));
+            }
+        } else {
+            // One person's answer lacks what most people had: the credential may no longer read
+            // it. Leave the person as they are rather than blank a field or misread a status.
+            for person in &fetched.people {
+                fetched.protected.insert(person.key().clone());
+                fetched.errors.extend(
+                    missing
+                        .iter()
+                        .map(|key| guard::unreadable_error(Some(person.key().clone()), key)),
+                );
+            }
+        }
+    }
     let mut plan = plan::plan(PlanInput {
         config,
         people: &mut fetched.people,
@@ -621,6 +647,22 @@ async fn fetch(
         fetched
             .used_attributes
             .extend(["status", "hire_date", "termination_date"].map(String::from));
+        // Read outside the mapping: losing them would clear managers or empty groups.
+        let relations = [
+            (config.mapping.manager, "supervisor"),
+            (config.groups.departments, "department"),
+            (config.groups.teams, "team"),
+            (
+                config.groups.offices || !config.lifecycle.office_timezones.is_empty(),
+                "office",
+            ),
+        ];
+        fetched.used_attributes.extend(
+            relations
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, key)| key.to_owned()),
+        );
         fetched.stats.employees += batch.employees.len();
         for employee in batch.employees {
             for key in employee.attributes.keys() {

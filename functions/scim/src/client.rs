@@ -247,6 +247,27 @@ impl Client {
         body: Option<&Value>,
         if_match: Option<&str>,
     ) -> Result<Reply, Failure> {
+        self.send_limited(verb, segments, query, body, if_match, self.max_attempts)
+            .await
+    }
+
+    /// Attempts allowed per request.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// [`Self::send`] with at most `max_attempts` attempts: 1 for a request that must not be
+    /// repeated blindly (a POST without a uniqueness key, whose first attempt may have been
+    /// applied before its answer was lost).
+    pub async fn send_limited(
+        &self,
+        verb: Verb,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        if_match: Option<&str>,
+        max_attempts: u32,
+    ) -> Result<Reply, Failure> {
         let url = self.url(segments)?;
         // Logged: the method, the path (ids only) and statuses. Never the query (filters carry
         // user names and emails), the body or the token.
@@ -268,7 +289,7 @@ impl Client {
                 }) => (format!("HTTP {status}"), retry_after),
                 Err(detail) => (detail, None),
             };
-            if attempt >= self.max_attempts {
+            if attempt >= max_attempts.max(1) {
                 tracing::warn!(method = ?verb, path, attempt, detail, "SCIM request failed after every attempt");
                 return Err(Failure::Exhausted {
                     attempts: attempt,

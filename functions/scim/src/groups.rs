@@ -2,6 +2,7 @@
 //! members. The engine only touches groups it created; groups are never deleted.
 
 use crate::client::Verb;
+use crate::error::Failure;
 use crate::json::member;
 use crate::path::string_literal;
 use crate::resource::{Edit, Target};
@@ -25,30 +26,34 @@ impl ScimDestination {
         members: &[DestinationId],
     ) -> Result<DestinationId, DestinationError> {
         let tenant = self.client.tenant();
-        if let Some(id) = self.find_group(external_id).await? {
-            self.update_group_members(&id, members, &[]).await?;
-            tracing::info!(tenant, id = %id, "re-linked an existing group");
-            return Ok(id);
-        }
         let body = json!({
             "schemas": [CORE_GROUP],
             "displayName": display_name,
             "externalId": external_id,
             "members": members.iter().map(member_value).collect::<Vec<_>>(),
         });
-        let reply = match self
-            .client
-            .send(Verb::Post, &["Groups"], &[], Some(&body), None)
-            .await
-        {
-            Ok(reply) => reply,
-            Err(failure) => {
-                // A retried POST whose first attempt the server did act on.
-                if let Some(id) = self.find_group(external_id).await? {
-                    self.update_group_members(&id, members, &[]).await?;
-                    return Ok(id);
+        // Groups have no unique attribute a server could refuse a second copy on, so a POST is
+        // never repeated blindly: before each attempt, look for the group the last one may have
+        // created before its answer was lost.
+        let mut attempt = 0;
+        let reply = loop {
+            attempt += 1;
+            if let Some(id) = self.find_group(external_id).await? {
+                self.update_group_members(&id, members, &[]).await?;
+                tracing::info!(tenant, id = %id, "re-linked an existing group");
+                return Ok(id);
+            }
+            match self
+                .client
+                .send_limited(Verb::Post, &["Groups"], &[], Some(&body), None, 1)
+                .await
+            {
+                Ok(reply) => break reply,
+                Err(Failure::Exhausted { .. }) if attempt < self.client.max_attempts() => {
+                    tokio::time::sleep(std::time::Duration::from_millis(250 * u64::from(attempt)))
+                        .await;
                 }
-                return Err(failure.into_collection_error(tenant, "/Groups"));
+                Err(failure) => return Err(failure.into_collection_error(tenant, "/Groups")),
             }
         };
         let id = reply
