@@ -7,6 +7,9 @@ use crate::plan::Plan;
 use crate::state::{LinkState, Snapshot, SourceStats};
 use std::collections::BTreeSet;
 
+/// Attributes without which the lifecycle cannot be decided.
+pub const LIFECYCLE_ATTRIBUTES: [&str; 3] = ["status", "hire_date", "termination_date"];
+
 /// Below this many deactivations the percentage guard stays quiet: one leaver in a company of ten
 /// is 10 %, and should not need an approval.
 const PERCENT_GUARD_FLOOR: usize = 3;

@@ -217,7 +217,7 @@ pub async fn run(
     drop(std::mem::take(&mut fetched.people));
     plan.errors.splice(0..0, fetched.errors.iter().cloned());
     record.in_scope = plan.in_scope;
-    let held_because = guard::check(&GuardInput {
+    let mut held_because = guard::check(&GuardInput {
         plan: &plan,
         snapshot: &snapshot,
         source: &fetched.stats,
@@ -225,6 +225,20 @@ pub async fn run(
         complete,
         config: &config.guard,
     });
+    if complete && snapshot.source_stats.is_none() {
+        // Without status and dates nobody can tell who works there: a first sync that cannot
+        // read them would give leavers accounts. Hold it rather than guess.
+        held_because.extend(
+            missing
+                .iter()
+                .filter(|key| guard::LIFECYCLE_ATTRIBUTES.contains(&key.as_str()))
+                .map(|key| {
+                    format!(
+                        "Personio returned attribute `{key}` for nobody, so who joined and who left cannot be told; whitelist it for the API credential in Personio"
+                    )
+                }),
+        );
+    }
     tracing::info!(
         fetched = record.fetched,
         actions = plan.actions.len(),

@@ -22,6 +22,7 @@
 //! - `regressions`: deterministic tests of what the suite found.
 //! - `retries`: the AWS SDK retries the throttling answers the proxy injects.
 
+mod known;
 mod regressions;
 mod retries;
 mod scenario;
@@ -44,6 +45,7 @@ struct Tally {
     runs: u32,
     injected: u64,
     violations: usize,
+    known: usize,
     elapsed: Duration,
 }
 
@@ -55,42 +57,78 @@ fn summary(settings: &Settings, outcomes: &[Outcome], wall: Duration, logs: &Log
         tally.runs += outcome.runs;
         tally.injected += outcome.injected;
         tally.violations += outcome.violations.len();
+        tally.known += outcome
+            .violations
+            .iter()
+            .filter(|v| known::is_known(v))
+            .count();
         tally.elapsed += outcome.elapsed;
     }
     let mut text = String::new();
     let _ = writeln!(text, "reliability: seed {:#x}", settings.seed);
     let _ = writeln!(
         text,
-        "{:<44} {:>9} {:>6} {:>7} {:>10} {:>9}",
-        "scenario kind", "scenarios", "runs", "faults", "violations", "mean s"
+        "{:<44} {:>9} {:>6} {:>7} {:>10} {:>6} {:>7}",
+        "scenario kind", "scenarios", "runs", "faults", "violations", "known", "mean s"
     );
     for (kind, tally) in &kinds {
         let _ = writeln!(
             text,
-            "{kind:<44} {:>9} {:>6} {:>7} {:>10} {:>9.2}",
+            "{kind:<44} {:>9} {:>6} {:>7} {:>10} {:>6} {:>7.2}",
             tally.scenarios,
             tally.runs,
             tally.injected,
             tally.violations,
+            tally.known,
             tally.elapsed.as_secs_f64() / f64::from(tally.scenarios.max(1))
         );
     }
     let failed = outcomes.iter().filter(|o| !o.violations.is_empty()).count();
+    let explained = outcomes
+        .iter()
+        .filter(|o| !o.violations.is_empty() && o.violations.iter().all(|v| known::is_known(v)))
+        .count();
     let runs: u32 = outcomes.iter().map(|o| o.runs).sum();
     let injected: u64 = outcomes.iter().map(|o| o.injected).sum();
+    let stopped = outcomes
+        .iter()
+        .flat_map(|o| &o.statuses)
+        .filter(|status| **status == sync_core::history::RunStatus::Running)
+        .count();
+    if stopped > 0 {
+        let _ = writeln!(
+            text,
+            "note: {stopped} runs stopped mid-run by the scenarios stay `running` in the history (no one closes them)"
+        );
+    }
     let _ = writeln!(
         text,
-        "{} passed, {failed} failed; {runs} runs, {injected} faults injected, {} log lines scanned; wall time {:.1} s (seed {:#x})",
+        "{} passed, {failed} failed ({explained} of them only by known causes); {runs} runs, {injected} faults injected, {} log lines scanned; wall time {:.1} s (seed {:#x})",
         outcomes.len() - failed,
         logs.lines_scanned(),
         wall.as_secs_f64(),
         settings.seed
     );
+    for cause in known::CAUSES {
+        let count: usize = outcomes
+            .iter()
+            .flat_map(|o| &o.violations)
+            .filter(|v| v.contains(&format!("[{}] ", cause.id)))
+            .count();
+        if count > 0 {
+            let _ = writeln!(
+                text,
+                "  {} × {count}: {} (shown by {})",
+                cause.id, cause.summary, cause.test
+            );
+        }
+    }
     for outcome in outcomes.iter().filter(|o| !o.violations.is_empty()) {
         let _ = writeln!(
             text,
-            "\nscenario {} (RELIABILITY_SEED={:#x} RELIABILITY_ONLY={}), {}: {}",
+            "\nscenario {} (seed {:#x}; replay: RELIABILITY_SEED={:#x} RELIABILITY_ONLY={}), {}: {}",
             outcome.index,
+            outcome.seed,
             settings.seed,
             outcome.index,
             outcome.kind_label(),
@@ -123,6 +161,16 @@ async fn randomised_fault_scenarios_keep_every_invariant() {
     let logs = Mutex::new(LogScan::new());
     {
         let mut logs = logs.lock().expect("log scan lock");
+        // A canary: the capture and the scan work, or a clean result would mean nothing.
+        logs.email("canary.person@reliability.example");
+        tracing::info!(
+            note = "canary.person@reliability.example",
+            "log capture canary"
+        );
+        assert!(
+            !logs.scan().is_empty(),
+            "the log capture did not see a logged email"
+        );
         logs.text(&e2e::scim::scim_server().token);
         logs.text(&fake_personio::FakeConfig::default().client_secret);
     }

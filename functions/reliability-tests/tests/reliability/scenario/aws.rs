@@ -8,6 +8,7 @@
 use super::engine::protect;
 use super::faults::{self, Aim, AnyFault, ScimFault};
 use super::Outcome;
+use crate::known;
 use crate::support::aws::{self, AwsStack};
 use crate::support::changes::{self, Change};
 use crate::support::checks;
@@ -208,7 +209,15 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
     for fault in &round_faults {
         outcome.kind(fault.label());
     }
+    let before = outcome.violations.len();
     faulty_round(&stack, &reference, &target, &round_faults, &mut outcome).await;
+    let found = outcome.violations.split_off(before);
+    let shape = known::Round {
+        faults: &[],
+        one_person: matches!(target, JobTarget::Person { .. }),
+        first_sync: false,
+    };
+    outcome.violations.extend(known::tag(&shape, found));
     outcome.violations.extend(
         logs.lock()
             .expect("log scan lock")
@@ -318,6 +327,7 @@ async fn faulty_round(
     }
     stack.delete(&message).await;
     // A run that met its deadline queued a continuation: run those to the end.
+    let mut continued = false;
     for _ in 0..10 {
         let partial = stack
             .runs()
@@ -334,6 +344,7 @@ async fn faulty_round(
             break;
         };
         outcome.runs += 1;
+        continued = true;
         let response = stack.deliver(&continuation, None, None).await;
         if response.is_none_or(|r| !r.batch_item_failures.is_empty()) {
             outcome
@@ -350,6 +361,13 @@ async fn faulty_round(
     let reference_record = match target {
         JobTarget::Everyone => reference.run_at(Utc::now()).await,
         JobTarget::Person { person } => reference.run_person(person.id.get(), Utc::now()).await,
+    };
+    // A continuation is a full run whatever the job was (the snapshot knows what is done):
+    // the reference does one as well.
+    let reference_record = match (reference_record, continued) {
+        (Ok(_), true) => reference.run_at(Utc::now()).await,
+        (other, false) => other,
+        (Err(error), true) => Err(error),
     };
     let reference_record = match reference_record {
         Ok(outcome) => outcome.record,
@@ -380,6 +398,15 @@ async fn faulty_round(
         if record.status == RunStatus::Running {
             // The worker was stopped in this run: there is no one left to send its summary.
             continue;
+        }
+        if sent
+            .iter()
+            .any(|mail| mail.is_for(record.id.as_str()) && !mail.delivered)
+        {
+            outcome.describe(format!(
+                "SES refused the summary of run {}; the worker logged it",
+                record.id
+            ));
         }
         outcome
             .violations

@@ -5,7 +5,9 @@
 //! checks against the reference's same run, and a clean follow-up run that must converge.
 
 use super::faults::{self, AnyFault, PersonioFault, ScimFault};
+use super::personio;
 use super::Outcome;
+use crate::known;
 use crate::support::changes::{self, Change};
 use crate::support::checks;
 use crate::support::logs::LogScan;
@@ -140,6 +142,8 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
         outcome.describe("clean first sync".to_owned());
         clean_sync(&tenant, &reference, &mut outcome).await;
     }
+    // No full run has completed yet: the guards have no history to compare with.
+    let mut first_sync = outcome.runs == 0;
     let rounds = if rng.gen_bool(0.3) { 2 } else { 1 };
     for round in 0..rounds {
         let mass = rng.gen_bool(0.08);
@@ -175,12 +179,18 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
             &round_faults,
             &mut outcome,
         )
-        .await;
-        outcome.violations.extend(
-            found
-                .into_iter()
-                .map(|violation| format!("round {}: {violation}", round + 1)),
-        );
+        .await
+        .into_iter()
+        .map(|violation| format!("round {}: {violation}", round + 1))
+        .collect();
+        let shape = known::Round {
+            faults: &round_faults,
+            one_person: matches!(target, RunTarget::Person(_)),
+            first_sync,
+        };
+        outcome.violations.extend(known::tag(&shape, found));
+        // Each round ends with a clean full run.
+        first_sync = false;
     }
     outcome.violations.extend(
         logs.lock()
@@ -208,11 +218,16 @@ async fn clean_sync(tenant: &FaultyTenant, reference: &Harness, outcome: &mut Ou
     }
     let after = tenant.view().await;
     let expected = AppView::of_directory(&reference.directory).await;
-    outcome.violations.extend(
-        checks::converged(&after, &expected)
-            .into_iter()
-            .map(|v| format!("clean first sync: {v}")),
-    );
+    let found = checks::converged(&after, &expected)
+        .into_iter()
+        .map(|v| format!("clean first sync: {v}"))
+        .collect();
+    let shape = known::Round {
+        faults: &[],
+        one_person: false,
+        first_sync: true,
+    };
+    outcome.violations.extend(known::tag(&shape, found));
 }
 
 /// One faulty run and its checks, then the clean follow-up and its convergence check.
@@ -248,7 +263,7 @@ async fn faulty_round(
         .collect();
     tenant.scim.reset_counts();
     tenant.personio.reset_counts();
-    faults::arm_personio(fake, tenant, &personio);
+    personio::arm(fake, tenant, &personio);
     tenant
         .scim
         .arm(scim.iter().map(faults::scim_rule).collect());
@@ -264,11 +279,10 @@ async fn faulty_round(
     let result = tenant.run(target.clone(), patience).await;
 
     let left = fake.faults();
-    faults::disarm_personio(fake, tenant);
+    personio::disarm(fake, tenant);
     tenant.scim.disarm();
-    outcome.injected += faults::fake_strikes(&personio, &left)
-        + tenant.personio.injected()
-        + tenant.scim.injected();
+    outcome.injected +=
+        personio::strikes(&personio, &left) + tenant.personio.injected() + tenant.scim.injected();
     let writes = tenant.scim.writes();
     let after = tenant.view().await;
     let reference_record = match reference_run(reference, target).await {
@@ -293,9 +307,10 @@ async fn faulty_round(
             &before,
             &after,
         )),
-        // Personio answered with no one and the engine had no one to lose (a first sync, or a
-        // one-person run of nobody): nobody's run completed, so nothing may have been written.
-        RunStatus::Completed if record.fetched == 0 => {
+        // Personio's list answered with no one and the engine had no one to lose (a first
+        // sync): nobody's run completed, so nothing may have been written. (A one-person run
+        // of someone deleted in Personio fetches no one too, and rightly deactivates them.)
+        RunStatus::Completed if record.fetched == 0 && *target == RunTarget::Everyone => {
             v.extend(checks::wrote_nothing("empty", writes, &before, &after))
         }
         RunStatus::Completed => v.extend(checks::differences_reported(

@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod engine;
 pub mod faults;
+pub mod personio;
 
 use faults::AnyFault;
 use rand::rngs::StdRng;

@@ -174,7 +174,7 @@ pub fn apply(company: &mut Company, changes: &[Change]) -> Vec<u64> {
                 };
                 let step = (*id as usize) % 4;
                 person.position = POSITIONS[step].to_owned();
-                if step % 2 == 0 {
+                if step.is_multiple_of(2) {
                     person.department = departments.get(step).cloned();
                 }
                 if step != 1 {

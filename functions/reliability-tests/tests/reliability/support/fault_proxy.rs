@@ -7,7 +7,7 @@
 //!
 //! Which request a rule hits is decided per matching request: the n-th one, or each with a
 //! probability drawn from the proxy's own seeded generator. The proxy counts what it forwarded
-//! (writes, user creates) and what it injected, so a scenario can prove that a held run wrote
+//! (writes) and what it injected, so a scenario can prove that a held run wrote
 //! nothing and report how many faults it injected. It never logs a request or answer body.
 
 use axum::body::{to_bytes, Body, Bytes};
@@ -70,6 +70,9 @@ impl Canned {
     }
 }
 
+/// Makes an answer from a request body.
+pub type Answer = Arc<dyn Fn(&[u8]) -> Canned + Send + Sync>;
+
 /// What a rule does to a request it hits.
 #[derive(Clone)]
 pub enum Fault {
@@ -89,7 +92,7 @@ pub enum Fault {
     Call(Arc<dyn Fn() + Send + Sync>),
     /// Answer without forwarding, with an answer made from the request body (DynamoDB's
     /// `UnprocessedItems`, which echo the request's items).
-    RefuseWith(Arc<dyn Fn(&[u8]) -> Canned + Send + Sync>),
+    RefuseWith(Answer),
 }
 
 impl std::fmt::Debug for Fault {
@@ -169,7 +172,6 @@ struct Shared {
     rules: Mutex<(Vec<Armed>, StdRng)>,
     forwarded: AtomicU64,
     writes: AtomicU64,
-    user_creates: AtomicU64,
     injected: AtomicU64,
 }
 
@@ -202,7 +204,6 @@ impl FaultProxy {
             rules: Mutex::new((Vec::new(), StdRng::seed_from_u64(seed))),
             forwarded: AtomicU64::new(0),
             writes: AtomicU64::new(0),
-            user_creates: AtomicU64::new(0),
             injected: AtomicU64::new(0),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -245,7 +246,6 @@ impl FaultProxy {
         for counter in [
             &self.shared.forwarded,
             &self.shared.writes,
-            &self.shared.user_creates,
             &self.shared.injected,
         ] {
             counter.store(0, Ordering::SeqCst);
@@ -255,11 +255,6 @@ impl FaultProxy {
     /// Write requests (POST, PUT, PATCH, DELETE) that reached the server since the last reset.
     pub fn writes(&self) -> u64 {
         self.shared.writes.load(Ordering::SeqCst)
-    }
-
-    /// `POST …/Users` that reached the server since the last reset.
-    pub fn user_creates(&self) -> u64 {
-        self.shared.user_creates.load(Ordering::SeqCst)
     }
 
     /// Faults injected since the last reset.
@@ -323,7 +318,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Some(Fault::Call(action)) => action(),
         _ => {}
     }
-    let answer = forward(&shared, &parts, &method, &path, body).await;
+    let answer = forward(&shared, &parts, &method, body).await;
     match fault {
         Some(Fault::ApplyThenAnswer(canned)) => canned_response(&canned),
         Some(Fault::ApplyThenStall) => {
@@ -339,15 +334,11 @@ async fn forward(
     shared: &Shared,
     parts: &axum::http::request::Parts,
     method: &Method,
-    path: &str,
     body: Bytes,
 ) -> Response {
     shared.forwarded.fetch_add(1, Ordering::SeqCst);
     if is_write(method) {
         shared.writes.fetch_add(1, Ordering::SeqCst);
-    }
-    if *method == Method::POST && path.ends_with("/Users") {
-        shared.user_creates.fetch_add(1, Ordering::SeqCst);
     }
     let path_and_query = parts
         .uri

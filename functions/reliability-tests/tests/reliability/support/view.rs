@@ -38,6 +38,21 @@ pub struct AppView {
     pub groups: BTreeMap<String, BTreeSet<String>>,
 }
 
+/// Which Personio attribute each compared field is mapped from by default.
+const FIELD_SOURCES: &[(&str, &str)] = &[
+    ("user_name", "email"),
+    ("email", "email"),
+    ("given_name", "first_name"),
+    ("family_name", "last_name"),
+    ("title", "position"),
+    ("department", "department"),
+    ("location", "office"),
+    ("cost_center", "cost_centers"),
+    ("photo_url", "profile_picture"),
+    ("employee_type", "employment_type"),
+    ("employee_number", "id"),
+];
+
 fn schema() -> SchemaMap {
     SchemaMap::new(&BTreeMap::new()).expect("the default SCIM paths")
 }
@@ -65,7 +80,10 @@ impl AppView {
         };
         let mut parts = Vec::new();
         if mine.active != theirs.active {
-            parts.push(format!("active {} (reference {})", mine.active, theirs.active));
+            parts.push(format!(
+                "active {} (reference {})",
+                mine.active, theirs.active
+            ));
         }
         if mine.user_name != theirs.user_name {
             parts.push("userName differs".to_owned());
@@ -81,12 +99,56 @@ impl AppView {
             if mine.fields.get(field) != theirs.fields.get(field) {
                 parts.push(format!(
                     "{field} {} (reference {})",
-                    if mine.fields.contains_key(field) { "set" } else { "missing" },
-                    if theirs.fields.contains_key(field) { "set" } else { "missing" },
+                    if mine.fields.contains_key(field) {
+                        "set"
+                    } else {
+                        "missing"
+                    },
+                    if theirs.fields.contains_key(field) {
+                        "set"
+                    } else {
+                        "missing"
+                    },
                 ));
             }
         }
         format!("{key}: {}", parts.join(", "))
+    }
+
+    /// Whether every way `key`'s user differs from `other`'s follows from Personio attributes
+    /// the run could not read: the fields mapped from them, the manager from `supervisor`, or —
+    /// from `status`, `hire_date` or `termination_date` — less access than the reference gives.
+    pub fn explained_by(&self, key: &str, other: &AppView, unreadable: &BTreeSet<String>) -> bool {
+        if unreadable.is_empty() {
+            return false;
+        }
+        let lifecycle = ["status", "hire_date", "termination_date"]
+            .iter()
+            .any(|attribute| unreadable.contains(*attribute));
+        let (mine, theirs) = (self.users.get(key), other.users.get(key));
+        let access = |user: Option<&UserView>| user.is_some_and(|user| user.active);
+        if access(mine) && !access(theirs) {
+            return false;
+        }
+        let (Some(mine), Some(theirs)) = (mine, theirs) else {
+            return lifecycle;
+        };
+        if mine.active != theirs.active && !lifecycle {
+            return false;
+        }
+        if mine.manager != theirs.manager && !unreadable.contains("supervisor") {
+            return false;
+        }
+        let fields: BTreeSet<&String> = mine.fields.keys().chain(theirs.fields.keys()).collect();
+        fields
+            .into_iter()
+            .filter(|field| mine.fields.get(*field) != theirs.fields.get(*field))
+            .all(|field| {
+                FIELD_SOURCES
+                    .iter()
+                    .any(|(target, source)| target == field && unreadable.contains(*source))
+            })
+            && (mine.user_name == theirs.user_name || unreadable.contains("email"))
     }
 
     /// The members of `group` that differ between `self` and `other`.
