@@ -48,8 +48,15 @@ impl fmt::Debug for FieldValue {
 /// A field (or attribute) name, interned: every record of a run shares one allocation per name,
 /// which halves the memory of 50,000 mapped people and makes cloning a name a reference-count
 /// bump. Employees' attribute keys use it too (`employee::AttrKey`).
-#[derive(Clone, Eq, Hash)]
+#[derive(Clone, Eq)]
 pub struct FieldName(Arc<str>);
+
+impl std::hash::Hash for FieldName {
+    // The text's hash, as `Borrow<str>` requires (equal names have equal text).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
 
 impl PartialEq for FieldName {
     fn eq(&self, other: &Self) -> bool {
