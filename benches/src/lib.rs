@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn a_generated_company_normalises_with_universal_ids() {
         let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        let keep = demo_config().unwrap().used_attributes();
+        let keep = demo_config().unwrap().attributes().fetch_filter();
         let all = company(50, today, None).unwrap();
         let kept = company(50, today, Some(&keep)).unwrap();
         assert_eq!(all.employees.len() + all.unreadable, 50);

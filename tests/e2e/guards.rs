@@ -161,3 +161,85 @@ async fn dry_run_plans_but_writes_nothing() {
         "dry runs are in the history"
     );
 }
+
+/// What the preview says for a planned action.
+fn would(kind: &sync_core::plan::ActionKind) -> sync_core::preview::Would {
+    use sync_core::plan::ActionKind;
+    use sync_core::preview::Would;
+    match kind {
+        ActionKind::Create { .. } | ActionKind::Adopt { .. } => Would::Create,
+        ActionKind::Update { .. } => Would::Update,
+        ActionKind::Activate { .. } => Would::Activate,
+        ActionKind::Deactivate { .. } => Would::Deactivate,
+    }
+}
+
+/// Preview and dry run share the guards and the plan: for the same Personio answer and state they
+/// agree on "held" (and why) and on every person's action.
+#[tokio::test]
+async fn preview_and_dry_run_agree_on_held_and_on_every_action() {
+    use std::collections::BTreeMap;
+    use sync_core::ports::Store;
+    use sync_core::preview::{fetch_and_preview, Would};
+
+    let harness = Harness::new(120).await;
+    harness.run().await;
+    let leavers: Vec<u64> = active_ids(&harness).into_iter().take(30).collect();
+    let mover = active_ids(&harness)[40];
+    type Change = Box<dyn Fn(&Harness)>;
+    let cases: [(&str, Change); 3] = [
+        (
+            "a mover: applies",
+            Box::new(move |h: &Harness| {
+                h.fake.update(|company| {
+                    company.employee_mut(mover).expect("mover").position = "Chief Tester".into()
+                })
+            }),
+        ),
+        (
+            "mass deactivation: held",
+            Box::new(move |h: &Harness| {
+                h.fake.update(|company| {
+                    for id in &leavers {
+                        company.remove(*id);
+                    }
+                })
+            }),
+        ),
+        (
+            "Personio empty: held",
+            Box::new(|h: &Harness| h.fake.set_fault(fake_personio::Fault::EmptyList)),
+        ),
+    ];
+    for (case, change) in cases {
+        change(&harness);
+        let dry = harness.dry_run(now()).await;
+        let ports = harness.ports();
+        let snapshot = harness
+            .store
+            .snapshot(&harness.config.tenant)
+            .await
+            .expect("snapshot");
+        let preview = fetch_and_preview(&ports.sources, &harness.config, &snapshot, now())
+            .await
+            .expect("preview");
+        assert_eq!(
+            dry.record.held_because, preview.held_because,
+            "{case}: held alike"
+        );
+        let planned: BTreeMap<_, _> = dry
+            .plan
+            .actions
+            .iter()
+            .map(|action| (action.key.clone(), would(&action.kind)))
+            .collect();
+        let previewed: BTreeMap<_, _> = preview
+            .rows
+            .iter()
+            .filter(|row| !matches!(row.would, Would::Nothing | Would::Skip))
+            .map(|row| (row.person.clone(), row.would))
+            .collect();
+        assert!(!planned.is_empty(), "{case}: something to do");
+        assert_eq!(planned, previewed, "{case}: the same actions");
+    }
+}

@@ -207,7 +207,7 @@ impl Harness {
 
     /// Rejects a held run.
     pub async fn reject(&self, run_id: &RunId) -> Result<(), RunError> {
-        run::reject(&self.ports(), &self.config, run_id)
+        run::reject(self.ports().store, &self.config.tenant, run_id)
             .await
             .map(|_| ())
     }

@@ -321,15 +321,8 @@ pub async fn reject(deps: Deps, ids: Ids) -> Result<Json<Value>, ApiError> {
     let run_id = ids.run()?;
     let config = load(&deps, &ids.tenant).await?.config;
     held(&deps, &ids, run_id).await?;
-    let ports = Ports {
-        sources: Vec::new(),
-        // A rejection writes nothing anywhere but the store.
-        destination: &wiring::Untouched,
-        store: deps.store.as_ref(),
-        mailer: deps.mailer.as_ref(),
-        progress: &NoProgress,
-    };
-    let record = run::reject(&ports, &config, run_id)
+    // A rejection writes nothing anywhere but the store.
+    let record = run::reject(deps.store.as_ref(), &config.tenant, run_id)
         .await
         .map_err(|error| run_error(&ids, error))?;
     tracing::info!(tenant_id = %ids.tenant, run_id = %run_id, "held run rejected");

@@ -7,12 +7,8 @@ use crate::AdminDeps;
 use axum::http::StatusCode;
 use sync_core::config::{AccountConfig, DestinationKind, TenantConfig};
 use sync_core::ids::AccountId;
-use sync_core::ids::DestinationId;
 use sync_core::personio::{PersonioClient, PersonioSettings, RateLimit};
-use sync_core::ports::{
-    Destination, DestinationError, DestinationUser, NewUser, PersonioCredentials, Source,
-};
-use sync_core::record::FieldChange;
+use sync_core::ports::{Destination, PersonioCredentials, Source};
 
 /// The Personio client of `account` with `credentials`.
 pub fn personio_client(
@@ -33,7 +29,7 @@ pub fn personio_client(
     };
     settings.partner_id = account.partner_id.clone();
     settings.app_id = account.app_id.clone();
-    settings.keep_attributes = Some(config.used_attributes());
+    settings.keep_attributes = Some(config.attributes().fetch_filter());
     settings.max_attempts = deps.settings.personio_attempts;
     settings.request_timeout = deps.settings.personio_timeout;
     settings.retry_cap = deps.settings.personio_timeout;
@@ -103,60 +99,5 @@ pub async fn destination(
                     .map_err(|e| unusable(e.to_string()))?,
             ))
         }
-    }
-}
-
-/// The destination of a rejection, which writes nothing: `run::reject` takes the full set of
-/// ports but only touches the store, so a tenant without a destination token can still reject.
-pub struct Untouched;
-
-fn untouched() -> DestinationError {
-    DestinationError::Transport {
-        detail: "a rejected run writes nothing to the destination".to_owned(),
-    }
-}
-
-#[async_trait::async_trait]
-impl Destination for Untouched {
-    async fn users(&self) -> Result<Vec<DestinationUser>, DestinationError> {
-        Err(untouched())
-    }
-    async fn find_user(&self, _: &str) -> Result<Option<DestinationUser>, DestinationError> {
-        Err(untouched())
-    }
-    async fn create(&self, _: &NewUser) -> Result<DestinationId, DestinationError> {
-        Err(untouched())
-    }
-    async fn update(&self, _: &DestinationId, _: &[FieldChange]) -> Result<(), DestinationError> {
-        Err(untouched())
-    }
-    async fn adopt(&self, _: &DestinationId, _: &str) -> Result<(), DestinationError> {
-        Err(untouched())
-    }
-    async fn set_active(&self, _: &DestinationId, _: bool) -> Result<(), DestinationError> {
-        Err(untouched())
-    }
-    async fn set_manager(
-        &self,
-        _: &DestinationId,
-        _: Option<&DestinationId>,
-    ) -> Result<(), DestinationError> {
-        Err(untouched())
-    }
-    async fn create_group(
-        &self,
-        _: &str,
-        _: &str,
-        _: &[DestinationId],
-    ) -> Result<DestinationId, DestinationError> {
-        Err(untouched())
-    }
-    async fn update_group(
-        &self,
-        _: &DestinationId,
-        _: &[DestinationId],
-        _: &[DestinationId],
-    ) -> Result<(), DestinationError> {
-        Err(untouched())
     }
 }

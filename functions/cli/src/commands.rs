@@ -127,7 +127,7 @@ pub async fn reject(place: &Place, run_id: &str) -> anyhow::Result<Done> {
     let loaded = wiring::load(place)?;
     let run_id = RunId::parse(run_id)?;
     let wired = Wired::new(&loaded)?;
-    let record = run::reject(&wired.ports(), &loaded.config, &run_id).await?;
+    let record = run::reject(wired.ports().store, &loaded.config.tenant, &run_id).await?;
     out!("rejected run {}; nothing was written", record.id);
     Ok(Done::Ok)
 }

@@ -103,7 +103,7 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
         defaults.client_id.clone(),
         SecretString::from(defaults.client_secret.clone()),
     );
-    settings.keep_attributes = Some(loaded.config.used_attributes());
+    settings.keep_attributes = Some(loaded.config.attributes().fetch_filter());
     let wired = Wired::with_sources(&loaded, vec![(account, PersonioClient::new(settings)?)])?;
     if first_run {
         seed_existing_users(&loaded, &company).await?;

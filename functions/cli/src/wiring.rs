@@ -120,7 +120,7 @@ pub fn personio_client(
         burst: account.rate_limit_burst,
     };
     settings.partner_id = account.partner_id.clone();
-    settings.keep_attributes = Some(config.used_attributes());
+    settings.keep_attributes = Some(config.attributes().fetch_filter());
     settings.app_id = account.app_id.clone();
     let client = PersonioClient::new(settings)?;
     Ok(match bar {

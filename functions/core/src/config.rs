@@ -631,50 +631,6 @@ impl TenantConfig {
         }
     }
 
-    /// The Personio attributes this config reads (keys, or universal ids), so a fetch can drop the
-    /// rest at once: 50,000 employees with every attribute kept take about 250 MB, with only these
-    /// about half.
-    pub fn used_attributes(&self) -> BTreeSet<String> {
-        let name = |source: &SourceRef| match source {
-            SourceRef::Key(key) => key.clone(),
-            SourceRef::Universal(id) => id.clone(),
-        };
-        let mut used: BTreeSet<String> = self
-            .mapping
-            .effective_fields()
-            .iter()
-            .filter_map(|rule| rule.source.as_ref().map(name))
-            .collect();
-        used.extend(self.scope.rules.iter().map(|rule| name(&rule.attribute)));
-        let groups = [
-            (self.groups.departments, "department"),
-            (self.groups.teams, "team"),
-            (self.groups.offices, "office"),
-        ];
-        used.extend(
-            groups
-                .into_iter()
-                .filter(|(on, _)| *on)
-                .map(|(_, key)| key.to_owned()),
-        );
-        if !self.lifecycle.office_timezones.is_empty() {
-            used.insert("office".to_owned());
-        }
-        used.extend(
-            [
-                "id",
-                "status",
-                "hire_date",
-                "termination_date",
-                "supervisor",
-                "first_name",
-                "last_name",
-            ]
-            .map(String::from),
-        );
-        used
-    }
-
     /// The time zone that decides "today" for a person in `office`.
     pub fn timezone_for(&self, office: Option<&str>) -> Tz {
         office

@@ -1,14 +1,20 @@
-//! Guards: checks on a plan before anything is written. A tripped guard holds the run — nothing is
-//! applied, admins are emailed, and an admin approves or rejects it — because a sync that locks out
-//! half a company on a Monday morning does more harm than one that waits for a human.
+//! Guards: the run's safety decisions, in two places of the pipeline.
+//!
+//! Before planning, [`protect`] decides who is left untouched because Personio's answer lacks an
+//! attribute it used to return. After planning, [`check`] looks at the plan before anything is
+//! written: a tripped guard holds the run — nothing is applied, admins are emailed, and an admin
+//! approves or rejects it — because a sync that locks out half a company on a Monday morning does
+//! more harm than one that waits for a human. `run` and `preview` both call them, so a preview
+//! says "held" exactly when a dry run does.
 
+use crate::attributes::LIFECYCLE;
 use crate::config::GuardConfig;
+use crate::history::RecordError;
+use crate::ids::PersonKey;
+use crate::people::Intake;
 use crate::plan::Plan;
 use crate::state::{LinkState, Snapshot, SourceStats};
 use std::collections::BTreeSet;
-
-/// Attributes without which the lifecycle cannot be decided.
-pub const LIFECYCLE_ATTRIBUTES: [&str; 3] = ["status", "hire_date", "termination_date"];
 
 /// Below this many deactivations the percentage guard stays quiet: one leaver in a company of ten
 /// is 10 %, and should not need an approval.
@@ -37,12 +43,7 @@ pub fn check(input: &GuardInput<'_>) -> Vec<String> {
     let mut reasons = Vec::new();
     let config = input.config;
     let deactivations = input.plan.count("deactivate");
-    let active = input
-        .snapshot
-        .links
-        .values()
-        .filter(|link| link.state == LinkState::Active)
-        .count();
+    let active = active_users(input.snapshot);
     if deactivations > config.max_deactivations {
         reasons.push(format!(
             "{deactivations} users would be deactivated, more than the limit of {}",
@@ -60,6 +61,30 @@ pub fn check(input: &GuardInput<'_>) -> Vec<String> {
     if !input.complete {
         return reasons;
     }
+    reasons.extend(source_reasons(input));
+    if input.snapshot.source_stats.is_none() {
+        // Without status and dates nobody can tell who works there: a first sync that cannot
+        // read them would give leavers accounts. Hold it rather than guess.
+        let missing = missing_attributes(input.source, input.used_attributes, None);
+        reasons.extend(
+            missing
+                .iter()
+                .filter(|key| LIFECYCLE.contains(&key.as_str()))
+                .map(|key| {
+                    format!(
+                        "Personio returned attribute `{key}` for nobody, so who joined and who left cannot be told; whitelist it for the API credential in Personio"
+                    )
+                }),
+        );
+    }
+    reasons
+}
+
+/// Source size and attribute drift, judged on full runs against the last one.
+fn source_reasons(input: &GuardInput<'_>) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let active = active_users(input.snapshot);
+    let config = input.config;
     let employees = input.source.employees;
     if employees == 0 && active > 0 {
         reasons.push(format!(
@@ -78,6 +103,45 @@ pub fn check(input: &GuardInput<'_>) -> Vec<String> {
         }
     }
     reasons
+}
+
+fn active_users(snapshot: &Snapshot) -> usize {
+    snapshot
+        .links
+        .values()
+        .filter(|link| link.state == LinkState::Active)
+        .count()
+}
+
+/// Before planning: what to do about used attributes Personio did not return.
+///
+/// A first full sync has nothing to compare with: it goes ahead and reports each attribute it
+/// cannot read (and [`check`] holds it when a lifecycle attribute is among them). A one-person
+/// run whose answer lacks what most people had leaves the person as they are — the credential may
+/// no longer read it — rather than blank a field or misread a status.
+pub fn protect(intake: &mut Intake<'_>, snapshot: &Snapshot, complete: bool) {
+    let last = snapshot.source_stats.as_ref();
+    let missing = missing_attributes(&intake.stats, &intake.used_attributes, last);
+    if missing.is_empty() {
+        return;
+    }
+    if complete {
+        if last.is_none() {
+            intake
+                .errors
+                .extend(missing.iter().map(|key| unreadable_error(None, key)));
+        }
+        return;
+    }
+    let keys: Vec<PersonKey> = intake.people.iter().map(|p| p.key().clone()).collect();
+    for key in keys {
+        intake.errors.extend(
+            missing
+                .iter()
+                .map(|attribute| unreadable_error(Some(key.clone()), attribute)),
+        );
+        intake.protected.insert(key);
+    }
 }
 
 /// Used attributes Personio did not return for anyone in this fetch, when that is news: on a
@@ -115,17 +179,14 @@ pub fn missing_attributes(
 }
 
 /// The record error for an attribute Personio did not return.
-pub fn unreadable_error(
-    person: Option<crate::ids::PersonKey>,
-    key: &str,
-) -> crate::history::RecordError {
+pub fn unreadable_error(person: Option<PersonKey>, key: &str) -> RecordError {
     let message = match person {
         Some(_) => format!(
             "Personio did not return attribute `{key}` for this person, though it did for most people in the last full run; nothing was changed for them"
         ),
         None => format!("Personio returned attribute `{key}` for nobody; fields mapped from it stay empty"),
     };
-    crate::history::RecordError {
+    RecordError {
         person,
         action: "fetch".to_owned(),
         message,

@@ -1,14 +1,28 @@
 //! The personio-sync engine: everything that decides who joins, moves and leaves, with no AWS in it.
 //!
 //! # Layout
-//! - `ids`, `employee`, `record`, `state`, `history`, `email`: the domain types.
-//! - `personio`: the Personio v1 client (auth, paging, rate limit, retries) and the lenient
-//!   normalisation of its attribute shapes into [`employee::Employee`].
-//! - `ports`: the traits for source, destination, store and mailer.
+//! The modules of a run, in pipeline order ([`run`] calls them in this order):
+//! 1. `personio`: fetch — the Personio v1 client (auth, paging, rate limit, retries) and the lenient
+//!    normalisation of its attribute shapes into [`employee::Employee`]; `attributes` says which
+//!    attributes a tenant uses, so the fetch keeps only those.
+//! 2. `people`: map (`mapping`) and scope (`scope`) each employee into a [`people::Person`].
+//! 3. `run::matching`: existing app users that people without a user may adopt.
+//! 4. `guard::protect`: who is left untouched because Personio's answer lacks an attribute.
+//! 5. `plan`: what to do for each person (with `lifecycle`: who should be active today), then
+//!    managers and groups.
+//! 6. `guard::check`: whether the plan is held for an admin.
+//! 7. `apply`: the plan through the destination, advancing the snapshot (`state`) per action.
+//! 8. `run::recording` and `history`: the run's record, as import history.
+//! 9. `report` and `email`: the summary email with `errors.csv`.
 //!
-//! Adapters live in other crates; a run reaches the world only through `ports`.
+//! Around them: `ids`, `employee`, `record`, `state`, `history`, `email` (domain types); `config`
+//! (what a tenant decides); `preview` (steps 1–6 without writing, for the preview screens);
+//! `schedule` (when a tenant is due); `progress`; and `ports`, the traits for source, destination,
+//! store, mailer, secrets and jobs. Adapters live in other crates; a run reaches the world only
+//! through `ports`.
 
 pub mod apply;
+pub mod attributes;
 pub mod config;
 pub mod email;
 pub mod employee;
@@ -17,6 +31,7 @@ pub mod history;
 pub mod ids;
 pub mod lifecycle;
 pub mod mapping;
+pub mod people;
 pub mod personio;
 pub mod plan;
 pub mod ports;

@@ -304,12 +304,23 @@ pub struct Mapping {
     takes: Vec<Option<String>>,
 }
 
-/// Attributes read after mapping (groups, per-office time zones): never taken.
-const READ_AFTER_MAPPING: [&str; 3] = ["office", "department", "team"];
-
 impl Mapping {
-    /// Prepares `rules` (as [`crate::config::MappingConfig::effective_fields`] returns them).
+    /// Prepares `rules` (as [`crate::config::MappingConfig::effective_fields`] returns them) for
+    /// [`Mapping::map`]; [`Mapping::map_owned`] then copies every value.
     pub fn new(rules: Vec<FieldRule>) -> Self {
+        Self::with_kept(rules, |_| true)
+    }
+
+    /// The tenant's effective rules, where [`Mapping::map_owned`] may move a value out of the
+    /// employee when nothing reads it after mapping (see `UsedAttributes::kept_after_mapping`).
+    pub fn of(config: &crate::config::TenantConfig) -> Self {
+        let used = config.attributes();
+        Self::with_kept(config.mapping.effective_fields(), |key| {
+            used.kept_after_mapping(key)
+        })
+    }
+
+    fn with_kept(rules: Vec<FieldRule>, kept_after_mapping: impl Fn(&str) -> bool) -> Self {
         let mut rules: Vec<(FieldName, FieldRule)> = rules
             .into_iter()
             .map(|rule| (FieldName::new(&rule.target), rule))
@@ -327,9 +338,7 @@ impl Mapping {
         let takes = rules
             .iter()
             .map(|(_, rule)| match &rule.source {
-                Some(SourceRef::Key(key))
-                    if readers(key) == 1 && !READ_AFTER_MAPPING.contains(&key.as_str()) =>
-                {
+                Some(SourceRef::Key(key)) if readers(key) == 1 && !kept_after_mapping(key) => {
                     Some(key.clone())
                 }
                 _ => None,
@@ -352,8 +361,8 @@ impl Mapping {
         map_with(employee, &self.rules, universal_ids)
     }
 
-    /// Maps one employee whose attributes are not needed afterwards (but office, department and
-    /// team): values read by a single rule are moved into the record, not copied. Rules that may
+    /// Maps one employee whose attributes are not needed afterwards (but those the plan reads):
+    /// values read by a single rule are moved into the record, not copied. Rules that may
     /// share an attribute (universal ids) read first, so a moved value is never missed.
     pub fn map_owned(
         &self,
@@ -507,7 +516,8 @@ mod tests {
         let mut rules = default_fields();
         // A key read by a rule of its own and, through its universal id, by a default rule.
         rules.push(FieldRule::new("born", "dynamic_9"));
-        let mapping = Mapping::new(rules);
+        // As a tenant with department groups has it: the plan reads `department` after mapping.
+        let mapping = Mapping::with_kept(rules, |key| key == "department");
         let borrowed = mapping.map(&person, &universal).unwrap();
         let owned = mapping.map_owned(&mut person, &universal).unwrap();
         assert_eq!(owned, borrowed);

@@ -1,25 +1,25 @@
 //! Preview: who is in scope, why, and what the next run would do for each person, without writing
 //! anything. The admin API's `GET /tenants/{id}/preview` and the CLI's `preview` both use it.
 //!
-//! It runs the real engine steps — map and scope (`Person::prepare`), lifecycle
+//! It runs the real engine steps — map and scope ([`Intake`]), the guards, lifecycle
 //! (`lifecycle::desired`) and the plan itself — against the stored snapshot, so its answer is the
-//! plan's answer. What it leaves out: the destination is not read, so a person a first sync would
+//! plan's answer, "held" included. What it leaves out: the destination is not read, so a person a first sync would
 //! *adopt* (an existing app user with the same user name) shows as `create`; and manager and group
 //! changes are not listed per person.
 
 use crate::config::TenantConfig;
+use crate::guard::{self, GuardInput};
 use crate::history::RecordError;
 use crate::ids::{AccountId, PersonKey};
 use crate::lifecycle::{self, Desired};
-use crate::mapping::Mapping;
-use crate::plan::{self, ActionKind, Person, PlanInput};
+use crate::people::{display_name, Intake};
+use crate::plan::{self, ActionKind, PlanInput};
 use crate::ports::{Source, SourceBatch, SourceError};
-use crate::record::UserRecord;
 use crate::scope::ScopeDecision;
 use crate::state::Snapshot;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// What the next run would do for one person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -89,6 +89,8 @@ pub struct Preview {
     pub rows: Vec<PreviewRow>,
     /// Employees read from Personio.
     pub fetched: usize,
+    /// Why the run would be held, as the run summary says it; empty when it would apply.
+    pub held_because: Vec<String>,
 }
 
 impl Preview {
@@ -129,41 +131,37 @@ struct Before {
 }
 
 /// The preview of `batches` (one per account) against `snapshot` at `now`. Pure.
+///
+/// The same steps as a run's, in the same order: [`Intake`] maps and scopes, [`guard::protect`]
+/// decides who is left alone, the plan decides, and [`guard::check`] says whether the run would
+/// be held.
 pub fn preview(
     config: &TenantConfig,
     batches: Vec<(AccountId, SourceBatch)>,
     snapshot: &Snapshot,
     now: DateTime<Utc>,
 ) -> Preview {
-    let mapping = Mapping::new(config.mapping.effective_fields());
-    let mut people = Vec::new();
-    let mut protected = BTreeSet::new();
+    let mut intake = Intake::new(config);
     let mut unreadable: BTreeMap<PersonKey, String> = BTreeMap::new();
     for (account, batch) in batches {
-        for id in &batch.unreadable {
-            protected.insert(PersonKey::new(account.clone(), *id));
-        }
-        for error in batch.errors {
-            if let Some(key) = error.person {
-                unreadable.entry(key).or_insert(error.message);
+        for error in &batch.errors {
+            if let Some(key) = &error.person {
+                unreadable
+                    .entry(key.clone())
+                    .or_insert_with(|| error.message.clone());
             }
         }
-        for employee in batch.employees {
-            people.push(Person::prepare(
-                employee,
-                &mapping,
-                config,
-                &batch.universal_ids,
-            ));
-        }
+        intake.add(&account, batch);
     }
-    let fetched = people.len();
-    let before: BTreeMap<PersonKey, Before> = people
+    guard::protect(&mut intake, snapshot, true);
+    let fetched = intake.people.len();
+    let before: BTreeMap<PersonKey, Before> = intake
+        .people
         .iter()
         .map(|person| {
             let today = lifecycle::today_in(config.timezone_for(person.employee.office()), now);
             let before = Before {
-                name: person.record.as_ref().ok().and_then(display_name),
+                name: person.display_name(),
                 scope: person.scope.clone(),
                 desired: lifecycle::desired(
                     &person.employee,
@@ -174,18 +172,27 @@ pub fn preview(
             (person.key().clone(), before)
         })
         .collect();
-    let gone = BTreeSet::new();
     let candidates = BTreeMap::new();
-    let plan = plan::plan(PlanInput {
+    let mut plan = plan::plan(PlanInput {
         config,
-        people: &mut people,
-        protected: &protected,
+        people: &mut intake.people,
+        protected: &intake.protected,
         complete: true,
-        gone: &gone,
+        gone: &intake.gone,
         snapshot,
         candidates: &candidates,
         now,
     });
+    plan.errors.splice(0..0, std::mem::take(&mut intake.errors));
+    let held_because = guard::check(&GuardInput {
+        plan: &plan,
+        snapshot,
+        source: &intake.stats,
+        used_attributes: &intake.used_attributes,
+        complete: true,
+        config: &config.guard,
+    });
+    let protected = &intake.protected;
 
     let mut rows: BTreeMap<PersonKey, PreviewRow> = BTreeMap::new();
     for (key, before) in &before {
@@ -247,6 +254,7 @@ pub fn preview(
     Preview {
         rows: rows.into_values().collect(),
         fetched,
+        held_because,
     }
 }
 
@@ -280,15 +288,6 @@ fn base_reason(before: &Before, linked: bool) -> String {
         Desired::Active if linked => "in scope; the app is up to date".to_owned(),
         Desired::Active => "in scope".to_owned(),
     }
-}
-
-/// "Given Family" from a mapped record, when either is there.
-pub fn display_name(record: &UserRecord) -> Option<String> {
-    let parts: Vec<String> = ["given_name", "family_name"]
-        .iter()
-        .filter_map(|field| record.text(field))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 #[cfg(test)]

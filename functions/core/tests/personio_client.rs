@@ -399,12 +399,13 @@ async fn an_attribute_outside_the_whitelist_is_absent_not_empty() {
 }
 
 #[tokio::test]
-async fn a_selection_of_attributes_keeps_only_those_and_the_typed_fields() {
+async fn a_selection_of_attributes_keeps_only_those_and_the_id() {
     let fake = fake(100, Some(FAST)).await;
     let mut settings = settings(&fake, FAST);
     settings.keep_attributes = Some(BTreeSet::from([
         "email".to_owned(),
         "date_of_birth".to_owned(),
+        "status".to_owned(),
     ]));
 
     let batch = client(settings).employees().await.unwrap();
@@ -414,7 +415,9 @@ async fn a_selection_of_attributes_keeps_only_those_and_the_typed_fields() {
         assert!(employee.attribute("email").is_some());
         assert!(employee.attribute(birthday_key).is_some());
         assert!(employee.attribute("status").is_some());
+        assert!(employee.attribute("id").is_some());
         assert!(employee.attribute("gender").is_none());
+        assert!(employee.attribute("hire_date").is_none(), "not asked for");
     }
 }
 

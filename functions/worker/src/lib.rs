@@ -128,7 +128,7 @@ async fn sources(
         };
         settings.partner_id = account.partner_id.clone();
         settings.app_id = account.app_id.clone();
-        settings.keep_attributes = Some(config.used_attributes());
+        settings.keep_attributes = Some(config.attributes().fetch_filter());
         sources.push((
             account.name.clone(),
             PersonioClient::new(settings).map_err(JobError::final_)?,

@@ -74,7 +74,7 @@ pub struct PersonioSettings {
     /// Reads of the whole list before a list that keeps changing is reported: 3.
     pub max_fetch_attempts: u32,
     /// Attribute keys or universal ids to keep (the tenant's mapped and scoped attributes);
-    /// `None` keeps all. The typed fields (`normalise::ALWAYS_KEPT`) are always kept. Attributes
+    /// `None` keeps all. `id` is always kept; a tenant passes `UsedAttributes::fetch_filter`. Attributes
     /// left out are neither stored nor checked. Memory: about 5 KB per person with all ~40
     /// attributes (250 MB at 50,000 people), about 3 KB with 20.
     pub keep_attributes: Option<BTreeSet<String>>,

@@ -128,15 +128,6 @@ impl Rule {
     }
 }
 
-/// Attributes read whatever a selection says: the typed fields of [`Employee`].
-pub const ALWAYS_KEPT: &[&str] = &[
-    "id",
-    "status",
-    "hire_date",
-    "termination_date",
-    "supervisor",
-];
-
 /// Reads one employee's `attributes` object (the map of attribute key → `{label, value, …}`),
 /// keeping every attribute.
 ///
@@ -150,7 +141,9 @@ pub fn normalise(
 }
 
 /// [`normalise`], keeping only the attributes named in `keep` — by key (`dynamic_24407`) or by
-/// universal id (`date_of_birth`) — plus [`ALWAYS_KEPT`]. Attributes left out are neither stored
+/// universal id (`date_of_birth`) — and `id`. A tenant's `keep` is
+/// [`crate::attributes::UsedAttributes::fetch_filter`], which names the typed fields the engine
+/// reads (status, dates, supervisor when managers are linked). Attributes left out are neither stored
 /// nor checked, so a bad value in an attribute nobody maps does not make a person unreadable, and
 /// 50,000 employees fit in memory (each kept attribute costs about 130 bytes per person).
 /// `universal_ids` still lists every pair seen.
@@ -195,7 +188,7 @@ pub(crate) fn normalise_known(
             }
         }
         let kept = keep.is_none_or(|keep| {
-            ALWAYS_KEPT.contains(&name.as_str())
+            name == "id"
                 || keep.contains(name)
                 || attribute
                     .universal_id

@@ -441,11 +441,23 @@ fn an_id_given_as_text_is_accepted() {
 }
 
 #[test]
-fn a_selection_keeps_named_attributes_and_the_typed_fields_only() {
-    let keep: BTreeSet<String> = ["first_name", "iban"]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+fn a_selection_keeps_the_named_attributes_and_the_id_only() {
+    let named =
+        |keys: &[&str]| -> BTreeSet<String> { keys.iter().map(|k| k.to_string()).collect() };
+    let only_names =
+        normalise_selected(&account(), &spec_employee(), Some(&named(&["first_name"])))
+            .unwrap()
+            .employee;
+    assert_eq!(only_names.attributes.len(), 2, "first_name and id");
+    assert_eq!(only_names.supervisor, None, "supervisor not asked for");
+    let keep = named(&[
+        "first_name",
+        "iban",
+        "status",
+        "hire_date",
+        "termination_date",
+        "supervisor",
+    ]);
     let read = normalise_selected(&account(), &spec_employee(), Some(&keep)).unwrap();
     let keys: Vec<&str> = read
         .employee

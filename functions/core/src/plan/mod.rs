@@ -162,7 +162,7 @@ mod relations;
 #[cfg(test)]
 mod tests;
 
-pub use person::Person;
+pub use crate::people::Person;
 
 use crate::config::TenantConfig;
 use crate::ids::PersonKey as Key;

@@ -2,74 +2,15 @@
 
 use super::{Action, ActionKind, Plan, PlanInput, Skip};
 use crate::config::{InvitePolicy, OutOfScope, TenantConfig};
-use crate::employee::{Employee, EmploymentStatus};
+use crate::employee::EmploymentStatus;
 use crate::history::RecordError;
 use crate::ids::PersonKey;
 use crate::lifecycle::{self, Desired};
-use crate::mapping::Mapping;
+use crate::people::Person;
 use crate::record::{FieldChange, FieldValue, UserRecord};
-use crate::scope::{self, ScopeDecision};
+use crate::scope::ScopeDecision;
 use crate::state::{Link, LinkState};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// One person from Personio, mapped and scoped, ready to plan.
-#[derive(Clone, Debug)]
-pub struct Person {
-    /// The employee as normalised.
-    pub employee: Employee,
-    /// The mapped record, or why it could not be mapped.
-    pub record: Result<UserRecord, Vec<RecordError>>,
-    /// In or out of scope.
-    pub scope: ScopeDecision,
-}
-
-impl Person {
-    /// Maps and scopes one employee.
-    ///
-    /// Afterwards the employee keeps only the attributes later steps read (office, department,
-    /// team): the mapped record holds the rest, and 50,000 people must fit in little memory.
-    pub fn prepare(
-        mut employee: Employee,
-        mapping: &Mapping,
-        config: &TenantConfig,
-        universal_ids: &BTreeMap<String, String>,
-    ) -> Self {
-        // Scope first: mapping may move values out of the attributes.
-        let scope = scope::decide(&employee, &config.scope, universal_ids);
-        let record = mapping.map_owned(&mut employee, universal_ids);
-        employee
-            .attributes
-            .retain(|key, _| matches!(key.as_str(), "office" | "department" | "team"));
-        Self {
-            employee,
-            record,
-            scope,
-        }
-    }
-
-    /// The person's key.
-    pub fn key(&self) -> &PersonKey {
-        &self.employee.key
-    }
-
-    /// Whether a plan at `now` could create (or adopt) a user for this person: only then is it
-    /// worth looking for an existing destination user to match.
-    pub fn may_need_account(
-        &self,
-        config: &TenantConfig,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> bool {
-        if self.record.is_err() || !matches!(self.scope, ScopeDecision::In) {
-            return false;
-        }
-        let today = lifecycle::today_in(config.timezone_for(self.employee.office()), now);
-        match lifecycle::desired(&self.employee, today, config.lifecycle.pre_hire_days) {
-            Desired::Active | Desired::PreHire { .. } => true,
-            Desired::Gone(_) => config.scope.statuses.contains(&EmploymentStatus::Inactive),
-            Desired::NotYet { .. } => false,
-        }
-    }
-}
 
 /// What the per-person pass leaves for managers and groups.
 pub(super) struct Outcome {

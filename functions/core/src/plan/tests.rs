@@ -50,11 +50,15 @@ fn employee(id: u64, status: EmploymentStatus) -> Employee {
 }
 
 fn people(config: &TenantConfig, employees: Vec<Employee>) -> Vec<Person> {
-    let rules = crate::mapping::Mapping::new(config.mapping.effective_fields());
-    employees
-        .into_iter()
-        .map(|e| Person::prepare(e, &rules, config, &BTreeMap::new()))
-        .collect()
+    let mut intake = crate::people::Intake::new(config);
+    let batch = crate::ports::SourceBatch {
+        employees,
+        universal_ids: BTreeMap::new(),
+        errors: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    intake.add(&crate::ids::AccountId::default(), batch);
+    intake.people
 }
 
 /// The snapshot a previous run would have left for these people.

@@ -177,9 +177,13 @@ impl FaultyTenant {
 
     /// Rejects a held run.
     pub async fn reject(&self, run_id: &RunId) -> Result<(), RunError> {
-        run::reject(&self.ports(Patience::Patient), &self.config, run_id)
-            .await
-            .map(drop)
+        run::reject(
+            self.ports(Patience::Patient).store,
+            &self.config.tenant,
+            run_id,
+        )
+        .await
+        .map(drop)
     }
 
     /// The run history, newest first.

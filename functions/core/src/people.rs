@@ -1,0 +1,174 @@
+//! Map and scope: the pipeline step between fetching and planning. Each employee Personio returned
+//! is scoped, then mapped into a destination record, and becomes a [`Person`]; [`Intake`] collects
+//! them per account with what the guards need to know about the fetch (who could not be read, who
+//! is gone, which attributes came back for how many people).
+//!
+//! `run` and `preview` both build their people here, so they see the same people.
+
+use crate::attributes::UsedAttributes;
+use crate::config::TenantConfig;
+use crate::employee::{Employee, EmploymentStatus};
+use crate::history::RecordError;
+use crate::ids::{AccountId, PersonKey};
+use crate::lifecycle::{self, Desired};
+use crate::mapping::Mapping;
+use crate::ports::SourceBatch;
+use crate::record::UserRecord;
+use crate::scope::{self, ScopeDecision};
+use crate::state::SourceStats;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One person from Personio, mapped and scoped, ready to plan.
+#[derive(Clone, Debug)]
+pub struct Person {
+    /// The employee as normalised.
+    pub employee: Employee,
+    /// The mapped record, or why it could not be mapped.
+    pub record: Result<UserRecord, Vec<RecordError>>,
+    /// In or out of scope.
+    pub scope: ScopeDecision,
+}
+
+impl Person {
+    /// The person's key.
+    pub fn key(&self) -> &PersonKey {
+        &self.employee.key
+    }
+
+    /// The display name from the mapped record (personal data: never logged).
+    pub fn display_name(&self) -> Option<String> {
+        display_name(self.record.as_ref().ok()?)
+    }
+
+    /// Whether a plan at `now` could create (or adopt) a user for this person: only then is it
+    /// worth looking for an existing destination user to match.
+    pub fn may_need_account(
+        &self,
+        config: &TenantConfig,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        if self.record.is_err() || !matches!(self.scope, ScopeDecision::In) {
+            return false;
+        }
+        let today = lifecycle::today_in(config.timezone_for(self.employee.office()), now);
+        match lifecycle::desired(&self.employee, today, config.lifecycle.pre_hire_days) {
+            Desired::Active | Desired::PreHire { .. } => true,
+            Desired::Gone(_) => config.scope.statuses.contains(&EmploymentStatus::Inactive),
+            Desired::NotYet { .. } => false,
+        }
+    }
+}
+
+/// "Given Family" from a mapped record, when it has either.
+pub fn display_name(record: &UserRecord) -> Option<String> {
+    let parts: Vec<String> = ["given_name", "family_name"]
+        .iter()
+        .filter_map(|field| record.text(field))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// Scopes, then maps one employee (scope first: mapping may move values out of the attributes).
+///
+/// Afterwards the employee keeps only the attributes the plan reads (groups, office time zones):
+/// the mapped record holds the rest, and 50,000 people must fit in little memory.
+pub fn prepare(
+    mut employee: Employee,
+    mapping: &Mapping,
+    used: &UsedAttributes,
+    config: &TenantConfig,
+    universal_ids: &BTreeMap<String, String>,
+) -> Person {
+    let scope = scope::decide(&employee, &config.scope, universal_ids);
+    let record = mapping.map_owned(&mut employee, universal_ids);
+    employee
+        .attributes
+        .retain(|key, _| used.kept_after_mapping(key.as_str()));
+    Person {
+        employee,
+        record,
+        scope,
+    }
+}
+
+/// Everyone a run fetched, mapped and scoped, with the facts about the fetch.
+pub struct Intake<'a> {
+    config: &'a TenantConfig,
+    mapping: Mapping,
+    used: UsedAttributes,
+    /// The people, in fetch order.
+    pub people: Vec<Person>,
+    /// People Personio could not be read for: left exactly as they are.
+    pub protected: BTreeSet<PersonKey>,
+    /// People Personio says are gone (a one-person run for a deleted person).
+    pub gone: BTreeSet<PersonKey>,
+    /// Errors found while reading, reported with the run.
+    pub errors: Vec<RecordError>,
+    /// How many employees came back, and with which attributes.
+    pub stats: SourceStats,
+    /// The attribute keys the tenant uses, as this fetch's universal ids resolve them.
+    pub used_attributes: BTreeSet<String>,
+}
+
+impl<'a> Intake<'a> {
+    /// An empty intake for `config`.
+    pub fn new(config: &'a TenantConfig) -> Self {
+        let used = config.attributes();
+        Self {
+            config,
+            mapping: Mapping::of(config),
+            used,
+            people: Vec::new(),
+            protected: BTreeSet::new(),
+            gone: BTreeSet::new(),
+            errors: Vec::new(),
+            stats: SourceStats::default(),
+            used_attributes: BTreeSet::new(),
+        }
+    }
+
+    /// Maps and scopes one account's batch.
+    pub fn add(&mut self, account: &AccountId, batch: SourceBatch) {
+        self.protected.extend(
+            batch
+                .unreadable
+                .iter()
+                .map(|id| PersonKey::new(account.clone(), *id)),
+        );
+        self.errors.extend(batch.errors);
+        self.used_attributes
+            .extend(self.used.resolved(&batch.universal_ids));
+        self.stats.employees += batch.employees.len();
+        for employee in batch.employees {
+            for key in employee.attributes.keys() {
+                // Look up before inserting: one String per attribute, not per person.
+                match self.stats.attribute_presence.get_mut(key.as_str()) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.stats.attribute_presence.insert(key.to_string(), 1);
+                    }
+                }
+            }
+            self.people.push(prepare(
+                employee,
+                &self.mapping,
+                &self.used,
+                self.config,
+                &batch.universal_ids,
+            ));
+        }
+    }
+
+    /// Records that Personio no longer knows `key`.
+    pub fn add_gone(&mut self, key: PersonKey) {
+        self.gone.insert(key);
+    }
+
+    /// Display names by person, for the summary email.
+    pub fn names(&self) -> BTreeMap<PersonKey, String> {
+        self.people
+            .iter()
+            .filter_map(|person| Some((person.key().clone(), person.display_name()?)))
+            .collect()
+    }
+}

@@ -1,0 +1,356 @@
+//! A run, start to finish, as the pipeline reads: fetch (with normalise, map and scope) → match
+//! → guard the fetch → plan (with lifecycle) → guard the plan → apply → record → email. Each step
+//! is a call into its own module; this file only orders them and decides how the run ends.
+//!
+//! Held runs end in `held`: [`approve`] applies the held plan, [`reject`] drops it.
+
+mod fetch;
+mod held;
+mod matching;
+mod notify;
+mod recording;
+
+pub use held::{approve, reject};
+
+use crate::apply::{apply, ApplyContext, ApplyError};
+use crate::config::TenantConfig;
+use crate::guard::{self, GuardInput};
+use crate::history::{RunRecord, RunStatus, Trigger};
+use crate::ids::{AccountId, PersonKey, RunId};
+use crate::lifecycle;
+use crate::plan::{self, Plan, PlanInput};
+use crate::ports::{
+    Destination, DestinationError, HeldRun, Mailer, Source, SourceError, Store, StoreError,
+};
+use crate::progress::Progress;
+use crate::state::{Snapshot, SourceStats};
+use chrono::{DateTime, Utc};
+use notify::notify;
+use std::collections::BTreeMap;
+
+/// Why a run stopped. Each message tells the admin what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Personio could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The destination refused us.
+    #[error(transparent)]
+    Destination(#[from] DestinationError),
+    /// The state could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A held run waits for a decision; no other run applies until then.
+    #[error("run {run_id} is held and waits for approval; approve or reject it first (personio-sync approve {run_id} / reject {run_id})")]
+    HeldRunPending {
+        /// The held run.
+        run_id: RunId,
+    },
+    /// Approve or reject of a run that is not held.
+    #[error(
+        "run {run_id} is not held (it is {status}); only held runs can be approved or rejected"
+    )]
+    NotHeld {
+        /// The run.
+        run_id: RunId,
+        /// Its status.
+        status: &'static str,
+    },
+    /// No such run for this tenant.
+    #[error("this tenant has no run {run_id}; `personio-sync runs` lists them")]
+    UnknownRun {
+        /// The run asked for.
+        run_id: RunId,
+    },
+    /// A one-person run for an account the tenant does not have.
+    #[error("this tenant has no Personio account named {account}")]
+    UnknownAccount {
+        /// The account asked for.
+        account: AccountId,
+    },
+}
+
+impl From<ApplyError> for RunError {
+    fn from(error: ApplyError) -> Self {
+        match error {
+            ApplyError::Destination(error) => Self::Destination(error),
+            ApplyError::Store(error) => Self::Store(error),
+        }
+    }
+}
+
+/// The adapters a run works through.
+pub struct Ports<'a> {
+    /// One source per Personio account.
+    pub sources: Vec<(AccountId, &'a dyn Source)>,
+    /// Where users go.
+    pub destination: &'a dyn Destination,
+    /// The tenant's memory.
+    pub store: &'a dyn Store,
+    /// Summary and welcome emails.
+    pub mailer: &'a dyn Mailer,
+    /// Progress reporting.
+    pub progress: &'a dyn Progress,
+}
+
+/// Everyone, or one person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunTarget {
+    /// Every employee of every account.
+    Everyone,
+    /// One person (a webhook, `run --person`).
+    Person(PersonKey),
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct RunRequest {
+    /// Everyone or one person.
+    pub target: RunTarget,
+    /// Plan only, write nothing.
+    pub dry_run: bool,
+    /// What started it.
+    pub trigger: Trigger,
+    /// The moment of the run.
+    pub now: DateTime<Utc>,
+    /// Start no new write after this instant (a Lambda's time limit, with a margin).
+    pub deadline: Option<std::time::Instant>,
+    /// The run's id, when the caller chose it ahead (see `Job::run_id`); else a new one.
+    pub run_id: Option<RunId>,
+}
+
+/// What a run produced: its history record and the plan it made.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The run record, as saved.
+    pub record: RunRecord,
+    /// The plan (what a dry run would do).
+    pub plan: Plan,
+}
+
+/// Runs one sync.
+#[tracing::instrument(skip_all, fields(tenant_id = %config.tenant, run_id))]
+pub async fn run(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    request: RunRequest,
+) -> Result<RunOutcome, RunError> {
+    let tenant = &config.tenant;
+    let run_id = request
+        .run_id
+        .clone()
+        .unwrap_or_else(|| RunId::new(request.now));
+    tracing::Span::current().record("run_id", run_id.as_str());
+    let mut record = recording::started(
+        run_id.clone(),
+        request.trigger.clone(),
+        request.dry_run,
+        request.now,
+    );
+    if !request.dry_run {
+        if let Some(held) = held::pending_held(ports.store, config).await? {
+            return Err(RunError::HeldRunPending { run_id: held });
+        }
+        ports.store.save_run(tenant, &record).await?;
+    }
+    let snapshot = ports.store.snapshot(tenant).await?;
+
+    // Fetch, normalise, map and scope.
+    let mut intake = match fetch::fetch(ports, config, &request.target).await {
+        Ok(intake) => intake,
+        Err(error) => return Err(fail(ports, config, record, error, &BTreeMap::new()).await),
+    };
+    record.fetched = intake.people.len();
+    let names = intake.names();
+
+    // Match people without a user to existing app users they may adopt.
+    let candidates = match matching::candidates(
+        ports.destination,
+        config,
+        &intake.people,
+        &snapshot,
+        request.now,
+    )
+    .await
+    {
+        Ok(candidates) => candidates,
+        Err(error) => return Err(fail(ports, config, record, error.into(), &names).await),
+    };
+
+    // Guard the fetch, then plan (lifecycle decides each person's desired state).
+    let complete = request.target == RunTarget::Everyone;
+    guard::protect(&mut intake, &snapshot, complete);
+    let mut plan = plan::plan(PlanInput {
+        config,
+        people: &mut intake.people,
+        protected: &intake.protected,
+        complete,
+        gone: &intake.gone,
+        snapshot: &snapshot,
+        candidates: &candidates,
+        now: request.now,
+    });
+    // The plan owns what it needs now; the people's remains are freed before applying.
+    drop(std::mem::take(&mut intake.people));
+    plan.errors.splice(0..0, std::mem::take(&mut intake.errors));
+    record.in_scope = plan.in_scope;
+
+    // Guard the plan.
+    let held_because = guard::check(&GuardInput {
+        plan: &plan,
+        snapshot: &snapshot,
+        source: &intake.stats,
+        used_attributes: &intake.used_attributes,
+        complete,
+        config: &config.guard,
+    });
+    tracing::info!(
+        fetched = record.fetched,
+        actions = plan.actions.len(),
+        deactivations = plan.count("deactivate"),
+        errors = plan.errors.len(),
+        held = !held_because.is_empty(),
+        "plan ready"
+    );
+    if request.dry_run || !held_because.is_empty() {
+        let source_stats = intake.stats.clone();
+        return stop_before_apply(
+            ports,
+            config,
+            record,
+            plan,
+            held_because,
+            source_stats,
+            &names,
+        )
+        .await;
+    }
+
+    // Apply, record and email. Unchanged stats are not written again: a no-op run writes only
+    // its run record.
+    let stats = complete
+        .then_some(&intake.stats)
+        .filter(|stats| snapshot.source_stats.as_ref() != Some(*stats));
+    finish(
+        ports,
+        config,
+        record,
+        &plan,
+        snapshot,
+        stats,
+        &names,
+        (request.now, request.deadline),
+    )
+    .await
+    .map(|record| RunOutcome { record, plan })
+}
+
+/// Ends a dry run, or a run a guard held: records the plan (and keeps it, when held, for an
+/// approval to apply), and emails the summary.
+async fn stop_before_apply(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    mut record: RunRecord,
+    plan: Plan,
+    held_because: Vec<String>,
+    source_stats: SourceStats,
+    names: &BTreeMap<PersonKey, String>,
+) -> Result<RunOutcome, RunError> {
+    let tenant = &config.tenant;
+    record.status = if record.dry_run {
+        RunStatus::DryRun
+    } else {
+        RunStatus::Held
+    };
+    record.held_because = held_because;
+    recording::describe_plan(config, &plan, names, &mut record);
+    record.finished_at = Some(Utc::now());
+    if record.status == RunStatus::Held {
+        let held = HeldRun {
+            run_id: record.id.clone(),
+            plan: plan.clone(),
+            source_stats,
+        };
+        ports.store.save_held(tenant, &held).await?;
+    }
+    ports.store.save_run(tenant, &record).await?;
+    notify(ports, config, &record, names).await;
+    Ok(RunOutcome { record, plan })
+}
+
+/// Applies, records and emails; on a run-stopping error records the failure and returns it.
+#[allow(clippy::too_many_arguments)] // one call site each in run and approve; a struct would only rename them
+async fn finish(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    mut record: RunRecord,
+    plan: &Plan,
+    mut snapshot: Snapshot,
+    stats: Option<&SourceStats>,
+    names: &BTreeMap<PersonKey, String>,
+    (now, deadline): (DateTime<Utc>, Option<std::time::Instant>),
+) -> Result<RunRecord, RunError> {
+    let sensitive = recording::sensitive_fields(config);
+    let context = ApplyContext {
+        tenant: &config.tenant,
+        config,
+        destination: ports.destination,
+        store: ports.store,
+        mailer: Some(ports.mailer),
+        today: lifecycle::today_in(config.timezone, now),
+        names,
+        sensitive: &sensitive,
+        progress: ports.progress,
+        deadline,
+    };
+    let applied = match apply(&context, plan, &mut snapshot).await {
+        Ok(applied) => applied,
+        Err(error) => return Err(fail(ports, config, record, error.into(), names).await),
+    };
+    if let Some(stats) = stats {
+        ports.store.save_source_stats(&config.tenant, stats).await?;
+    }
+    record.status = if applied.deferred > 0 {
+        RunStatus::Partial
+    } else {
+        RunStatus::Completed
+    };
+    record.counts = applied.counts;
+    record.counts.skipped = plan.skips.len();
+    record.changes = applied.changes;
+    record.errors = plan.errors.iter().cloned().chain(applied.errors).collect();
+    record.counts.errors = record.errors.len();
+    record.finished_at = Some(Utc::now());
+    ports.store.save_run(&config.tenant, &record).await?;
+    tracing::info!(
+        created = record.counts.created,
+        updated = record.counts.updated,
+        deactivated = record.counts.deactivated,
+        errors = record.counts.errors,
+        "run completed"
+    );
+    notify(ports, config, &record, names).await;
+    Ok(record)
+}
+
+/// Records a failed run, emails admins, and hands the error back.
+async fn fail(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    mut record: RunRecord,
+    error: RunError,
+    names: &BTreeMap<PersonKey, String>,
+) -> RunError {
+    // The caller reports the error to the admin; the log keeps it for operators.
+    tracing::info!(error = %error, "run failed");
+    record.status = RunStatus::Failed;
+    record.failure = Some(error.to_string());
+    record.finished_at = Some(Utc::now());
+    if !record.dry_run {
+        if let Err(store_error) = ports.store.save_run(&config.tenant, &record).await {
+            tracing::error!(error = %store_error, "could not record the failed run");
+        }
+        notify(ports, config, &record, names).await;
+    }
+    error
+}
