@@ -201,13 +201,12 @@ impl ScimHarness {
 /// The destination of `config` with `token`, at the concurrency of `apply.concurrency` as the CLI
 /// wires it.
 fn destination(config: &TenantConfig, token: &str) -> ScimDestination {
+    let sync_core::config::DestinationConfig::Scim { base_url, .. } = &config.destination else {
+        panic!("a SCIM destination");
+    };
     let mut settings = ScimSettings::new(
         config.tenant.to_string(),
-        config
-            .destination
-            .base_url
-            .clone()
-            .expect("a SCIM base URL"),
+        base_url.clone(),
         SecretString::from(token.to_owned()),
     );
     settings.concurrency = config.apply.concurrency;

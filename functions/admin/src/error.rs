@@ -135,7 +135,7 @@ impl From<SecretsAdminError> for ApiError {
 impl From<SecretsError> for ApiError {
     fn from(error: SecretsError) -> Self {
         match error {
-            SecretsError::Missing { .. } => Self::new(
+            SecretsError::Missing { .. } | SecretsError::NotGiven { .. } => Self::new(
                 StatusCode::CONFLICT,
                 "credentials_missing",
                 error.to_string(),

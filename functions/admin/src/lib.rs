@@ -65,6 +65,9 @@ pub struct AdminDeps {
     pub jobs: Arc<dyn Jobs>,
     /// Summary emails of approved runs.
     pub mailer: Arc<dyn Mailer>,
+    /// Local directory destinations: `None` in Lambda (a tenant with one is refused), a folder in
+    /// tests that keep the app's users in files.
+    pub local: Option<Arc<dyn sync_core::ports::LocalDestinations>>,
     /// Limits and timeouts.
     pub settings: AdminSettings,
 }

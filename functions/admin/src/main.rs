@@ -34,6 +34,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         secrets_admin: Arc::new(aws.secrets.clone()),
         jobs: Arc::new(aws.jobs.clone()),
         mailer: Arc::new(aws.mailer.clone()),
+        // A deployed tenant has no folder: `kind = "directory"` is refused.
+        local: None,
         settings: AdminSettings::default(),
     };
     let app = admin::app(deps);

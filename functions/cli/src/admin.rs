@@ -52,17 +52,7 @@ pub async fn preview(args: PreviewArgs) -> anyhow::Result<Done> {
         })?),
         None => None,
     };
-    let clients: Vec<(AccountId, PersonioClient)> = config
-        .personio
-        .accounts
-        .iter()
-        .map(|account| {
-            Ok((
-                account.name.clone(),
-                wiring::personio_client(config, account, &loaded.base, None)?,
-            ))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let clients: Vec<(AccountId, PersonioClient)> = loaded.personio_clients()?;
     let sources: Vec<(AccountId, &dyn Source)> = clients
         .iter()
         .map(|(account, client)| (account.clone(), client as &dyn Source))

@@ -42,7 +42,7 @@ pub async fn run(
             RunTarget::Person(PersonKey::new(account, PersonioId::parse(id)?))
         }
     };
-    let wired = Wired::new(&loaded)?;
+    let wired = Wired::new(&loaded).await?;
     let request = RunRequest {
         target,
         dry_run,
@@ -110,7 +110,7 @@ pub async fn show_run(place: &Place, run_id: &str) -> anyhow::Result<Done> {
 pub async fn approve(place: &Place, run_id: &str, now: Option<&str>) -> anyhow::Result<Done> {
     let loaded = wiring::load(place)?;
     let run_id = RunId::parse(run_id)?;
-    let wired = Wired::new(&loaded)?;
+    let wired = Wired::new(&loaded).await?;
     let outcome = run::approve(&wired.ports(), &loaded.config, &run_id, parse_now(now)?).await;
     wired.bar().clear();
     let outcome = outcome?;
@@ -126,7 +126,7 @@ pub async fn approve(place: &Place, run_id: &str, now: Option<&str>) -> anyhow::
 pub async fn reject(place: &Place, run_id: &str) -> anyhow::Result<Done> {
     let loaded = wiring::load(place)?;
     let run_id = RunId::parse(run_id)?;
-    let wired = Wired::new(&loaded)?;
+    let wired = Wired::new(&loaded).await?;
     let record = run::reject(wired.ports().store, &loaded.config.tenant, &run_id).await?;
     out!("rejected run {}; nothing was written", record.id);
     Ok(Done::Ok)
@@ -158,10 +158,12 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
         .collect();
         out!("  {:<18} <- {source} {}", rule.target, flags.join(" "));
     }
-    if config.destination.kind == sync_core::config::DestinationKind::Scim {
+    if let sync_core::config::DestinationConfig::Scim {
+        attribute_paths, ..
+    } = &config.destination
+    {
         let targets = fields.iter().map(|rule| rule.target.as_str());
-        let homeless =
-            sync_scim::fields_without_scim_home(targets, &config.destination.attribute_paths)?;
+        let homeless = sync_scim::fields_without_scim_home(targets, attribute_paths)?;
         if !homeless.is_empty() {
             out!("  not sent to SCIM (no attribute path; add destination.attribute_paths to send them): {}", homeless.join(", "));
         }
@@ -170,7 +172,7 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
         return Ok(Done::Ok);
     }
     for account in &config.personio.accounts {
-        let client = wiring::personio_client(config, account, &loaded.base, None)?;
+        let client = loaded.personio_client(account)?;
         client.verify_credentials().await?;
         let readable: BTreeSet<String> = client
             .attributes()

@@ -104,7 +104,8 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
         SecretString::from(defaults.client_secret.clone()),
     );
     settings.keep_attributes = Some(loaded.config.attributes().fetch_filter());
-    let wired = Wired::with_sources(&loaded, vec![(account, PersonioClient::new(settings)?)])?;
+    let wired =
+        Wired::with_sources(&loaded, vec![(account, PersonioClient::new(settings)?)]).await?;
     if first_run {
         seed_existing_users(&loaded, &company).await?;
     }
@@ -142,16 +143,11 @@ async fn seed_existing_users(
     loaded: &wiring::Loaded,
     company: &fake_personio::Company,
 ) -> anyhow::Result<()> {
-    let directory = sync_local::DirectoryDestination::open(
-        loaded.base.join(
-            loaded
-                .config
-                .destination
-                .path
-                .as_deref()
-                .unwrap_or("directory"),
-        ),
-    )?;
+    let path = match &loaded.config.destination {
+        sync_core::config::DestinationConfig::Directory { path } => path.as_str(),
+        sync_core::config::DestinationConfig::Scim { .. } => "directory",
+    };
+    let directory = sync_local::DirectoryDestination::open(loaded.base.join(path))?;
     let existing = company
         .employees
         .iter()

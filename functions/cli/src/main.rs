@@ -17,6 +17,7 @@ mod commands;
 mod demo;
 mod output;
 mod progress;
+mod secret_sources;
 mod webhook;
 mod wiring;
 

@@ -60,7 +60,7 @@ pub struct RotateWebhookToken {
 pub async fn register(args: RegisterWebhook) -> anyhow::Result<Done> {
     let loaded = wiring::load(&args.place)?;
     let account = account(&loaded.config, args.account.as_deref())?;
-    let credentials = credentials(account, &loaded.base)?;
+    let credentials = credentials(&loaded, account)?;
     check_url(&args.url, &loaded.config)?;
     let events = events(args.events)?;
     let token = webhooks::new_webhook_token();
@@ -91,7 +91,7 @@ pub async fn register(args: RegisterWebhook) -> anyhow::Result<Done> {
 pub async fn rotate(args: RotateWebhookToken) -> anyhow::Result<Done> {
     let loaded = wiring::load(&args.place)?;
     let account = account(&loaded.config, args.account.as_deref())?;
-    let credentials = credentials(account, &loaded.base)?;
+    let credentials = credentials(&loaded, account)?;
     let token = match &args.token_env {
         Some(name) => chosen_token(name)?,
         None => webhooks::new_webhook_token(),
@@ -129,13 +129,13 @@ fn account<'a>(config: &'a TenantConfig, name: Option<&str>) -> anyhow::Result<&
     }
 }
 
-fn credentials(account: &AccountConfig, base: &std::path::Path) -> anyhow::Result<V2Credentials> {
-    let (client_id, client_secret) = wiring::personio_credentials(account, base)?;
+fn credentials(loaded: &wiring::Loaded, account: &AccountConfig) -> anyhow::Result<V2Credentials> {
+    let credentials = loaded.local_secrets().personio_credentials(&account.name)?;
     Ok(V2Credentials {
         account: account.name.clone(),
         base_url: account.base_url.clone(),
-        client_id,
-        client_secret,
+        client_id: credentials.client_id,
+        client_secret: credentials.client_secret,
     })
 }
 

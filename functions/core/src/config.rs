@@ -92,15 +92,6 @@ pub struct AccountConfig {
     /// API base URL without `/v1` (Personio is moving domains, so it is configurable).
     #[serde(default = "default_base_url")]
     pub base_url: String,
-    /// Environment variable with the client id (CLI).
-    #[serde(default = "default_client_id_env")]
-    pub client_id_env: String,
-    /// Environment variable with the client secret (CLI).
-    #[serde(default = "default_client_secret_env")]
-    pub client_secret_env: String,
-    /// A JSON file `{"client_id": …, "client_secret": …}`, instead of the environment (CLI).
-    #[serde(default)]
-    pub credentials_file: Option<String>,
     /// Requests per minute to the employees endpoint (Personio: 300).
     #[serde(default = "default_per_minute")]
     pub rate_limit_per_minute: u32,
@@ -118,12 +109,6 @@ pub struct AccountConfig {
 fn default_base_url() -> String {
     "https://api.personio.de".to_owned()
 }
-fn default_client_id_env() -> String {
-    "PERSONIO_CLIENT_ID".to_owned()
-}
-fn default_client_secret_env() -> String {
-    "PERSONIO_CLIENT_SECRET".to_owned()
-}
 fn default_per_minute() -> u32 {
     300
 }
@@ -131,41 +116,25 @@ fn default_burst() -> u32 {
     15
 }
 
-/// Which kind of destination.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DestinationKind {
-    /// A folder with one JSON file per user and group.
-    Directory,
+/// Where users go. Each kind carries exactly what it needs; where the secrets come from is not
+/// part of it (Secrets Manager in AWS; the CLI's own keys, see the CLI's `secret_sources`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DestinationConfig {
+    /// A folder with one JSON file per user and group: local runs with the CLI only (relative
+    /// paths are relative to the config file).
+    Directory {
+        /// The folder.
+        path: String,
+    },
     /// A SCIM 2.0 server.
-    Scim,
-}
-
-/// The destination.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DestinationConfig {
-    /// `directory` or `scim`.
-    pub kind: DestinationKind,
-    /// `directory`: the folder (relative paths are relative to the config file).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// `scim`: the base URL, e.g. `https://app.example/scim/v2`.
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// `scim`: environment variable with the bearer token (CLI).
-    #[serde(default = "default_token_env")]
-    pub token_env: String,
-    /// `scim`: a file with the bearer token, instead of the environment (CLI).
-    #[serde(default)]
-    pub token_file: Option<String>,
-    /// `scim`: where each neutral field lands, overriding or adding to the defaults.
-    #[serde(default)]
-    pub attribute_paths: BTreeMap<String, String>,
-}
-
-fn default_token_env() -> String {
-    "SCIM_TOKEN".to_owned()
+    Scim {
+        /// The base URL, e.g. `https://app.example/scim/v2`.
+        base_url: String,
+        /// Where each neutral field lands, overriding or adding to the defaults.
+        #[serde(default)]
+        attribute_paths: BTreeMap<String, String>,
+    },
 }
 
 /// Field mapping: the 18 defaults of the seeds, then the tenant's own rules.
@@ -504,6 +473,32 @@ impl Default for ApplyConfig {
     }
 }
 
+/// Removes what configs stored before `DestinationConfig` became an enum carry and a tenant config
+/// no longer has: the CLI's secret sources (`client_id_env`, `client_secret_env`,
+/// `credentials_file`, `token_env`, `token_file`) and the unused destination keys, stored as
+/// `null`. Without this, every tenant stored by an earlier version would stop parsing.
+fn drop_local_keys(value: &mut serde_json::Value) {
+    if let Some(destination) = value
+        .get_mut("destination")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        destination.retain(|key, field| {
+            !(field.is_null() || matches!(key.as_str(), "token_env" | "token_file"))
+        });
+    }
+    let accounts = value
+        .get_mut("personio")
+        .and_then(|personio| personio.get_mut("accounts"))
+        .and_then(serde_json::Value::as_array_mut);
+    for account in accounts.into_iter().flatten() {
+        if let Some(account) = account.as_object_mut() {
+            for key in ["client_id_env", "client_secret_env", "credentials_file"] {
+                account.remove(key);
+            }
+        }
+    }
+}
+
 impl TenantConfig {
     /// Parses TOML and validates it.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
@@ -524,10 +519,18 @@ impl TenantConfig {
 
     /// Parses JSON and validates it.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        let config: Self =
-            serde_json::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let config = Self::from_stored(text)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Parses a config as stored (JSON, validated when it was saved), dropping what earlier
+    /// versions stored and a config no longer has.
+    pub fn from_stored(text: &str) -> Result<Self, ConfigError> {
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        drop_local_keys(&mut value);
+        serde_json::from_value(value).map_err(|e| ConfigError::Parse(e.to_string()))
     }
 
     /// Every problem that parsing cannot catch, listed together.
@@ -559,12 +562,13 @@ impl TenantConfig {
                 ));
             }
         }
-        match self.destination.kind {
-            DestinationKind::Directory if self.destination.path.is_none() => problems
+        match &self.destination {
+            DestinationConfig::Directory { path } if path.trim().is_empty() => problems
                 .push("destination.path: a directory destination needs a folder path".to_owned()),
-            DestinationKind::Scim if self.destination.base_url.is_none() => problems.push(
-                "destination.base_url: a SCIM destination needs the SCIM base URL".to_owned(),
-            ),
+            DestinationConfig::Scim { base_url, .. } if base_url.trim().is_empty() => problems
+                .push(
+                    "destination.base_url: a SCIM destination needs the SCIM base URL".to_owned(),
+                ),
             _ => {}
         }
         let fields = self.mapping.effective_fields();
@@ -677,6 +681,7 @@ mod tests {
             accounts = []
             [destination]
             kind = "scim"
+            base_url = " "
             [matching]
             field = "nickname"
         "#;
@@ -684,6 +689,56 @@ mod tests {
         assert!(err.contains("personio.accounts"), "{err}");
         assert!(err.contains("destination.base_url"), "{err}");
         assert!(err.contains("matching.field"), "{err}");
+    }
+
+    #[test]
+    fn a_destination_carries_what_its_kind_needs_and_nothing_else() {
+        let scim_without_url = MINIMAL.replace(
+            "kind = \"directory\"\n        path = \"directory\"",
+            "kind = \"scim\"",
+        );
+        let err = TenantConfig::from_toml(&scim_without_url)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("base_url"), "{err}");
+        let directory_with_url = MINIMAL.replace(
+            "path = \"directory\"",
+            "path = \"d\"\n        base_url = \"https://x\"",
+        );
+        let err = TenantConfig::from_toml(&directory_with_url)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("base_url"), "{err}");
+        let with_token_env = MINIMAL.replace(
+            "path = \"directory\"",
+            "path = \"d\"\n        token_env = \"T\"",
+        );
+        assert!(
+            TenantConfig::from_toml(&with_token_env).is_err(),
+            "a secret's source is not tenant config"
+        );
+    }
+
+    #[test]
+    fn a_config_stored_by_an_earlier_version_still_parses_without_its_secret_sources() {
+        let stored = r#"{"tenant": "acme",
+            "personio": {"accounts": [{"name": "main", "client_id_env": "PERSONIO_CLIENT_ID",
+                "client_secret_env": "PERSONIO_CLIENT_SECRET", "credentials_file": null}]},
+            "destination": {"kind": "scim", "path": null, "base_url": "https://app.example/scim/v2",
+                "token_env": "SCIM_TOKEN", "token_file": null, "attribute_paths": {}}}"#;
+        let config = TenantConfig::from_json(stored).unwrap();
+        assert_eq!(
+            config.destination,
+            DestinationConfig::Scim {
+                base_url: "https://app.example/scim/v2".to_owned(),
+                attribute_paths: BTreeMap::new()
+            }
+        );
+        let saved = serde_json::to_string(&config).unwrap();
+        assert!(
+            !saved.contains("token_env") && !saved.contains("client_id_env"),
+            "{saved}"
+        );
     }
 
     #[test]

@@ -362,6 +362,14 @@ pub enum SecretsError {
         /// What is wrong (never the value).
         detail: String,
     },
+    /// A local run was not given a secret (the CLI reads them from the environment or files).
+    #[error("{what} is missing: {fix}")]
+    NotGiven {
+        /// What is missing (never a value).
+        what: String,
+        /// Where to give it.
+        fix: String,
+    },
     /// The secret store could not be reached.
     #[error("could not read the secret {name}: {detail}")]
     Unavailable {
@@ -389,6 +397,14 @@ pub trait Secrets: Send + Sync {
     /// The token Personio sends with webhooks.
     async fn webhook_token(&self, tenant: &TenantId)
         -> Result<secrecy::SecretString, SecretsError>;
+}
+
+/// Opens a destination on this machine: a folder with one JSON file per user and group. The CLI
+/// and tests have one; the Lambdas have no folder and do not link the adapter, so a deployed
+/// tenant with `kind = "directory"` is refused with a clear message.
+pub trait LocalDestinations: Send + Sync {
+    /// The directory destination at `path`, or what is wrong with it.
+    fn directory(&self, path: &str) -> Result<Box<dyn Destination>, String>;
 }
 
 // ---------------------------------------------------------------------------------------------

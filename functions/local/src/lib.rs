@@ -21,3 +21,16 @@ pub mod store;
 pub use directory::{DirectoryDestination, StoredGroup, StoredUser};
 pub use outbox::OutboxMailer;
 pub use store::FolderStore;
+
+/// Opens directory destinations for the adapter factory: the CLI's and the tests' way to let a
+/// tenant's `kind = "directory"` through (the Lambdas do not link this crate).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Directories;
+
+impl sync_core::ports::LocalDestinations for Directories {
+    fn directory(&self, path: &str) -> Result<Box<dyn sync_core::ports::Destination>, String> {
+        DirectoryDestination::open(path)
+            .map(|destination| Box::new(destination) as Box<dyn sync_core::ports::Destination>)
+            .map_err(|error| error.to_string())
+    }
+}

@@ -256,7 +256,7 @@ async fn authenticate(
     };
     let secret = match secret {
         Ok(secret) => secret,
-        Err(SecretsError::Missing { .. }) => {
+        Err(SecretsError::Missing { .. } | SecretsError::NotGiven { .. }) => {
             tracing::info!("webhook for a tenant without a webhook secret refused");
             return Err(Outcome::Unauthorized);
         }

@@ -9,17 +9,30 @@
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
-use std::time::Instant;
-use sync_core::config::{DestinationKind, TenantConfig};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use sync_adapters::{BuildError, Factory};
 use sync_core::history::RunStatus;
-use sync_core::ids::AccountId;
-use sync_core::personio::{PersonioClient, PersonioSettings, RateLimit};
 use sync_core::ports::{
-    ConfigStore, Destination, Job, JobTarget, Jobs, Mailer, Secrets, SecretsError, Source,
-    SourceError, Store,
+    ConfigStore, Job, JobTarget, Jobs, JobsError, LocalDestinations, Mailer, Secrets, SourceError,
+    Store, StoreError,
 };
 use sync_core::progress::NoProgress;
 use sync_core::run::{self, Ports, RunError, RunRequest, RunTarget};
+
+/// Writes stop this long before the Lambda's time limit, leaving time to record the run, email
+/// the summary and queue the continuation.
+pub const SAFETY_MARGIN: Duration = Duration::from_secs(60);
+
+/// The Lambda's deadline (milliseconds since the epoch, as the runtime gives it) as an `Instant`
+/// `margin` earlier; `None` when the clock is before 1970.
+pub fn deadline(deadline_ms: u64, margin: Duration) -> Option<Instant> {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_millis() as u64;
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Some(Instant::now() + left.saturating_sub(margin))
+}
 
 /// The adapters a job runs through, built once per cold start.
 pub struct WorkerDeps<'a> {
@@ -33,6 +46,9 @@ pub struct WorkerDeps<'a> {
     pub mailer: &'a dyn Mailer,
     /// The job queue, for continuations.
     pub jobs: &'a dyn Jobs,
+    /// Local directory destinations: `None` in Lambda (a tenant with one is refused), a folder in
+    /// tests that keep the app's users in files.
+    pub local: Option<&'a dyn LocalDestinations>,
 }
 
 /// How one job ended, when it did not fail.
@@ -50,122 +66,46 @@ pub enum JobOutcome {
     Disabled,
 }
 
-/// A job that failed.
+/// A job that failed, with its cause; [`JobError::is_retryable`] says whether the message comes
+/// back. Messages hold no secrets or personal data.
 #[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct JobError {
-    /// Whether trying again later may succeed (the message is then redelivered).
-    pub retry: bool,
-    /// What happened, without secrets or personal data.
-    pub message: String,
+pub enum JobError {
+    /// The tenant's config could not be read.
+    #[error("could not read the tenant config: {0}")]
+    Config(#[source] StoreError),
+    /// The tenant's adapters could not be built (secrets, settings).
+    #[error(transparent)]
+    Adapters(#[from] BuildError),
+    /// The run stopped.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The run reached the deadline and its continuation could not be queued.
+    #[error("could not queue the continuation of the run: {0}")]
+    Continuation(#[source] JobsError),
 }
 
 impl JobError {
-    fn final_(message: impl ToString) -> Self {
-        Self {
-            retry: false,
-            message: message.to_string(),
-        }
-    }
-    fn transient(message: impl ToString) -> Self {
-        Self {
-            retry: true,
-            message: message.to_string(),
-        }
-    }
-}
-
-impl From<RunError> for JobError {
-    fn from(error: RunError) -> Self {
-        let retry = match &error {
-            RunError::Source(
-                SourceError::Unavailable { .. }
-                | SourceError::Transport { .. }
-                | SourceError::Inconsistent { .. },
-            ) => true,
-            RunError::Source(_) => false,
-            RunError::Destination(error) => !error.stops_run(),
-            RunError::Store(_) => true,
-            RunError::HeldRunPending { .. }
-            | RunError::NotHeld { .. }
-            | RunError::UnknownRun { .. }
-            | RunError::UnknownAccount { .. } => false,
-        };
-        Self {
-            retry,
-            message: error.to_string(),
-        }
-    }
-}
-
-impl From<SecretsError> for JobError {
-    fn from(error: SecretsError) -> Self {
-        let retry = matches!(error, SecretsError::Unavailable { .. });
-        Self {
-            retry,
-            message: error.to_string(),
-        }
-    }
-}
-
-/// Builds the Personio clients of a tenant from its secrets.
-async fn sources(
-    deps: &WorkerDeps<'_>,
-    config: &TenantConfig,
-) -> Result<Vec<(AccountId, PersonioClient)>, JobError> {
-    let mut sources = Vec::new();
-    for account in &config.personio.accounts {
-        let credentials = deps.secrets.personio(&config.tenant, &account.name).await?;
-        let mut settings = PersonioSettings::new(
-            account.name.clone(),
-            account.base_url.clone(),
-            credentials.client_id,
-            credentials.client_secret,
-        );
-        settings.rate_limit = RateLimit {
-            per_minute: account.rate_limit_per_minute,
-            burst: account.rate_limit_burst,
-        };
-        settings.partner_id = account.partner_id.clone();
-        settings.app_id = account.app_id.clone();
-        settings.keep_attributes = Some(config.attributes().fetch_filter());
-        sources.push((
-            account.name.clone(),
-            PersonioClient::new(settings).map_err(JobError::final_)?,
-        ));
-    }
-    Ok(sources)
-}
-
-/// Builds the tenant's destination: SCIM with the token from its secret (a directory only where a
-/// writable folder exists, i.e. tests and local stacks).
-async fn destination(
-    deps: &WorkerDeps<'_>,
-    config: &TenantConfig,
-) -> Result<Box<dyn Destination>, JobError> {
-    let settings = &config.destination;
-    match settings.kind {
-        DestinationKind::Scim => {
-            let token = deps.secrets.destination_token(&config.tenant).await?;
-            let base_url = settings
-                .base_url
-                .clone()
-                .ok_or_else(|| JobError::final_("destination.base_url is missing"))?;
-            let mut scim = sync_scim::ScimSettings::new(config.tenant.to_string(), base_url, token);
-            scim.concurrency = config.apply.concurrency;
-            scim.attribute_paths = settings.attribute_paths.clone();
-            Ok(Box::new(
-                sync_scim::ScimDestination::new(scim).map_err(JobError::final_)?,
-            ))
-        }
-        DestinationKind::Directory => {
-            let path = settings
-                .path
-                .clone()
-                .ok_or_else(|| JobError::final_("destination.path is missing"))?;
-            Ok(Box::new(
-                sync_local::DirectoryDestination::open(path).map_err(JobError::final_)?,
-            ))
+    /// Whether trying again later may succeed (the message is then redelivered): Personio, the
+    /// destination, the store or the queue unavailable. Not: bad credentials or settings, a held
+    /// run, anything an admin must fix first.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Config(_) | Self::Continuation(_) => true,
+            Self::Adapters(error) => error.is_transient(),
+            Self::Run(error) => match error {
+                RunError::Source(
+                    SourceError::Unavailable { .. }
+                    | SourceError::Transport { .. }
+                    | SourceError::Inconsistent { .. },
+                ) => true,
+                RunError::Source(_) => false,
+                RunError::Destination(error) => !error.stops_run(),
+                RunError::Store(_) => true,
+                RunError::HeldRunPending { .. }
+                | RunError::NotHeld { .. }
+                | RunError::UnknownRun { .. }
+                | RunError::UnknownAccount { .. } => false,
+            },
         }
     }
 }
@@ -182,7 +122,7 @@ pub async fn run_job(
         .configs
         .config(&job.tenant)
         .await
-        .map_err(JobError::transient)?
+        .map_err(JobError::Config)?
     else {
         tracing::warn!("job for a tenant without config dropped");
         return Ok(JobOutcome::UnknownTenant);
@@ -192,14 +132,14 @@ pub async fn run_job(
         tracing::info!("job for a disabled tenant dropped");
         return Ok(JobOutcome::Disabled);
     }
-    let sources = sources(deps, &config).await?;
-    let destination = destination(deps, &config).await?;
+    let factory = Factory {
+        local: deps.local,
+        ..Factory::new(deps.secrets)
+    };
+    let adapters = factory.adapters(&config).await?;
     let ports = Ports {
-        sources: sources
-            .iter()
-            .map(|(account, client)| (account.clone(), client as &dyn Source))
-            .collect(),
-        destination: destination.as_ref(),
+        sources: adapters.sources(),
+        destination: adapters.destination.as_ref(),
         store: deps.store,
         mailer: deps.mailer,
         progress: &NoProgress,
@@ -230,7 +170,7 @@ pub async fn run_job(
             deps.jobs
                 .enqueue(&continuation, &key)
                 .await
-                .map_err(JobError::transient)?;
+                .map_err(JobError::Continuation)?;
             tracing::info!(run_id = %outcome.record.id, "deadline reached; continuation queued");
             Ok(JobOutcome::Continued)
         }
@@ -278,7 +218,7 @@ pub async fn handle(
         };
         match run_job(deps, &job, Utc::now(), deadline).await {
             Ok(outcome) => tracing::info!(message_id = %id, outcome = ?outcome, "job done"),
-            Err(error) if error.retry => {
+            Err(error) if error.is_retryable() => {
                 tracing::warn!(message_id = %id, error = %error, "job failed; it will be retried");
                 failures.push(failure(id));
             }
@@ -290,4 +230,32 @@ pub async fn handle(
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn in_ms(from_now: Duration) -> u64 {
+        (SystemTime::now() + from_now)
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64
+    }
+
+    #[test]
+    fn the_deadline_keeps_the_safety_margin_before_the_lambda_limit() {
+        let limit = deadline(in_ms(Duration::from_secs(900)), SAFETY_MARGIN).expect("deadline");
+        let left = limit.saturating_duration_since(Instant::now());
+        assert!(left <= Duration::from_secs(840), "{left:?}");
+        assert!(left >= Duration::from_secs(830), "{left:?}");
+    }
+
+    #[test]
+    fn a_limit_closer_than_the_margin_means_no_time_for_writes() {
+        let limit = deadline(in_ms(Duration::from_secs(30)), SAFETY_MARGIN).expect("deadline");
+        assert!(limit <= Instant::now());
+        let past = deadline(0, SAFETY_MARGIN).expect("deadline");
+        assert!(past <= Instant::now());
+    }
 }

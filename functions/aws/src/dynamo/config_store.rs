@@ -119,7 +119,9 @@ fn build_error(location: &str, err: &dyn std::error::Error) -> StoreError {
 }
 
 fn parse_config(item: &Item, location: &str) -> Result<VersionedConfig, StoreError> {
-    let config: TenantConfig = items::from_json(items::text(item, CONFIG, location)?, location)?;
+    // Configs stored by earlier versions carry keys a config no longer has; `from_stored` drops them.
+    let config = TenantConfig::from_stored(items::text(item, CONFIG, location)?)
+        .map_err(|error| items::corrupt(location, error.to_string()))?;
     let version = items::number(item, VERSION, 0, location)?;
     Ok(VersionedConfig { config, version })
 }

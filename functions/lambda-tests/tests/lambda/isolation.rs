@@ -157,14 +157,21 @@ async fn a_tenant_whose_secret_holds_another_tenants_credentials_is_refused_and_
         .await
         .expect_err("the run must fail");
     assert!(
-        !error.retry,
+        !error.is_retryable(),
         "bad credentials do not pass by themselves: {error}"
     );
     assert!(
-        error.message.contains("rejected the credentials"),
-        "{error}"
+        matches!(
+            error,
+            worker::JobError::Run(sync_core::run::RunError::Source(
+                sync_core::ports::SourceError::Unauthorized { .. }
+            ))
+        ),
+        "the cause is kept: {error:?}"
     );
-    assert!(!error.message.contains(&globex.fake_config.client_secret));
+    let message = error.to_string();
+    assert!(message.contains("rejected the credentials"), "{message}");
+    assert!(!message.contains(&globex.fake_config.client_secret));
 
     // Through the handler: the job is consumed, not handed back for retries.
     let messages = stack.receive_exactly(1).await;

@@ -139,6 +139,8 @@ impl Harness {
             secrets_admin: Arc::new(aws.secrets.clone()),
             jobs: Arc::new(aws.jobs.clone()),
             mailer: Arc::new(aws.mailer.clone()),
+            // These tenants keep the app's users in a folder.
+            local: Some(Arc::new(sync_local::Directories)),
             settings: AdminSettings {
                 personio_attempts: 1,
                 personio_timeout: Duration::from_secs(5),

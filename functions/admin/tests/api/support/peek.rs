@@ -15,6 +15,8 @@ impl Harness {
             secrets: &self.aws.secrets,
             mailer: &self.aws.mailer,
             jobs: &self.aws.jobs,
+            // These tenants keep the app's users in a folder.
+            local: Some(&sync_local::Directories),
         };
         let mut ran = 0;
         loop {

@@ -88,6 +88,7 @@ impl Stack {
             secrets: &self.deps.secrets,
             mailer: &self.deps.mailer,
             jobs: &self.deps.jobs,
+            local: None,
         }
     }
 

@@ -217,6 +217,7 @@ from = "{sender}"
             secrets: &self.deps.secrets,
             mailer: &self.mailbox,
             jobs: &self.deps.jobs,
+            local: None,
         }
     }
 
