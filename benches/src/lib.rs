@@ -28,7 +28,10 @@ pub const SEED: u64 = 42;
 
 /// The demo tenant's configuration, parsed and validated.
 pub fn demo_config() -> anyhow::Result<TenantConfig> {
-    TenantConfig::from_toml(DEMO_CONFIG).context("examples/demo.toml is not a usable configuration")
+    // The demo config carries the CLI's secret sources; the engine takes the rest.
+    let (config, _) = sync_local::secrets::split(DEMO_CONFIG)
+        .context("examples/demo.toml is not a usable configuration")?;
+    Ok(config)
 }
 
 /// A generated company after normalisation, as the client's full fetch would hand it over.

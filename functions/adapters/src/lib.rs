@@ -192,3 +192,68 @@ impl<'a> Factory<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_core::ids::TenantId;
+
+    /// A secret store that has nothing: the directory case must not even ask it.
+    struct NoSecrets;
+
+    #[async_trait::async_trait]
+    impl Secrets for NoSecrets {
+        async fn personio(
+            &self,
+            _: &TenantId,
+            _: &AccountId,
+        ) -> Result<PersonioCredentials, SecretsError> {
+            Err(SecretsError::Missing { name: "p".into() })
+        }
+        async fn destination_token(
+            &self,
+            _: &TenantId,
+        ) -> Result<secrecy::SecretString, SecretsError> {
+            Err(SecretsError::Missing { name: "d".into() })
+        }
+        async fn webhook_token(&self, _: &TenantId) -> Result<secrecy::SecretString, SecretsError> {
+            Err(SecretsError::Missing { name: "w".into() })
+        }
+    }
+
+    fn config(destination: &str) -> TenantConfig {
+        TenantConfig::from_toml(&format!(
+            "tenant = \"acme\"\n[[personio.accounts]]\n[destination]\n{destination}\n"
+        ))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_deployed_tenant_with_a_directory_destination_is_refused_clearly() {
+        let factory = Factory::new(&NoSecrets);
+        let error = factory
+            .destination(&config("kind = \"directory\"\npath = \"app\""))
+            .await
+            .err()
+            .expect("refused");
+        assert!(matches!(error, BuildError::NoLocalDirectory), "{error}");
+        assert!(error.to_string().contains("kind `scim`"), "{error}");
+        assert!(!error.is_transient());
+    }
+
+    #[tokio::test]
+    async fn a_scim_destination_without_its_token_names_the_secret() {
+        let factory = Factory::new(&NoSecrets);
+        let error = factory
+            .destination(&config(
+                "kind = \"scim\"\nbase_url = \"https://app.example/scim/v2\"",
+            ))
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(error, BuildError::Secrets(SecretsError::Missing { .. })),
+            "{error}"
+        );
+    }
+}

@@ -17,7 +17,6 @@ mod commands;
 mod demo;
 mod output;
 mod progress;
-mod secret_sources;
 mod webhook;
 mod wiring;
 

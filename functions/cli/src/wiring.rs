@@ -3,7 +3,6 @@
 //! sources), the destination (a local directory allowed), the state folder and the outbox.
 
 use crate::progress::Bar;
-use crate::secret_sources::{self, LocalSecrets, SecretSources};
 use crate::Place;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -14,6 +13,7 @@ use sync_core::ids::AccountId;
 use sync_core::personio::PersonioClient;
 use sync_core::ports::{Destination, LocalDestinations};
 use sync_core::run::Ports;
+use sync_local::secrets::{self, LocalSecrets, SecretSources};
 use sync_local::{FolderStore, OutboxMailer};
 
 /// Plain log lines on stderr; `RUST_LOG` wins over `--log`.
@@ -45,7 +45,7 @@ pub struct Loaded {
 pub fn load(place: &Place) -> anyhow::Result<Loaded> {
     let text = std::fs::read_to_string(&place.config)
         .with_context(|| format!("cannot read the configuration {}", place.config.display()))?;
-    let (config, secrets) = secret_sources::split(&text)
+    let (config, secrets) = secrets::split(&text)
         .with_context(|| format!("{} is not a usable configuration", place.config.display()))?;
     let base = place
         .config

@@ -16,6 +16,7 @@ mod files;
 pub mod directory;
 pub mod events;
 pub mod outbox;
+pub mod secrets;
 pub mod store;
 
 pub use directory::{DirectoryDestination, StoredGroup, StoredUser};

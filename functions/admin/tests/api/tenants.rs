@@ -71,7 +71,7 @@ async fn a_config_that_fails_validation_lists_every_problem_and_saves_nothing() 
     let tenant = h.tenant_without_credentials(3, 3).await;
     let mut config = tenant.config.clone();
     config["personio"] = json!({"accounts": []});
-    config["destination"] = json!({"kind": "scim"});
+    config["destination"] = json!({"kind": "scim", "base_url": ""});
     config["matching"] = json!({"field": "nickname"});
     config["schedule"] = json!({"every_minutes": 1});
     let answer = h
@@ -100,6 +100,21 @@ async fn a_config_that_fails_validation_lists_every_problem_and_saves_nothing() 
         );
     }
     assert_eq!(h.stored_version(&tenant.id).await, Some(1), "nothing saved");
+
+    // A destination without what its kind needs does not even parse: the answer names the key.
+    let mut unparsable = tenant.config.clone();
+    unparsable["destination"] = json!({"kind": "scim"});
+    let answer = h
+        .put_matching(TENANT, &tenant.params(), &unparsable, "\"1\"")
+        .await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("base_url")),
+        "{}",
+        answer.json()
+    );
 
     // The same config is refused at creation too, and no tenant appears.
     config["tenant"] = json!("never-created");

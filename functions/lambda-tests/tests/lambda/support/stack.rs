@@ -88,7 +88,8 @@ impl Stack {
             secrets: &self.deps.secrets,
             mailer: &self.deps.mailer,
             jobs: &self.deps.jobs,
-            local: None,
+            // Unlike main.rs: tests about state rather than SCIM keep the app's users in a folder.
+            local: Some(&sync_local::Directories),
         }
     }
 

@@ -1,5 +1,5 @@
-//! Where the CLI finds a tenant's secrets: the environment, or files named in the TOML beside the
-//! tenant settings — `client_id_env`, `client_secret_env` and `credentials_file` in each
+//! Where a local run (the CLI) finds a tenant's secrets: the environment, or files named in the
+//! TOML beside the tenant settings — `client_id_env`, `client_secret_env` and `credentials_file` in each
 //! `[[personio.accounts]]`, `token_env` and `token_file` under `[destination]`.
 //!
 //! They are a CLI layer, not tenant config: [`split`] takes them out of the text before the rest
@@ -263,7 +263,7 @@ token_env = "APP_TOKEN"
     fn a_parse_error_still_names_the_line_of_the_file() {
         let broken = TEXT.replace("kind = \"scim\"", "kind = scim");
         let error = split(&broken).unwrap_err().to_string();
-        assert!(error.contains("line 14"), "{error}");
+        assert!(error.contains("line 13"), "{error}");
     }
 
     #[test]
