@@ -5,6 +5,7 @@
 //! - `personio`: the Personio v1 client (auth, paging, rate limit, retries) and the lenient
 //!   normalisation of its attribute shapes into [`employee::Employee`].
 //! - `ports`: the traits for source, destination, store and mailer.
+//! - `retry`: the one back-off and `Retry-After` reading every adapter retries with.
 //!
 //! Adapters live in other crates; a run reaches the world only through `ports`.
 
@@ -24,6 +25,7 @@ pub mod preview;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod retry;
 pub mod run;
 pub mod schedule;
 pub mod scope;

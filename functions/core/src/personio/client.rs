@@ -9,12 +9,12 @@
 
 use super::normalise::normalise_selected;
 use super::paging::{Collector, Page, Rest};
-use super::retry::Backoff;
 use super::session::{Answer, NotFound, Session, SessionConfig};
 use super::wire::{AttributesResponse, ListResponse, SingleResponse, WireAttribute};
 use crate::employee::AttributeInfo;
 use crate::ids::{AccountId, PersonKey, PersonioId};
 use crate::ports::{Source, SourceBatch, SourceError};
+use crate::retry::{Backoff, RetryAfter};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 use secrecy::SecretString;
@@ -92,7 +92,6 @@ impl PersonioSettings {
         client_id: impl Into<String>,
         client_secret: SecretString,
     ) -> Self {
-        let backoff = Backoff::default();
         Self {
             account,
             base_url: base_url.into(),
@@ -103,8 +102,8 @@ impl PersonioSettings {
             concurrency: 8,
             max_attempts: 6,
             request_timeout: Duration::from_secs(30),
-            retry_base: backoff.base,
-            retry_cap: backoff.cap,
+            retry_base: Duration::from_millis(500),
+            retry_cap: Duration::from_secs(30),
             max_fetch_attempts: 3,
             keep_attributes: None,
             partner_id: None,
@@ -168,10 +167,11 @@ impl PersonioClient {
                 client_id: settings.client_id,
                 client_secret: settings.client_secret,
                 rate_limit: settings.rate_limit,
-                max_attempts: settings.max_attempts.max(1),
                 backoff: Backoff {
+                    max_attempts: settings.max_attempts.max(1),
                     base: settings.retry_base,
                     cap: settings.retry_cap,
+                    retry_after: RetryAfter::WithinCap,
                 },
                 partner_id: settings.partner_id,
                 app_id: settings.app_id,
