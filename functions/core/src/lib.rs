@@ -5,6 +5,7 @@
 //! - `personio`: the Personio v1 client (auth, paging, rate limit, retries) and the lenient
 //!   normalisation of its attribute shapes into [`employee::Employee`].
 //! - `ports`: the traits for source, destination, store and mailer.
+//! - `http`: the one HTTP client builder (rustls + ring).
 //! - `retry`: the one back-off and `Retry-After` reading every adapter retries with.
 //!
 //! Adapters live in other crates; a run reaches the world only through `ports`.
@@ -15,6 +16,7 @@ pub mod email;
 pub mod employee;
 pub mod guard;
 pub mod history;
+pub mod http;
 pub mod ids;
 pub mod lifecycle;
 pub mod mapping;

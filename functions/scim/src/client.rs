@@ -146,19 +146,13 @@ pub(crate) struct Client {
 impl Client {
     /// Builds the client; fails only when the TLS stack cannot be set up.
     pub fn new(settings: ClientSettings) -> Result<Self, String> {
-        // reqwest is built with `rustls-no-provider`: install ring once per process. A second
-        // install fails harmlessly because one is already there.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
             HeaderValue::from_static("application/scim+json, application/json"),
         );
-        let http = reqwest::Client::builder()
+        let http = sync_core::http::builder(settings.request_timeout)
             .default_headers(headers)
-            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|error| format!("could not set up the HTTP client: {error}"))?;
         Ok(Self {

@@ -147,18 +147,12 @@ impl PersonioClient {
                         .to_owned(),
             });
         }
-        // reqwest is built without a bundled crypto provider; ring is ours. A second install (from
-        // another client) fails harmlessly, so the result is ignored.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| SourceError::Transport {
+        let http = crate::http::client(settings.request_timeout).map_err(|error| {
+            SourceError::Transport {
                 url: base_url.clone(),
                 detail: format!("could not set up the HTTP client: {error}"),
-            })?;
+            }
+        })?;
         let session = Session::new(
             http,
             SessionConfig {

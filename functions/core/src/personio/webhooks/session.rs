@@ -56,14 +56,8 @@ impl V2Session {
                         .to_owned(),
             });
         }
-        // reqwest is built without a bundled crypto provider; ring is ours. A second install
-        // fails harmlessly.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| WebhookApiError::Transport {
+        let http =
+            crate::http::client(REQUEST_TIMEOUT).map_err(|error| WebhookApiError::Transport {
                 url: base_url.clone(),
                 detail: format!("could not set up the HTTP client: {error}"),
             })?;
