@@ -20,12 +20,8 @@ fn caller(request: &Request) -> Option<String> {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    sync_aws::init_tracing();
     // Built once: every invocation on this instance reuses these clients.
-    let aws = sync_aws::Deps::from_env().await.inspect_err(|error| {
-        // The message names the missing variable; Lambda would otherwise print only its Debug form.
-        tracing::error!(error = %error, "cold start failed");
-    })?;
+    let aws = sync_aws::cold_start().await?;
     let deps = AdminDeps {
         configs: Arc::new(aws.store.clone()),
         store: Arc::new(aws.store.clone()),

@@ -82,12 +82,7 @@ pub async fn check(
         url: url.to_owned(),
         detail,
     };
-    // reqwest is built without a bundled crypto provider; a second install fails harmlessly.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .timeout(timeout)
-        .user_agent(concat!("personio-sync-admin/", env!("CARGO_PKG_VERSION")))
-        .build()
+    let http = sync_core::http::client(timeout)
         .map_err(|error| unavailable(&base, format!("could not set up HTTP: {error}")))?;
     let with_partner = |mut request: reqwest::RequestBuilder| {
         if let Some(partner) = &account.partner_id {

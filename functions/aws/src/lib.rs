@@ -4,6 +4,8 @@
 //! - [`config`]: [`AwsConfig`], the environment read once, and the one `SdkConfig` (explicit
 //!   rustls + ring HTTP client, standard retries) every client is built from.
 //! - [`deps`]: [`Clients`] and [`Deps`], everything a Lambda builds at cold start.
+//! - [`lambda`]: [`cold_start`], logging and [`Deps`] for every Lambda main, and
+//!   [`init_tracing`].
 //! - [`dynamo`]: [`DynamoStore`], the `Store` and `ConfigStore` ports on one table, and
 //!   [`create_table`] for tests and local stacks.
 //! - [`secrets`]: [`SecretsManagerSecrets`], the `Secrets` port with a warm-Lambda cache, and
@@ -17,7 +19,7 @@ pub mod config;
 pub mod deps;
 pub mod dynamo;
 pub mod jobs;
-pub mod logging;
+pub mod lambda;
 pub mod mail;
 pub mod secrets;
 pub mod secrets_admin;
@@ -26,6 +28,6 @@ pub use config::{AwsConfig, ConfigError};
 pub use deps::{Clients, Deps};
 pub use dynamo::{create_table, DynamoStore, StoreSettings, TableError};
 pub use jobs::{parse_job, JobParseError, SqsJobs};
-pub use logging::init_tracing;
+pub use lambda::{cold_start, init_tracing};
 pub use mail::SesMailer;
 pub use secrets::{SecretWriteError, SecretsManagerSecrets};

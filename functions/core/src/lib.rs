@@ -18,8 +18,9 @@
 //! Around them: `ids`, `employee`, `record`, `state`, `history`, `email` (domain types); `config`
 //! (what a tenant decides); `preview` (steps 1–6 without writing, for the preview screens);
 //! `schedule` (when a tenant is due); `progress`; and `ports`, the traits for source, destination,
-//! store, mailer, secrets and jobs. Adapters live in other crates; a run reaches the world only
-//! through `ports`.
+//! store, mailer, secrets and jobs; `http` (the one HTTP client builder, rustls + ring) and `retry`
+//! (the one back-off and `Retry-After` reading every adapter retries with). Adapters live in other
+//! crates; a run reaches the world only through `ports`.
 
 pub mod apply;
 pub mod attributes;
@@ -28,6 +29,7 @@ pub mod email;
 pub mod employee;
 pub mod guard;
 pub mod history;
+pub mod http;
 pub mod ids;
 pub mod lifecycle;
 pub mod mapping;
@@ -39,6 +41,7 @@ pub mod preview;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod retry;
 pub mod run;
 pub mod schedule;
 pub mod scope;

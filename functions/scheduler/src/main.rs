@@ -5,13 +5,8 @@ use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    sync_aws::init_tracing();
     // Built once: every invocation on this instance reuses these clients.
-    let aws = sync_aws::Deps::from_env().await.inspect_err(|error| {
-        // The message names the missing variable; Lambda would otherwise print only its Debug form.
-        tracing::error!(error = %error, "cold start failed");
-    })?;
-    let aws = &aws;
+    let aws = &sync_aws::cold_start().await?;
     lambda_runtime::run(service_fn(
         move |_event: LambdaEvent<EventBridgeEvent>| async move {
             let queued = scheduler::handle(&aws.store, &aws.jobs, chrono::Utc::now()).await?;

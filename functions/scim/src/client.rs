@@ -6,15 +6,13 @@
 
 use crate::error::{Failure, Refusal};
 use crate::json::member;
-use rand::Rng;
-use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, ETAG, IF_MATCH, LOCATION, RETRY_AFTER,
-};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
 use reqwest::{Method, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
+use sync_core::retry::{self, Backoff, Failed, GaveUp, RetryAfter};
 use tokio::sync::{OnceCell, Semaphore};
 
 /// The media type of SCIM requests (RFC 7644 §3.1).
@@ -148,19 +146,13 @@ pub(crate) struct Client {
 impl Client {
     /// Builds the client; fails only when the TLS stack cannot be set up.
     pub fn new(settings: ClientSettings) -> Result<Self, String> {
-        // reqwest is built with `rustls-no-provider`: install ring once per process. A second
-        // install fails harmlessly because one is already there.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
             HeaderValue::from_static("application/scim+json, application/json"),
         );
-        let http = reqwest::Client::builder()
+        let http = sync_core::http::builder(settings.request_timeout)
             .default_headers(headers)
-            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|error| format!("could not set up the HTTP client: {error}"))?;
         Ok(Self {
@@ -256,6 +248,16 @@ impl Client {
         self.max_attempts
     }
 
+    /// How requests are retried, with at most `max_attempts` attempts.
+    pub fn backoff(&self, max_attempts: u32) -> Backoff {
+        Backoff {
+            max_attempts: max_attempts.max(1),
+            base: BACKOFF_BASE,
+            cap: BACKOFF_CAP,
+            retry_after: RetryAfter::GiveUpBeyond(RETRY_AFTER_CAP),
+        }
+    }
+
     /// [`Self::send`] with at most `max_attempts` attempts: 1 for a request that must not be
     /// repeated blindly (a POST without a uniqueness key, whose first attempt may have been
     /// applied before its answer was lost).
@@ -268,49 +270,55 @@ impl Client {
         if_match: Option<&str>,
         max_attempts: u32,
     ) -> Result<Reply, Failure> {
-        let url = self.url(segments)?;
+        let url = &self.url(segments)?;
         // Logged: the method, the path (ids only) and statuses. Never the query (filters carry
         // user names and emails), the body or the token.
-        let path = url.path().to_owned();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let outcome = self.attempt(verb, &url, query, body, if_match).await;
-            let (detail, wait) = match outcome {
-                Ok(Attempt::Done(reply)) => return Ok(reply),
-                Ok(Attempt::Refused(refusal)) => {
-                    tracing::debug!(method = ?verb, path, status = refusal.status, "SCIM request refused");
-                    return Err(Failure::Refused(refusal));
+        let path = url.path();
+        let outcome = self
+            .backoff(max_attempts)
+            .retry(|attempt| async move {
+                match self.attempt(verb, url, query, body, if_match).await {
+                    Ok(Attempt::Done(reply)) => Ok(reply),
+                    Ok(Attempt::Refused(refusal)) => {
+                        tracing::debug!(method = ?verb, path, status = refusal.status, "SCIM request refused");
+                        Err(Failed::Final(Failure::Refused(refusal)))
+                    }
+                    Ok(Attempt::Malformed(detail)) => Err(Failed::Final(Failure::Malformed(detail))),
+                    Ok(Attempt::Transient {
+                        status,
+                        retry_after,
+                    }) => {
+                        tracing::debug!(method = ?verb, path, attempt, status, "SCIM request failed");
+                        Err(Failed::Transient {
+                            failure: format!("HTTP {status}"),
+                            retry_after,
+                        })
+                    }
+                    Err(detail) => {
+                        tracing::debug!(method = ?verb, path, attempt, detail, "SCIM request failed");
+                        Err(Failed::transient(detail))
+                    }
                 }
-                Ok(Attempt::Malformed(detail)) => return Err(Failure::Malformed(detail)),
-                Ok(Attempt::Transient {
-                    status,
-                    retry_after,
-                }) => (format!("HTTP {status}"), retry_after),
-                Err(detail) => (detail, None),
-            };
-            if attempt >= max_attempts.max(1) {
-                tracing::warn!(method = ?verb, path, attempt, detail, "SCIM request failed after every attempt");
-                return Err(Failure::Exhausted {
-                    attempts: attempt,
-                    detail,
-                });
+            })
+            .await;
+        outcome.map_err(|gave_up| match gave_up {
+            GaveUp::Final(failure) => failure,
+            GaveUp::Exhausted { failure, attempts } => {
+                tracing::warn!(method = ?verb, path, attempts, detail = failure, "SCIM request failed after every attempt");
+                Failure::Exhausted {
+                    attempts,
+                    detail: failure,
+                }
             }
-            let wait = match wait {
-                Some(wait) if wait > RETRY_AFTER_CAP => {
-                    return Err(Failure::Exhausted {
-                        attempts: attempt,
-                        detail: format!("{detail}, asked to retry after {} s", wait.as_secs()),
-                    });
-                }
-                // A little jitter on top, so that parallel requests told the same time do not
-                // all come back in the same instant.
-                Some(wait) => wait + jitter(Duration::from_millis(100)),
-                None => backoff(attempt),
-            };
-            tracing::debug!(method = ?verb, path, attempt, detail, wait_ms = wait.as_millis() as u64, "retrying SCIM request");
-            tokio::time::sleep(wait).await;
-        }
+            GaveUp::TooLongToWait {
+                failure,
+                attempts,
+                retry_after,
+            } => Failure::Exhausted {
+                attempts,
+                detail: format!("{failure}, asked to retry after {} s", retry_after.as_secs()),
+            },
+        })
     }
 
     async fn attempt(
@@ -351,7 +359,8 @@ impl Client {
                 .and_then(|v: &HeaderValue| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let (etag, location, retry_after) = (header(ETAG), header(LOCATION), header(RETRY_AFTER));
+        let (etag, location) = (header(ETAG), header(LOCATION));
+        let retry_after = retry::retry_after(response.headers());
         let bytes = response.bytes().await.map_err(describe)?;
         match status {
             200..=299 => {
@@ -375,7 +384,7 @@ impl Client {
             }
             429 | 500 | 502 | 503 | 504 => Ok(Attempt::Transient {
                 status,
-                retry_after: retry_after.as_deref().and_then(parse_retry_after),
+                retry_after,
             }),
             _ => Ok(Attempt::Refused(Refusal::parse(status, &bytes))),
         }
@@ -414,61 +423,9 @@ fn describe(error: reqwest::Error) -> String {
     }
 }
 
-/// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
-}
-
-/// Exponential back-off with jitter: a random wait between half and all of
-/// `BACKOFF_BASE * 2^(attempt-1)`, capped.
-fn backoff(attempt: u32) -> Duration {
-    let step = BACKOFF_BASE
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-        .min(BACKOFF_CAP);
-    step / 2 + jitter(step / 2)
-}
-
-fn jitter(max: Duration) -> Duration {
-    let millis = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(rand::thread_rng().gen_range(0..=millis))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(Duration::ZERO)
-        );
-        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
-        let wait = parse_retry_after(&later).unwrap();
-        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30));
-        assert_eq!(parse_retry_after("soon"), None);
-    }
-
-    #[test]
-    fn backoff_grows_and_stays_under_the_cap() {
-        for attempt in 1..40 {
-            let step = BACKOFF_BASE
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(BACKOFF_CAP);
-            let wait = backoff(attempt);
-            assert!(
-                wait >= step / 2 && wait <= step,
-                "attempt {attempt}: {wait:?}"
-            );
-        }
-    }
 
     #[test]
     fn capabilities_default_to_patch_without_etags() {

@@ -11,6 +11,13 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use sync_core::ids::DestinationId;
 use sync_core::ports::DestinationError;
+use sync_core::retry::{Failed, GaveUp};
+
+/// What a create of a group came to: posted now, or found from an earlier attempt.
+enum Created {
+    Posted(crate::client::Reply),
+    Found(DestinationId),
+}
 
 /// The core Group schema.
 pub const CORE_GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -35,25 +42,37 @@ impl ScimDestination {
         // Groups have no unique attribute a server could refuse a second copy on, so a POST is
         // never repeated blindly: before each attempt, look for the group the last one may have
         // created before its answer was lost.
-        let mut attempt = 0;
-        let reply = loop {
-            attempt += 1;
-            if let Some(id) = self.find_group(external_id).await? {
+        let body = &body;
+        let outcome = self
+            .client
+            .backoff(self.client.max_attempts())
+            .retry(|_| async move {
+                if let Some(id) = self.find_group(external_id).await.map_err(Failed::Final)? {
+                    return Ok(Created::Found(id));
+                }
+                match self
+                    .client
+                    .send_limited(Verb::Post, &["Groups"], &[], Some(body), None, 1)
+                    .await
+                {
+                    Ok(reply) => Ok(Created::Posted(reply)),
+                    Err(failure @ Failure::Exhausted { .. }) => Err(Failed::transient(failure)),
+                    Err(failure) => Err(Failed::Final(
+                        failure.into_collection_error(tenant, "/Groups"),
+                    )),
+                }
+            })
+            .await;
+        let reply = match outcome {
+            Ok(Created::Posted(reply)) => reply,
+            Ok(Created::Found(id)) => {
                 self.update_group_members(&id, members, &[]).await?;
                 tracing::info!(tenant, id = %id, "re-linked an existing group");
                 return Ok(id);
             }
-            match self
-                .client
-                .send_limited(Verb::Post, &["Groups"], &[], Some(&body), None, 1)
-                .await
-            {
-                Ok(reply) => break reply,
-                Err(Failure::Exhausted { .. }) if attempt < self.client.max_attempts() => {
-                    tokio::time::sleep(std::time::Duration::from_millis(250 * u64::from(attempt)))
-                        .await;
-                }
-                Err(failure) => return Err(failure.into_collection_error(tenant, "/Groups")),
+            Err(GaveUp::Final(error)) => return Err(error),
+            Err(GaveUp::Exhausted { failure, .. } | GaveUp::TooLongToWait { failure, .. }) => {
+                return Err(failure.into_collection_error(tenant, "/Groups"))
             }
         };
         let id = reply

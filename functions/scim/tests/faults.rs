@@ -68,11 +68,10 @@ async fn stand_in(faults: &[(Method, Answer)]) -> (StandIn, String, String) {
     let server = server();
     let tenant = tenant_url(server, "faults");
     let tenant_path = tenant.trim_start_matches(&server.url).to_owned();
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let state = StandIn {
         upstream: server.url.clone(),
         token: server.token.clone(),
-        http: reqwest::Client::new(),
+        http: sync_core::http::client(Duration::from_secs(30)).expect("HTTP client"),
         faults: Arc::new(Mutex::new(faults.iter().cloned().collect())),
         seen: Arc::default(),
         in_flight: Arc::default(),

@@ -40,7 +40,7 @@ pub struct WebhookDeps<'a> {
 
 /// One delivery, as the HTTP layer (Lambda or a test server) hands it over.
 pub struct WebhookRequest {
-    /// The `{tenantId}` path parameter, unchecked.
+    /// The `{tenant_id}` path parameter, unchecked.
     pub tenant_id: String,
     /// The `Authorization` header, if present and text.
     pub authorization: Option<String>,

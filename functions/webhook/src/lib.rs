@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - `handler`: [`handle`], [`WebhookDeps`], [`WebhookRequest`], [`WebhookResponse`].
+//! - [`lambda`]: the API Gateway event in, the Lambda's answer out.
 //! - [`envelope`]: the envelope `{company_id, event_name, occurred_at, payload, meta}` and what
 //!   an event asks of the sync (including the payload assumption below).
 //! - [`secret`]: the tenant's webhook secret, its two forms and the constant-time token check.
@@ -45,6 +46,7 @@
 
 pub mod envelope;
 mod handler;
+pub mod lambda;
 pub mod secret;
 
 pub use envelope::{Envelope, EnvelopeError, EventRequest};

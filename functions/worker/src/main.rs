@@ -6,12 +6,8 @@ use worker::WorkerDeps;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    sync_aws::init_tracing();
     // Built once: every invocation on this instance reuses these clients and the secret cache.
-    let aws = sync_aws::Deps::from_env().await.inspect_err(|error| {
-        // The message names the missing variable; Lambda would otherwise print only its Debug form.
-        tracing::error!(error = %error, "cold start failed");
-    })?;
+    let aws = sync_aws::cold_start().await?;
     let deps = WorkerDeps {
         configs: &aws.store,
         store: &aws.store,

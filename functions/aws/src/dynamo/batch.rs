@@ -1,53 +1,30 @@
 //! Batch writes: `BatchWriteItem` takes at most 25 puts or deletes, and may hand some back as
 //! `UnprocessedItems` when the table is throttled (HTTP 200, so the SDK's retry does not see it).
-//! Those are sent again with exponential back-off and jitter until none is left or the attempts
+//! Those are sent again with [`sync_core::retry`]'s back-off until none is left or the attempts
 //! run out.
 
 use super::items::Item;
 use super::DynamoStore;
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
-use rand::Rng;
 use std::future::Future;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use sync_core::ports::StoreError;
+use sync_core::retry::{Backoff, Failed, GaveUp, RetryAfter};
 
 /// Most requests one `BatchWriteItem` call may carry.
 pub const BATCH_SIZE: usize = 25;
 
-/// How unprocessed items are retried.
-#[derive(Clone, Copy, Debug)]
-pub struct Backoff {
-    /// Calls per batch, the first one included.
-    pub attempts: u32,
-    /// Delay before the first retry; doubled per retry.
-    pub initial: Duration,
-    /// Longest delay.
-    pub max: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        // About 15 s in all before giving up: long enough to ride out a throttling burst of an
-        // on-demand table, short enough to leave a Lambda time to save its progress.
-        Self {
-            attempts: 10,
-            initial: Duration::from_millis(50),
-            max: Duration::from_secs(3),
-        }
-    }
-}
-
-impl Backoff {
-    /// The delay before retry `retry` (0-based): exponential, capped, with "equal jitter" (half
-    /// fixed, half random) so that concurrent writers spread out.
-    fn delay(&self, retry: u32) -> Duration {
-        let exp = self.initial.saturating_mul(1u32 << retry.min(16));
-        let capped = exp.min(self.max);
-        let half = capped / 2;
-        let jitter_ms = rand::thread_rng().gen_range(0..=half.as_millis() as u64);
-        half + Duration::from_millis(jitter_ms)
-    }
-}
+/// How unprocessed items are retried by default: 10 calls per batch, from 50 ms doubling up to
+/// 3 s. About 15 s in all before giving up: long enough to ride out a throttling burst of an
+/// on-demand table, short enough to leave a Lambda time to save its progress.
+pub const BATCH_BACKOFF: Backoff = Backoff {
+    max_attempts: 10,
+    base: Duration::from_millis(50),
+    cap: Duration::from_secs(3),
+    // DynamoDB says nothing of when to come back; the variant does not matter.
+    retry_after: RetryAfter::WithinCap,
+};
 
 /// A put request of `item`.
 pub fn put(item: Item) -> WriteRequest {
@@ -115,32 +92,47 @@ where
     F: FnMut(Vec<WriteRequest>) -> Fut,
     Fut: Future<Output = Result<Vec<WriteRequest>, StoreError>>,
 {
-    let mut pending = batch;
-    for attempt in 0..backoff.attempts.max(1) {
-        if attempt > 0 {
-            let delay = backoff.delay(attempt - 1);
-            tracing::debug!(
-                unprocessed = pending.len(),
-                delay_ms = delay.as_millis() as u64,
-                "retrying unprocessed DynamoDB writes"
-            );
-            tokio::time::sleep(delay).await;
+    // What is still unprocessed, handed from one attempt to the next.
+    let pending = &Mutex::new(batch);
+    let outcome = backoff
+        .retry(|_| {
+            let sent = send(std::mem::take(&mut *lock(pending)));
+            async move {
+                let left = sent.await.map_err(Failed::Final)?;
+                if left.is_empty() {
+                    return Ok(());
+                }
+                let count = left.len();
+                tracing::debug!(unprocessed = count, "DynamoDB left writes unprocessed");
+                *lock(pending) = left;
+                Err(Failed::transient(count))
+            }
+        })
+        .await;
+    outcome.map_err(|gave_up| match gave_up {
+        GaveUp::Final(error) => error,
+        GaveUp::Exhausted {
+            failure: left,
+            attempts,
         }
-        pending = send(pending).await?;
-        if pending.is_empty() {
-            return Ok(());
-        }
-    }
-    Err(StoreError::Io {
-        action: "write",
-        location: location.to_owned(),
-        detail: format!(
-            "DynamoDB still left {} items unprocessed after {} attempts (the table is throttled); \
-             the run will be tried again",
-            pending.len(),
-            backoff.attempts
-        ),
+        | GaveUp::TooLongToWait {
+            failure: left,
+            attempts,
+            ..
+        } => StoreError::Io {
+            action: "write",
+            location: location.to_owned(),
+            detail: format!(
+                "DynamoDB still left {left} items unprocessed after {attempts} attempts (the \
+                 table is throttled); the run will be tried again"
+            ),
+        },
     })
+}
+
+/// The pending requests; a panic elsewhere cannot leave them half-written, so poisoning is moot.
+fn lock(pending: &Mutex<Vec<WriteRequest>>) -> MutexGuard<'_, Vec<WriteRequest>> {
+    pending.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -158,7 +150,7 @@ mod tests {
     async fn unprocessed_items_are_sent_again_until_none_is_left() {
         let calls = AtomicU32::new(0);
         let sizes = std::sync::Mutex::new(Vec::new());
-        let result = send_with_retries(requests(25), Backoff::default(), "t", |batch| {
+        let result = send_with_retries(requests(25), BATCH_BACKOFF, "t", |batch| {
             let call = calls.fetch_add(1, Ordering::SeqCst);
             sizes.lock().unwrap().push(batch.len());
             async move {
@@ -178,8 +170,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_table_that_never_catches_up_fails_with_the_count_left() {
         let backoff = Backoff {
-            attempts: 4,
-            ..Backoff::default()
+            max_attempts: 4,
+            ..BATCH_BACKOFF
         };
         let calls = AtomicU32::new(0);
         let err = send_with_retries(requests(5), backoff, "table t", |batch| {
@@ -194,20 +186,5 @@ mod tests {
                 .contains("5 items unprocessed after 4 attempts"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn back_off_grows_and_stays_under_the_cap() {
-        let backoff = Backoff::default();
-        for retry in 0..20 {
-            let delay = backoff.delay(retry);
-            assert!(delay <= backoff.max);
-            let floor = backoff
-                .initial
-                .saturating_mul(1 << retry.min(16))
-                .min(backoff.max)
-                / 2;
-            assert!(delay >= floor);
-        }
     }
 }

@@ -24,7 +24,7 @@ mod store;
 mod table;
 mod tenant_admin;
 
-pub use batch::{Backoff, BATCH_SIZE};
+pub use batch::{BATCH_BACKOFF, BATCH_SIZE};
 pub use items::CHUNK_BYTES;
 pub use runs::RUN_SUMMARY_ERRORS;
 pub use table::{create_table, TableError};
@@ -35,6 +35,7 @@ use aws_sdk_dynamodb::Client;
 use items::Item;
 use std::collections::HashMap;
 use sync_core::ports::StoreError;
+use sync_core::retry::Backoff;
 
 /// Tuning of a [`DynamoStore`]; [`StoreSettings::new`] gives the defaults.
 #[derive(Clone, Debug)]
@@ -54,7 +55,7 @@ impl StoreSettings {
         Self {
             table_name: table_name.into(),
             page_size: None,
-            backoff: Backoff::default(),
+            backoff: BATCH_BACKOFF,
         }
     }
 }

@@ -9,12 +9,12 @@
 
 use super::normalise::normalise_selected;
 use super::paging::{Collector, Page, Rest};
-use super::retry::Backoff;
 use super::session::{Answer, NotFound, Session, SessionConfig};
 use super::wire::{AttributesResponse, ListResponse, SingleResponse, WireAttribute};
 use crate::employee::AttributeInfo;
 use crate::ids::{AccountId, PersonKey, PersonioId};
 use crate::ports::{Source, SourceBatch, SourceError};
+use crate::retry::{Backoff, RetryAfter};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 use secrecy::SecretString;
@@ -92,7 +92,6 @@ impl PersonioSettings {
         client_id: impl Into<String>,
         client_secret: SecretString,
     ) -> Self {
-        let backoff = Backoff::default();
         Self {
             account,
             base_url: base_url.into(),
@@ -103,8 +102,8 @@ impl PersonioSettings {
             concurrency: 8,
             max_attempts: 6,
             request_timeout: Duration::from_secs(30),
-            retry_base: backoff.base,
-            retry_cap: backoff.cap,
+            retry_base: Duration::from_millis(500),
+            retry_cap: Duration::from_secs(30),
             max_fetch_attempts: 3,
             keep_attributes: None,
             partner_id: None,
@@ -148,18 +147,12 @@ impl PersonioClient {
                         .to_owned(),
             });
         }
-        // reqwest is built without a bundled crypto provider; ring is ours. A second install (from
-        // another client) fails harmlessly, so the result is ignored.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| SourceError::Transport {
+        let http = crate::http::client(settings.request_timeout).map_err(|error| {
+            SourceError::Transport {
                 url: base_url.clone(),
                 detail: format!("could not set up the HTTP client: {error}"),
-            })?;
+            }
+        })?;
         let session = Session::new(
             http,
             SessionConfig {
@@ -168,10 +161,11 @@ impl PersonioClient {
                 client_id: settings.client_id,
                 client_secret: settings.client_secret,
                 rate_limit: settings.rate_limit,
-                max_attempts: settings.max_attempts.max(1),
                 backoff: Backoff {
+                    max_attempts: settings.max_attempts.max(1),
                     base: settings.retry_base,
                     cap: settings.retry_cap,
+                    retry_after: RetryAfter::WithinCap,
                 },
                 partner_id: settings.partner_id,
                 app_id: settings.app_id,

@@ -6,7 +6,6 @@
 //!   the attribute list.
 //! - `session` (private): token cache, rate limiter, retry loop.
 //! - `paging` (private): page planning and de-duplication of one pass over the list.
-//! - `retry` (private): back-off and `Retry-After` arithmetic.
 //! - `normalise`: lenient reading of one employee's attributes; its value readers are in
 //!   `values` (private).
 //! - `wire`: serde types of the v1 envelopes.
@@ -16,7 +15,6 @@
 pub mod client;
 pub mod normalise;
 mod paging;
-mod retry;
 mod session;
 mod values;
 pub mod webhooks;

@@ -7,17 +7,19 @@
 //! expired token, only the first renews and the rest reuse its result.
 //!
 //! What a request's answer means for the run (retry, give up, "no such person") is decided here;
-//! what the JSON means is `wire`'s and `normalise`'s business.
+//! the waiting between attempts is [`crate::retry`]'s, what the JSON means is `wire`'s and
+//! `normalise`'s business.
 
 use super::client::RateLimit;
-use super::retry::{self, Backoff};
 use super::wire::{AuthRequest, AuthResponse, ErrorEnvelope};
 use crate::ports::SourceError;
+use crate::retry::{self, Backoff, Failed, GaveUp};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{header, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -45,9 +47,7 @@ pub(super) struct SessionConfig {
     pub client_secret: SecretString,
     /// Personio's limit, which the limiter stays under.
     pub rate_limit: RateLimit,
-    /// Failed attempts per request before giving up (at least 1).
-    pub max_attempts: u32,
-    /// Delays between attempts.
+    /// Attempts per request and the delays between them; `Retry-After` within the cap.
     pub backoff: Backoff,
     /// `X-Personio-Partner-ID`, when set.
     pub partner_id: Option<String>,
@@ -137,25 +137,44 @@ impl Session {
         not_found: NotFound,
     ) -> Result<Answer<T>, SourceError> {
         let url = format!("{}{path}", self.config.base_url);
-        let mut renewed = false;
-        let mut failed_attempts = 0;
+        // Once per request, not per attempt: a token refused right after its renewal is refused.
+        let renewed = AtomicBool::new(false);
+        let outcome = self
+            .config
+            .backoff
+            .retry(|attempt| self.get_once(attempt, &url, path, query, not_found, &renewed))
+            .await;
+        gave_up(&url, outcome)
+    }
+
+    /// Attempt number `attempt` of [`Session::get`], waiting on the limiter first.
+    async fn get_once<T: DeserializeOwned>(
+        &self,
+        attempt: u32,
+        url: &str,
+        path: &str,
+        query: &[(&str, String)],
+        not_found: NotFound,
+        renewed: &AtomicBool,
+    ) -> Result<Answer<T>, Failed<Failure, SourceError>> {
         loop {
             self.limiter.until_ready().await;
-            let token = self.token().await?;
-            match self.try_get(&url, path, query, &token, not_found).await {
-                Step::Done(result) => return result,
-                Step::Refused(_) if !renewed => {
+            let token = self.token().await.map_err(Failed::Final)?;
+            match self.try_get(url, path, query, &token, not_found).await {
+                Step::Done(result) => return result.map_err(Failed::Final),
+                Step::Refused(_) if !renewed.swap(true, Ordering::Relaxed) => {
                     // The token expired or was revoked: renew once and repeat this request
                     // without counting it as a failed attempt.
                     tracing::info!(path, "Personio refused the token; authenticating again");
-                    renewed = true;
-                    self.renew(token.generation).await?;
+                    self.renew(token.generation).await.map_err(Failed::Final)?;
                 }
-                Step::Refused(message) => return Err(self.unauthorized(message)),
+                Step::Refused(message) => return Err(Failed::Final(self.unauthorized(message))),
                 Step::Retry(failure, retry_after) => {
-                    failed_attempts += 1;
-                    self.pause(path, failed_attempts, failure, retry_after, &url)
-                        .await?;
+                    self.note_failure(path, attempt, &failure);
+                    return Err(Failed::Transient {
+                        failure,
+                        retry_after,
+                    });
                 }
             }
         }
@@ -212,46 +231,15 @@ impl Session {
         }
     }
 
-    /// Waits before the next attempt, or gives up with the error the last failure calls for.
-    async fn pause(
-        &self,
-        path: &str,
-        attempt: u32,
-        failure: Failure,
-        retry_after: Option<Duration>,
-        url: &str,
-    ) -> Result<(), SourceError> {
+    /// Logs a failed attempt: the path, the attempt and the status, never the answer's body.
+    fn note_failure(&self, path: &str, attempt: u32, failure: &Failure) {
         tracing::warn!(
             path,
             attempt,
-            status = status_of(&failure),
-            max_attempts = self.config.max_attempts,
+            status = status_of(failure),
+            max_attempts = self.config.backoff.max_attempts,
             "Personio request failed"
         );
-        if attempt >= self.config.max_attempts {
-            return Err(match failure {
-                Failure::Status { status, message } => SourceError::Unavailable {
-                    attempts: attempt,
-                    detail: format!("last answer HTTP {}{}", status.as_u16(), suffix(message)),
-                },
-                Failure::Transport(detail) => SourceError::Transport {
-                    url: url.to_owned(),
-                    detail: format!("{detail} (after {attempt} attempts)"),
-                },
-                Failure::Malformed(detail) => SourceError::Malformed {
-                    detail: format!("{detail} (after {attempt} attempts)"),
-                },
-            });
-        }
-        let jitter = rand::random::<f64>();
-        tokio::time::sleep(retry::retry_delay(
-            attempt,
-            self.config.backoff,
-            retry_after,
-            jitter,
-        ))
-        .await;
-        Ok(())
     }
 
     /// The cached token, or a new one when there is none or it is about to expire.
@@ -279,30 +267,34 @@ impl Session {
     /// `POST /v1/auth` with retries, holding the token lock so that it runs once at a time.
     async fn renew_locked(&self, state: &mut TokenState) -> Result<Token, SourceError> {
         state.current = None;
-        let url = format!("{}/v1/auth", self.config.base_url);
-        let mut failed_attempts = 0;
-        loop {
-            match self.try_auth(&url).await {
-                Step::Done(Err(error)) => return Err(error),
-                Step::Done(Ok(answer)) => {
-                    state.generation += 1;
-                    let token = Token {
-                        value: SecretString::from(answer.data.token),
-                        generation: state.generation,
-                    };
-                    let expires = Instant::now() + usable_for(answer.data.expires_in);
-                    state.current = Some((token.clone(), expires));
-                    tracing::info!(generation = state.generation, "authenticated with Personio");
-                    return Ok(token);
+        let url = &format!("{}/v1/auth", self.config.base_url);
+        let outcome = self
+            .config
+            .backoff
+            .retry(|attempt| async move {
+                match self.try_auth(url).await {
+                    Step::Done(result) => result.map_err(Failed::Final),
+                    Step::Refused(message) => Err(Failed::Final(self.unauthorized(message))),
+                    Step::Retry(failure, retry_after) => {
+                        self.note_failure("/v1/auth", attempt, &failure);
+                        Err(Failed::Transient {
+                            failure,
+                            retry_after,
+                        })
+                    }
                 }
-                Step::Refused(message) => return Err(self.unauthorized(message)),
-                Step::Retry(failure, retry_after) => {
-                    failed_attempts += 1;
-                    self.pause("/v1/auth", failed_attempts, failure, retry_after, &url)
-                        .await?;
-                }
-            }
-        }
+            })
+            .await;
+        let answer = gave_up(url, outcome)?;
+        state.generation += 1;
+        let token = Token {
+            value: SecretString::from(answer.data.token),
+            generation: state.generation,
+        };
+        let expires = Instant::now() + usable_for(answer.data.expires_in);
+        state.current = Some((token.clone(), expires));
+        tracing::info!(generation = state.generation, "authenticated with Personio");
+        Ok(token)
     }
 
     /// One attempt of `POST /v1/auth`. The credentials travel in the JSON body, never in the
@@ -362,7 +354,7 @@ async fn receive(
         .await
         .map_err(|error| Failure::Transport(describe(&error)))?;
     let status = response.status();
-    let retry_after = retry_after(&response);
+    let retry_after = retry::retry_after(response.headers());
     let body = response
         .bytes()
         .await
@@ -393,9 +385,31 @@ fn is_transient(status: StatusCode) -> bool {
         || status == StatusCode::REQUEST_TIMEOUT
 }
 
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
-    retry::parse_retry_after(value, chrono::Utc::now())
+/// The error for a request to `url` whose retries ended: the last failure, with the attempts.
+fn gave_up<T>(
+    url: &str,
+    outcome: Result<T, GaveUp<Failure, SourceError>>,
+) -> Result<T, SourceError> {
+    outcome.map_err(|gave_up| match gave_up {
+        GaveUp::Final(error) => error,
+        // Personio's `Retry-After` is honoured up to the cap, so it never ends the retries early.
+        GaveUp::Exhausted { failure, attempts }
+        | GaveUp::TooLongToWait {
+            failure, attempts, ..
+        } => match failure {
+            Failure::Status { status, message } => SourceError::Unavailable {
+                attempts,
+                detail: format!("last answer HTTP {}{}", status.as_u16(), suffix(message)),
+            },
+            Failure::Transport(detail) => SourceError::Transport {
+                url: url.to_owned(),
+                detail: format!("{detail} (after {attempts} attempts)"),
+            },
+            Failure::Malformed(detail) => SourceError::Malformed {
+                detail: format!("{detail} (after {attempts} attempts)"),
+            },
+        },
+    })
 }
 
 fn suffix(message: Option<String>) -> String {

@@ -4,15 +4,20 @@
 
 use super::{parse, V2Credentials, WebhookApiError};
 use crate::ids::AccountId;
-use crate::personio::retry::{self, Backoff};
+use crate::retry::{self, Backoff, Failed, GaveUp, RetryAfter};
 use reqwest::{header, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
 
-/// Attempts per call before giving up on 429, 5xx and timeouts.
-const MAX_ATTEMPTS: u32 = 4;
+/// Attempts per call before giving up on 429, 5xx and timeouts, and the waits between them.
+const BACKOFF: Backoff = Backoff {
+    max_attempts: 4,
+    base: Duration::from_millis(500),
+    cap: Duration::from_secs(30),
+    retry_after: RetryAfter::WithinCap,
+};
 /// Time limit of one request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -27,7 +32,7 @@ pub(super) enum Repeat {
 
 /// One failed attempt.
 enum Failure {
-    Status(StatusCode, Option<String>, Option<Duration>),
+    Status(StatusCode, Option<String>),
     Transport(String),
 }
 
@@ -51,14 +56,8 @@ impl V2Session {
                         .to_owned(),
             });
         }
-        // reqwest is built without a bundled crypto provider; ring is ours. A second install
-        // fails harmlessly.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("personio-sync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| WebhookApiError::Transport {
+        let http =
+            crate::http::client(REQUEST_TIMEOUT).map_err(|error| WebhookApiError::Transport {
                 url: base_url.clone(),
                 detail: format!("could not set up the HTTP client: {error}"),
             })?;
@@ -128,64 +127,69 @@ impl V2Session {
         path: &str,
         repeat: Repeat,
     ) -> Result<Vec<u8>, WebhookApiError> {
-        let backoff = Backoff::default();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let failure = match build().send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let retry_after = response
-                        .headers()
-                        .get(header::RETRY_AFTER)
-                        .and_then(|value| value.to_str().ok())
-                        .and_then(|value| retry::parse_retry_after(value, chrono::Utc::now()));
-                    let body = response.bytes().await.map(|body| body.to_vec());
-                    match body {
-                        Ok(body) if status.is_success() => return Ok(body),
-                        Ok(body) => Failure::Status(status, message_of(&body), retry_after),
-                        Err(error) => Failure::Transport(error.to_string()),
-                    }
+        let build = &build;
+        let outcome = BACKOFF
+            .retry(|attempt| async move { self.send_once(build(), path, repeat, attempt).await })
+            .await;
+        outcome.map_err(|gave_up| match gave_up {
+            GaveUp::Final(error) => error,
+            GaveUp::Exhausted { failure, attempts }
+            | GaveUp::TooLongToWait {
+                failure, attempts, ..
+            } => match failure {
+                Failure::Status(status, message) => WebhookApiError::Unavailable {
+                    attempts,
+                    detail: format!("last answer HTTP {}{}", status.as_u16(), suffix(message)),
+                },
+                Failure::Transport(detail) => WebhookApiError::Transport {
+                    url: format!("{}{path}", self.base_url),
+                    detail,
+                },
+            },
+        })
+    }
+
+    /// Attempt number `attempt` of [`V2Session::send`].
+    async fn send_once(
+        &self,
+        request: reqwest::RequestBuilder,
+        path: &str,
+        repeat: Repeat,
+        attempt: u32,
+    ) -> Result<Vec<u8>, Failed<Failure, WebhookApiError>> {
+        let (failure, retry_after) = match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = retry::retry_after(response.headers());
+                match response.bytes().await {
+                    Ok(body) if status.is_success() => return Ok(body.to_vec()),
+                    Ok(body) => (Failure::Status(status, message_of(&body)), retry_after),
+                    Err(error) => (Failure::Transport(error.to_string()), None),
                 }
-                // Not connected: nothing reached Personio, so even a create may be repeated.
-                Err(error) if error.is_connect() => Failure::Transport(error.to_string()),
-                Err(error) if repeat == Repeat::Always => Failure::Transport(error.to_string()),
-                Err(error) => {
-                    return Err(WebhookApiError::Transport {
-                        url: format!("{}{path}", self.base_url),
-                        detail: format!("{error}; check in Personio whether the webhook was created before trying again"),
-                    })
-                }
-            };
-            let retry_after = match &failure {
-                Failure::Status(status, message, retry_after) => {
-                    let transient = *status == StatusCode::TOO_MANY_REQUESTS
-                        || (repeat == Repeat::Always
-                            && (status.is_server_error()
-                                || *status == StatusCode::REQUEST_TIMEOUT));
-                    if !transient {
-                        return Err(self.refused(*status, message.clone(), path));
-                    }
-                    *retry_after
-                }
-                Failure::Transport(_) => None,
-            };
-            tracing::warn!(path, attempt, "a Personio webhook request failed");
-            if attempt >= MAX_ATTEMPTS {
-                return Err(match failure {
-                    Failure::Status(status, message, _) => WebhookApiError::Unavailable {
-                        attempts: attempt,
-                        detail: format!("last answer HTTP {}{}", status.as_u16(), suffix(message)),
-                    },
-                    Failure::Transport(detail) => WebhookApiError::Transport {
-                        url: format!("{}{path}", self.base_url),
-                        detail,
-                    },
-                });
             }
-            let delay = retry::retry_delay(attempt, backoff, retry_after, rand::random::<f64>());
-            tokio::time::sleep(delay).await;
+            // Not connected: nothing reached Personio, so even a create may be repeated.
+            Err(error) if error.is_connect() => (Failure::Transport(error.to_string()), None),
+            Err(error) if repeat == Repeat::Always => (Failure::Transport(error.to_string()), None),
+            Err(error) => {
+                return Err(Failed::Final(WebhookApiError::Transport {
+                    url: format!("{}{path}", self.base_url),
+                    detail: format!("{error}; check in Personio whether the webhook was created before trying again"),
+                }))
+            }
+        };
+        if let Failure::Status(status, message) = &failure {
+            let transient = *status == StatusCode::TOO_MANY_REQUESTS
+                || (repeat == Repeat::Always
+                    && (status.is_server_error() || *status == StatusCode::REQUEST_TIMEOUT));
+            if !transient {
+                return Err(Failed::Final(self.refused(*status, message.clone(), path)));
+            }
         }
+        tracing::warn!(path, attempt, "a Personio webhook request failed");
+        Err(Failed::Transient {
+            failure,
+            retry_after,
+        })
     }
 
     fn refused(&self, status: StatusCode, message: Option<String>, path: &str) -> WebhookApiError {
