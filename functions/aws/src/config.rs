@@ -2,7 +2,7 @@
 //! and the one [`SdkConfig`] every AWS client is built from.
 //!
 //! The SDK is compiled without its default HTTPS client (that would bring a second TLS stack and
-//! aws-lc-sys, see `shared/tooling.md` §1), so [`AwsConfig::sdk_config`] passes an explicit
+//! aws-lc-sys with its C build), so [`AwsConfig::sdk_config`] passes an explicit
 //! hyper + rustls + ring client. Retries of throttling (`ThrottlingException`,
 //! `ProvisionedThroughputExceededException`, `RequestLimitExceeded`, …) and transient errors are
 //! the SDK's standard retry mode, configured here once for every client.

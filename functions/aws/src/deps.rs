@@ -13,8 +13,8 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// Secrets Manager.
     pub secrets: aws_sdk_secretsmanager::Client,
-    /// SES v2.
-    pub ses: aws_sdk_sesv2::Client,
+    /// SES (v1: `SendRawEmail`).
+    pub ses: aws_sdk_ses::Client,
     /// SQS.
     pub sqs: aws_sdk_sqs::Client,
 }
@@ -25,7 +25,7 @@ impl Clients {
         Self {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk_config),
             secrets: aws_sdk_secretsmanager::Client::new(sdk_config),
-            ses: aws_sdk_sesv2::Client::new(sdk_config),
+            ses: aws_sdk_ses::Client::new(sdk_config),
             sqs: aws_sdk_sqs::Client::new(sdk_config),
         }
     }

@@ -10,7 +10,7 @@
 //!   [`create_table`] for tests and local stacks.
 //! - [`secrets`]: [`SecretsManagerSecrets`], the `Secrets` port with a warm-Lambda cache, and
 //!   the writers the admin API stores secrets with; [`secrets_admin`]: the `SecretsAdmin` port on it.
-//! - [`mail`]: [`SesMailer`], the `Mailer` port on SES v2 raw email.
+//! - [`mail`]: [`SesMailer`], the `Mailer` port on SES `SendRawEmail`.
 //! - [`jobs`]: [`SqsJobs`], the `Jobs` port on SQS FIFO, and [`parse_job`] for the worker.
 //!
 //! Nothing here decides anything: the engine in `sync-core` does, through the ports.

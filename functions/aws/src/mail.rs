@@ -1,14 +1,14 @@
-//! [`SesMailer`]: the `Mailer` port on SES v2 `SendEmail` with raw content: the very MIME bytes
-//! of `Email::to_mime` that the local outbox writes as `.eml` files.
+//! [`SesMailer`]: the `Mailer` port on SES `SendRawEmail`: the very MIME bytes of
+//! `Email::to_mime` that the local outbox writes as `.eml` files.
 //!
 //! SES error messages can quote addresses (an unverified recipient in the sandbox), so errors
 //! carry the SES error code and a fixed hint, never the service's message.
 
 use async_trait::async_trait;
-use aws_sdk_sesv2::error::ProvideErrorMetadata;
-use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
-use aws_sdk_sesv2::Client;
+use aws_sdk_ses::error::ProvideErrorMetadata;
+use aws_sdk_ses::primitives::Blob;
+use aws_sdk_ses::types::RawMessage;
+use aws_sdk_ses::Client;
 use sync_core::email::Email;
 use sync_core::ports::{MailError, Mailer};
 
@@ -41,7 +41,8 @@ impl SesMailer {
     }
 }
 
-/// What an admin can do about an SES error code.
+/// What an admin can do about an SES error code (the codes `SendRawEmail` documents, and
+/// `Throttling`, which SES answers for the sending rate and the daily quota alike).
 fn hint(code: &str) -> &'static str {
     match code {
         "MessageRejected" => {
@@ -51,13 +52,15 @@ fn hint(code: &str) -> &'static str {
         "MailFromDomainNotVerifiedException" => {
             "the sender's MAIL FROM domain is not verified in SES"
         }
-        "AccountSuspendedException" => "SES sending is suspended for this AWS account",
-        "SendingPausedException" => "SES sending is paused for this account or configuration set",
-        "LimitExceededException" | "TooManyRequestsException" => {
+        "AccountSendingPausedException" => "SES sending is paused for this AWS account",
+        "ConfigurationSetSendingPausedException" => {
+            "SES sending is paused for the configuration set"
+        }
+        "Throttling" => {
             "the SES sending quota is used up; the next run's summary will go out as usual"
         }
-        "NotFoundException" => "the sender identity or configuration set does not exist in SES",
-        "BadRequestException" => "SES refused the request as malformed",
+        "ConfigurationSetDoesNotExistException" => "the configuration set does not exist in SES",
+        "InvalidParameterValue" => "SES refused the request as malformed",
         _ => "see the SES console for the account's sending status",
     }
 }
@@ -88,23 +91,22 @@ impl Mailer for SesMailer {
             .map_err(|err| MailError {
                 detail: format!("could not build the SES request: {err}"),
             })?;
+        // `Source` and `Destinations` are the envelope, as SES v2's `FromEmailAddress` and
+        // `Destination` were: SES checks `Source` against the verified identities and the IAM
+        // policy's `ses:FromAddress`, and delivers to the listed admins.
         let sent = self
             .client
-            .send_email()
-            .from_email_address(&email.from)
-            .destination(
-                Destination::builder()
-                    .set_to_addresses(Some(email.to.clone()))
-                    .build(),
-            )
-            .content(EmailContent::builder().raw(raw).build())
+            .send_raw_email()
+            .source(&email.from)
+            .set_destinations(Some(email.to.clone()))
+            .raw_message(raw)
             .send()
             .await;
         match sent {
             Ok(output) => {
                 // The message id identifies the mail in SES's logs; no address is logged.
                 tracing::info!(
-                    message_id = output.message_id.as_deref().unwrap_or("-"),
+                    message_id = output.message_id(),
                     recipients = email.to.len(),
                     "email sent through SES"
                 );

@@ -1,4 +1,4 @@
-//! `Mailer` on SES v2 and `Jobs` on SQS FIFO (moto): the raw MIME that reaches SES, read back
+//! `Mailer` on SES `SendRawEmail` and `Jobs` on SQS FIFO (moto): the raw MIME that reaches SES, read back
 //! from moto and parsed; jobs grouped by tenant and deduplicated.
 
 mod support;
@@ -28,11 +28,11 @@ fn summary(from: &str, to: &[&str]) -> Email {
     }
 }
 
-async fn verified_sender(client: &aws_sdk_sesv2::Client) -> String {
+async fn verified_sender(client: &aws_sdk_ses::Client) -> String {
     let sender = format!("{}@vendor.example", support::unique("sync"));
     client
-        .create_email_identity()
-        .email_identity(&sender)
+        .verify_email_identity()
+        .email_address(&sender)
         .send()
         .await
         .unwrap();

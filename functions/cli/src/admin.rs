@@ -3,12 +3,12 @@
 //! tenant's Personio with the CLI's credentials and the state folder's snapshot; `errors-csv`
 //! writes a stored run's error list exactly as the summary email attaches it.
 
-use crate::{wiring, Done, Place};
+use crate::{commands, wiring, Done, Place};
 use anyhow::Context;
 use chrono::Utc;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use sync_core::ids::{AccountId, PersonKey, RunId};
+use sync_core::ids::{AccountId, PersonKey};
 use sync_core::personio::PersonioClient;
 use sync_core::ports::{Source, Store};
 use sync_core::preview::{fetch_and_preview, Would};
@@ -99,18 +99,7 @@ pub async fn preview(args: PreviewArgs) -> anyhow::Result<Done> {
 
 /// `errors-csv`: a stored run's errors as CSV.
 pub async fn errors_csv(args: ErrorsCsvArgs) -> anyhow::Result<Done> {
-    let loaded = wiring::load(&args.place)?;
-    let run_id = RunId::parse(&args.run_id)?;
-    let store = sync_local::FolderStore::new(&loaded.state);
-    let run = store
-        .run(&loaded.config.tenant, &run_id)
-        .await?
-        .with_context(|| {
-            format!(
-                "tenant {} has no run {run_id}; `personio-sync runs` lists them",
-                loaded.config.tenant
-            )
-        })?;
+    let run = commands::stored_run(&args.place, &args.run_id).await?;
     // The email names people from the whole fetch; a stored run keeps names with its changes.
     let names: BTreeMap<PersonKey, String> = run
         .changes
@@ -123,8 +112,9 @@ pub async fn errors_csv(args: ErrorsCsvArgs) -> anyhow::Result<Done> {
             std::fs::write(path, &csv)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!(
-                "{} error(s) of run {run_id} written to {}",
+                "{} error(s) of run {} written to {}",
                 run.errors.len(),
+                run.id,
                 path.display()
             );
         }

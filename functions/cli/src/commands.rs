@@ -6,7 +6,7 @@ use crate::{Done, Place};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
-use sync_core::history::{RunStatus, Trigger};
+use sync_core::history::{RunRecord, RunStatus, Trigger};
 use sync_core::ids::{AccountId, PersonKey, PersonioId, RunId};
 use sync_core::ports::{Source, Store};
 use sync_core::run::{self, RunRequest, RunTarget};
@@ -90,10 +90,18 @@ pub async fn runs(place: &Place, limit: usize) -> anyhow::Result<Done> {
 
 /// `show-run`.
 pub async fn show_run(place: &Place, run_id: &str) -> anyhow::Result<Done> {
+    let run = stored_run(place, run_id).await?;
+    output::print_run(&run, None, true);
+    Ok(Done::Ok)
+}
+
+/// Run `run_id` of the tenant configured at `place`, from its state folder; an error that says
+/// how to list the runs when there is no such run.
+pub(crate) async fn stored_run(place: &Place, run_id: &str) -> anyhow::Result<RunRecord> {
     let loaded = wiring::load(place)?;
     let run_id = RunId::parse(run_id)?;
     let store = sync_local::FolderStore::new(&loaded.state);
-    let run = store
+    store
         .run(&loaded.config.tenant, &run_id)
         .await?
         .with_context(|| {
@@ -101,9 +109,7 @@ pub async fn show_run(place: &Place, run_id: &str) -> anyhow::Result<Done> {
                 "tenant {} has no run {run_id}; `personio-sync runs` lists them",
                 loaded.config.tenant
             )
-        })?;
-    output::print_run(&run, None, true);
-    Ok(Done::Ok)
+        })
 }
 
 /// `approve`.

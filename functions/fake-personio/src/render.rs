@@ -12,8 +12,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use shapes::{
-    date, lookup, or_empty, put, supervisor, unit_id, Attr, CostCenter, HolidayCalendar, IdName,
-    OrEmpty, Stamp, TimeOffType, Typed, WorkSchedule,
+    date, lookup, or_empty, put, put_with_currency, supervisor, unit_id, Attr, CostCenter,
+    HolidayCalendar, IdName, OrEmpty, Stamp, TimeOffType, Typed, WorkSchedule,
 };
 
 /// What every rendered person needs besides their own data.
@@ -293,16 +293,7 @@ impl<'a> EmployeeView<'a> {
                     Field::FixSalary => employee.fix_salary,
                     _ => employee.fix_salary.map(|_| 0),
                 };
-                map.serialize_entry(
-                    attribute.key,
-                    &Attr {
-                        label: attribute.label,
-                        value,
-                        kind: attribute.kind,
-                        universal_id: Some(attribute.key),
-                        currency: Some("EUR"),
-                    },
-                )
+                put_with_currency(map, attribute, value, Some("EUR"))
             }
             Field::FixSalaryInterval => put(map, attribute, employee.fix_salary.map(|_| "monthly")),
             Field::LastWorkingDay => put(map, attribute, date(employee.last_working_day, style)),

@@ -165,42 +165,46 @@ fn read_chunk<T: DeserializeOwned>(
 /// The data files (`*.<extension>`) directly in `dir`, unsorted; an empty list when `dir` does not
 /// exist. Hidden files (temporary files of an interrupted write) are skipped.
 pub(crate) fn data_files(dir: &Path, extension: &str) -> io::Result<Vec<PathBuf>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(err),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let is_data = !name.starts_with('.')
-            && Path::new(name).extension().and_then(|ext| ext.to_str()) == Some(extension);
-        if is_data && entry.file_type()?.is_file() {
-            files.push(entry.path());
-        }
-    }
-    Ok(files)
+    visible_entries(dir, |name, entry| {
+        let is_data = Path::new(name).extension().and_then(|ext| ext.to_str()) == Some(extension);
+        Ok((is_data && entry.file_type()?.is_file()).then(|| entry.path()))
+    })
 }
 
 /// The sub-folders directly in `dir` with their names; empty when `dir` does not exist.
 pub(crate) fn sub_dirs(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
+    visible_entries(dir, |name, entry| {
+        Ok(entry
+            .file_type()?
+            .is_dir()
+            .then(|| (name.to_owned(), entry.path())))
+    })
+}
+
+/// What `pick` makes of the entries directly in `dir` whose names are text and do not start with
+/// `.`; empty when `dir` does not exist.
+fn visible_entries<T>(
+    dir: &Path,
+    mut pick: impl FnMut(&str, &fs::DirEntry) -> io::Result<Option<T>>,
+) -> io::Result<Vec<T>> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(err) => return Err(err),
     };
-    let mut dirs = Vec::new();
+    let mut picked = Vec::new();
     for entry in entries {
         let entry = entry?;
-        if let Some(name) = entry.file_name().to_str() {
-            if !name.starts_with('.') && entry.file_type()?.is_dir() {
-                dirs.push((name.to_owned(), entry.path()));
-            }
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            continue;
+        }
+        if let Some(item) = pick(name, &entry)? {
+            picked.push(item);
         }
     }
-    Ok(dirs)
+    Ok(picked)
 }
 
 /// The file name without its extension, as text.

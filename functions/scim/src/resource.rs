@@ -141,25 +141,12 @@ impl ScimDestination {
         operations: &(dyn Fn(&Value) -> Vec<Value> + Sync),
         use_etag: bool,
     ) -> Result<(), Failure> {
-        let mut round = 0;
-        loop {
-            round += 1;
-            let current = self.read(target).await?;
-            let operations = operations(&current.body);
-            if operations.is_empty() {
-                return Ok(());
-            }
-            let if_match = current.etag.as_deref().filter(|_| use_etag);
-            match self.patch(target, operations, if_match).await {
-                Err(Failure::Refused(refusal)) if refusal.status == 412 => {
-                    if round >= 2 {
-                        return Err(changed_meanwhile(target, round));
-                    }
-                    tracing::debug!(id = %target.id, "412 on PATCH; reading again");
-                }
-                other => return other,
-            }
-        }
+        let body = |current: &Value| {
+            let operations = operations(current);
+            (!operations.is_empty()).then(|| patch::request(operations))
+        };
+        self.read_then_send(target, Verb::Patch, &body, use_etag)
+            .await
     }
 
     async fn read_then_put(
@@ -168,25 +155,45 @@ impl ScimDestination {
         rewrite: &(dyn Fn(&Value) -> Option<Value> + Sync),
         use_etag: bool,
     ) -> Result<(), Failure> {
-        let mut round = 0;
-        loop {
-            round += 1;
-            let current = self.read(target).await?;
-            let Some(mut replacement) = rewrite(&current.body) else {
-                return Ok(());
-            };
+        let body = |current: &Value| {
+            let mut replacement = rewrite(current)?;
             // `meta` is read-only (RFC 7643 §3.1); servers ignore it at best, so do not send it.
             if let Some(object) = replacement.as_object_mut() {
                 object.retain(|key, _| !key.eq_ignore_ascii_case("meta"));
             }
+            Some(replacement)
+        };
+        self.read_then_send(target, Verb::Put, &body, use_etag)
+            .await
+    }
+
+    /// Reads `target`, derives the request body from what it holds (`None`: nothing to write)
+    /// and sends it with `verb` under `If-Match` with the ETag of that read. A 412 means the
+    /// resource changed in between: read and derive again, once.
+    async fn read_then_send(
+        &self,
+        target: Target<'_>,
+        verb: Verb,
+        body: &(dyn Fn(&Value) -> Option<Value> + Sync),
+        use_etag: bool,
+    ) -> Result<(), Failure> {
+        let mut round = 0;
+        loop {
+            round += 1;
+            let current = self.read(target).await?;
+            let Some(body) = body(&current.body) else {
+                return Ok(());
+            };
             let if_match = current.etag.as_deref().filter(|_| use_etag);
+            // RFC 7644 §3.5.1/§3.5.2: 200 with the resource or 204 without; either is success
+            // and neither body is needed.
             let outcome = self
                 .client
                 .send(
-                    Verb::Put,
+                    verb,
                     &[target.collection, target.id.as_str()],
                     &[],
-                    Some(&replacement),
+                    Some(&body),
                     if_match,
                 )
                 .await;
@@ -195,7 +202,7 @@ impl ScimDestination {
                     if round >= 2 {
                         return Err(changed_meanwhile(target, round));
                     }
-                    tracing::debug!(id = %target.id, "412 on PUT; reading again");
+                    tracing::debug!(id = %target.id, ?verb, "412; reading again");
                 }
                 other => return other.map(drop),
             }

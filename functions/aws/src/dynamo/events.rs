@@ -75,17 +75,7 @@ impl sync_core::ports::EventLog for DynamoStore {
     }
 
     async fn forget(&self, tenant: &TenantId, fingerprint: &str) -> Result<(), StoreError> {
-        let pk = keys::tenant_pk(tenant);
-        let sk = keys::event_sk(fingerprint);
-        let location = self.location(&pk, &sk);
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, items::s(&pk))
-            .key(keys::SK, items::s(&sk))
-            .send()
+        self.delete(&keys::tenant_pk(tenant), &keys::event_sk(fingerprint))
             .await
-            .map(|_| ())
-            .map_err(|err| super::sdk_error("write", &location, err))
     }
 }

@@ -132,6 +132,19 @@ impl DynamoStore {
             .map_err(|err| sdk_error("write", location, err))
     }
 
+    /// Deletes one item by key; deleting a missing item succeeds.
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, items::s(pk))
+            .key(keys::SK, items::s(sk))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| sdk_error("write", &self.location(pk, sk), err))
+    }
+
     /// Every item of partition `pk` whose sort key satisfies `range`, in key order (or reverse),
     /// page after page, with its keys and the `projection` attributes only. `keep` sees each page
     /// and returns `false` to stop reading further pages.

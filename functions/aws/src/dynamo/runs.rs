@@ -431,17 +431,9 @@ impl DynamoStore {
     ) -> Result<(), StoreError> {
         let pk = keys::tenant_pk(tenant);
         let sk = keys::held_sk(run_id);
-        let location = self.location(&pk, &sk);
         // The header first: once it is gone the run is no longer held, whatever happens next.
         // Deleting a missing item succeeds, so approving or rejecting twice is not an error.
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, items::s(&pk))
-            .key(keys::SK, items::s(&sk))
-            .send()
-            .await
-            .map_err(|err| super::sdk_error("write", &location, err))?;
+        self.delete(&pk, &sk).await?;
         // Then every chunk under the run's prefix, including any a crashed write left behind.
         let parts = self
             .query_prefix(&pk, &keys::held_parts_prefix(run_id), &[])
@@ -451,7 +443,7 @@ impl DynamoStore {
             .filter_map(items::sort_key)
             .map(|part| batch::delete(&pk, part))
             .collect();
-        self.write_all(deletes, &location).await
+        self.write_all(deletes, &self.location(&pk, &sk)).await
     }
 }
 

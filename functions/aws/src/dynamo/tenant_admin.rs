@@ -13,9 +13,7 @@
 use super::items::{self, Item};
 use super::{batch, is_text, keys, DynamoStore};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 use sync_core::history::RunRecord;
 use sync_core::ids::{RunId, TenantId};
 use sync_core::ports::{StoreError, TenantAdmin};
@@ -94,16 +92,8 @@ impl DynamoStore {
         let Some(pointer) = self.get(pk, keys::NEXT_DUE).await? else {
             return Ok(());
         };
-        let due_sk = items::text(&pointer, DUE_KEY, &location)?.to_owned();
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, items::s(keys::SCHEDULE))
-            .key(keys::SK, items::s(due_sk))
-            .send()
-            .await
-            .map(drop)
-            .map_err(|err| super::sdk_error("write", &location, err))
+        let due_sk = items::text(&pointer, DUE_KEY, &location)?;
+        self.delete(keys::SCHEDULE, due_sk).await
     }
 }
 
@@ -225,14 +215,7 @@ impl TenantAdmin for DynamoStore {
         }
         let removed = deletes.len();
         self.write_all(deletes, &location).await?;
-        let config_key: HashMap<String, AttributeValue> = items::item(&pk, keys::CONFIG);
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(config_key))
-            .send()
-            .await
-            .map_err(|err| super::sdk_error("write", &self.location(&pk, keys::CONFIG), err))?;
+        self.delete(&pk, keys::CONFIG).await?;
         tracing::info!(tenant_id = %tenant, items = removed + 1, "tenant removed from the table");
         Ok(())
     }

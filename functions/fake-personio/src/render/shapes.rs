@@ -133,6 +133,16 @@ pub(super) fn put<M: SerializeMap, V: Serialize>(
     attribute: &Standard,
     value: V,
 ) -> Result<(), M::Error> {
+    put_with_currency(map, attribute, value, None)
+}
+
+/// Writes one standard attribute; a salary carries its `currency` beside the value.
+pub(super) fn put_with_currency<M: SerializeMap, V: Serialize>(
+    map: &mut M,
+    attribute: &Standard,
+    value: V,
+    currency: Option<&str>,
+) -> Result<(), M::Error> {
     map.serialize_entry(
         attribute.key,
         &Attr {
@@ -140,7 +150,7 @@ pub(super) fn put<M: SerializeMap, V: Serialize>(
             value,
             kind: attribute.kind,
             universal_id: Some(attribute.key),
-            currency: None,
+            currency,
         },
     )
 }

@@ -1,6 +1,6 @@
 //! The AWS SDK, as `sync-aws` configures it, classifies the throttling answers the fault proxy
-//! injects as retryable: DynamoDB's `ThrottlingException` (HTTP 400, awsJson1_0) and SES v2's
-//! `TooManyRequestsException` (HTTP 429, restJson1) are retried until the call succeeds, and an
+//! injects as retryable: DynamoDB's `ThrottlingException` (HTTP 400, awsJson1_0) and SES's
+//! `Throttling` (HTTP 400, awsQuery) are retried until the call succeeds, and an
 //! SES `MessageRejected` is not retried and reaches the caller without the rejected address.
 //! Without this, the randomised AWS scenarios would test the proxy's answers, not the retries.
 
@@ -62,7 +62,7 @@ async fn ses_throttling_is_retried_until_the_mail_goes_out() {
     stack.proxy.arm(vec![twice(
         Matcher {
             method: Some(Method::POST),
-            path: Some("/v2/email/outbound-emails"),
+            target: Some("SendRawEmail"),
             ..Matcher::default()
         },
         Fault::Refuse(aws::ses_throttling()),
@@ -79,7 +79,7 @@ async fn a_rejected_recipient_is_not_retried_and_its_address_is_not_repeated() {
     stack.proxy.arm(vec![twice(
         Matcher {
             method: Some(Method::POST),
-            path: Some("/v2/email/outbound-emails"),
+            target: Some("SendRawEmail"),
             ..Matcher::default()
         },
         Fault::Refuse(aws::ses_rejection(&admin)),

@@ -126,8 +126,8 @@ impl Harness {
             .expect("create the table");
         aws.clients
             .ses
-            .create_email_identity()
-            .email_identity(&sender)
+            .verify_email_identity()
+            .email_address(&sender)
             .send()
             .await
             .expect("verify the sender");

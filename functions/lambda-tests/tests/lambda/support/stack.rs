@@ -67,8 +67,8 @@ impl Stack {
         // moto refuses mail from an unverified sender, as SES does.
         deps.clients
             .ses
-            .create_email_identity()
-            .email_identity(&sender)
+            .verify_email_identity()
+            .email_address(&sender)
             .send()
             .await
             .expect("verify the sender");

@@ -114,7 +114,7 @@ fn rule(fault: &AwsFault, admin: &str) -> Option<Rule> {
     };
     let ses = Matcher {
         method: Some(Method::POST),
-        path: Some("/v2/email/outbound-emails"),
+        target: Some("SendRawEmail"),
         ..Matcher::default()
     };
     Some(match fault {

@@ -56,31 +56,30 @@ pub fn dynamodb_unprocessed(request: &[u8]) -> Canned {
     }
 }
 
-/// SES v2's throttling answer (HTTP 429, restJson1 error shape).
-pub fn ses_throttling() -> Canned {
+/// An SES error answer (HTTP 400, awsQuery XML error shape).
+fn ses_error(code: &str, message: &str) -> Canned {
     Canned {
-        status: 429,
-        headers: vec![
-            ("Content-Type", "application/json".to_owned()),
-            ("x-amzn-ErrorType", "TooManyRequestsException".to_owned()),
-        ],
-        body: json!({"message": "Too many requests."}).to_string(),
+        status: 400,
+        headers: vec![("Content-Type", "text/xml".to_owned())],
+        body: format!(
+            "<ErrorResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\"><Error>\
+             <Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+             <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+        ),
     }
 }
 
-/// SES v2 rejecting a recipient; like SES, the message quotes the address.
+/// SES's throttling answer (`Throttling`, as for the sending rate and the daily quota).
+pub fn ses_throttling() -> Canned {
+    ses_error("Throttling", "Maximum sending rate exceeded.")
+}
+
+/// SES rejecting a recipient; like SES, the message quotes the address.
 pub fn ses_rejection(recipient: &str) -> Canned {
-    Canned {
-        status: 400,
-        headers: vec![
-            ("Content-Type", "application/json".to_owned()),
-            ("x-amzn-ErrorType", "MessageRejected".to_owned()),
-        ],
-        body: json!({
-            "message": format!("Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: {recipient}")
-        })
-        .to_string(),
-    }
+    ses_error(
+        "MessageRejected",
+        &format!("Email address is not verified. The following identities failed the check in region EU-CENTRAL-1: {recipient}"),
+    )
 }
 
 /// One test's AWS resources on moto, reached through a fault proxy, and one tenant.
@@ -140,8 +139,8 @@ impl AwsStack {
             .expect("create the table");
         deps.clients
             .ses
-            .create_email_identity()
-            .email_identity(&sender)
+            .verify_email_identity()
+            .email_address(&sender)
             .send()
             .await
             .expect("verify the sender");

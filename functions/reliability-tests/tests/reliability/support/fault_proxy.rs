@@ -117,7 +117,8 @@ pub struct Matcher {
     pub method: Option<Method>,
     /// Only paths containing this.
     pub path: Option<&'static str>,
-    /// Only requests whose `X-Amz-Target` header contains this (DynamoDB operations).
+    /// Only requests whose operation contains this: the `X-Amz-Target` header (DynamoDB), or the
+    /// `Action` form field of a query-protocol request (SES `SendRawEmail`).
     pub target: Option<&'static str>,
     /// Only writes (POST, PUT, PATCH, DELETE).
     pub writes_only: bool,
@@ -270,6 +271,15 @@ fn is_write(method: &Method) -> bool {
     )
 }
 
+/// The `Action` of a query-protocol request body (`Action=SendRawEmail&...`), else empty.
+fn query_action(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The fault for this request, if a rule strikes.
 fn strike(shared: &Shared, method: &Method, path: &str, target: &str) -> Option<Fault> {
     let mut guard = shared.rules.lock().expect("rules lock");
@@ -298,13 +308,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let (parts, body) = request.into_parts();
     let method = parts.method.clone();
     let path = parts.uri.path().to_owned();
+    let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let target = parts
         .headers
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
+        .map(str::to_owned)
+        .unwrap_or_else(|| query_action(&body));
     let fault = strike(&shared, &method, &path, &target);
     match &fault {
         Some(Fault::Refuse(canned)) => return canned_response(canned),
