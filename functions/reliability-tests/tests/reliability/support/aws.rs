@@ -13,7 +13,6 @@ use super::mailbox::Mailbox;
 use super::moto;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
-use e2e::scim::{scim_server, tenant_url, ScimReader};
 use fake_personio::{FakeConfig, FakePersonio};
 use secrecy::SecretString;
 use serde_json::{json, Map, Value};
@@ -25,6 +24,7 @@ use sync_core::config::TenantConfig;
 use sync_core::history::RunRecord;
 use sync_core::ids::{AccountId, TenantId};
 use sync_core::ports::{ConfigStore, Job, Jobs, PersonioCredentials, Store};
+use test_support::scim::{scim_server, tenant_url, ScimReader};
 use worker::WorkerDeps;
 
 /// The region every stack lives in.
