@@ -1,13 +1,19 @@
 //! Test support, in one place for every test crate of the workspace (a dev-dependency only).
 //!
+//! - [`moto`]: a real moto server (AWS stand-in) from `MOTO_URL` or started from `.venv`, unique
+//!   names, and moto's own API (state, recorder).
 //! - [`scim`]: a real scim2-server from `SCIM2_SERVER_URL` or started from `.venv`, a fresh tenant
 //!   per test, a reader of what it holds, and [`scim::ScimHarness`].
 //! - [`personio`]: the fake Personio's companies, settings and keys as tests use them.
 //! - [`harness`]: one tenant against the fake Personio and the local adapters.
 //!
 //! Each peer is started at most once per test process and stops when the process ends; tests
-//! share it by using names (tenants, tenant paths) no other test uses.
+//! share it by using names (tables, queues, tenants) no other test uses.
 
 pub mod harness;
+pub mod moto;
 pub mod personio;
+mod process;
 pub mod scim;
+
+pub use process::workspace_root;

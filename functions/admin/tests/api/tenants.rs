@@ -307,7 +307,7 @@ async fn the_caller_arn_the_lambda_passes_on_is_logged_with_the_request() {
     let h = Harness::new().await;
     let arn = format!(
         "arn:aws:sts::123456789012:assumed-role/{}/backend",
-        crate::support::moto::unique("role")
+        test_support::moto::unique("role")
     );
     let mut request = axum::http::Request::builder()
         .uri("/tenants/no-such-tenant")

@@ -1,4 +1,4 @@
-//! Test support: the admin router on the real AWS adapters against moto ([`moto`]), every
+//! Test support: the admin router on the real AWS adapters against moto (`test_support::moto`), every
 //! response checked against the OpenAPI file ([`contract`]), every log line captured ([`logs`]),
 //! what the API left behind read past it (`peek`: queue, table, schedule, secrets),
 //! and tenants onboarded through the API with a fake Personio of their own and a JSON directory as
@@ -11,7 +11,6 @@
 
 pub mod contract;
 pub mod logs;
-pub mod moto;
 mod peek;
 
 use admin::{AdminDeps, AdminSettings};
@@ -26,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use sync_aws::{create_table, AwsConfig, Deps};
 use tempfile::TempDir;
+use test_support::moto;
 use tower::ServiceExt;
 
 /// The region every harness lives in.

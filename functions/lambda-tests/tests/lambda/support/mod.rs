@@ -1,4 +1,4 @@
-//! Test support: moto as AWS ([`moto`]), one test's stack on it ([`stack`]), tenants onboarded
+//! Test support: one test's stack on moto (`test_support::moto`) ([`stack`]), tenants onboarded
 //! with a fake Personio and a real destination ([`tenant`]), a counting proxy to scim2-server
 //! ([`scim_proxy`]), the mail SES sent ([`mail`]) and the table read past the store ([`dynamo`]).
 //!
@@ -9,7 +9,7 @@
 
 pub mod dynamo;
 pub mod mail;
-pub mod moto;
+
 pub mod scim_proxy;
 pub mod stack;
 pub mod tenant;

@@ -7,7 +7,6 @@
 //! release the batch item failures.
 
 use super::mail::{self, SentMail};
-use super::moto::{self, Moto};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 use chrono::{DateTime, Utc};
@@ -17,6 +16,7 @@ use std::time::{Duration, Instant};
 use sync_aws::{create_table, AwsConfig, Deps};
 use sync_core::ids::TenantId;
 use sync_core::ports::{ConfigStore, Job};
+use test_support::moto::{self, Moto};
 use worker::WorkerDeps;
 
 /// The region every stack lives in.
