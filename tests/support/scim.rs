@@ -1,6 +1,6 @@
-//! Test support for whole runs against a real SCIM server: a scim2-server (PyPI) on 127.0.0.1
-//! shared by the whole test process (`server`), a [`ScimHarness`] that wires the engine to its own
-//! tenant on it, and a [`ScimReader`] that reads back what the server holds (`reader`).
+//! Test support for a real SCIM server: a scim2-server (PyPI) on 127.0.0.1 shared by the whole
+//! test process, or one of a test's own (`server`); a [`ScimHarness`] that wires the engine to
+//! its own tenant on it; and a [`ScimReader`] that reads back what the server holds (`reader`).
 //!
 //! The server comes from `SCIM2_SERVER_URL`/`SCIM2_SERVER_TOKEN` (set by
 //! `eval "$(bash infra/scim2-server.sh)"`) or, when they are unset, is started once per process
