@@ -2,6 +2,7 @@
 //!
 //! - [`moto`]: a real moto server (AWS stand-in) from `MOTO_URL` or started from `.venv`, unique
 //!   names, and moto's own API (state, recorder).
+//! - [`mail`]: the mail SES sent, read from moto, and a MIME reader.
 //! - [`scim`]: a real scim2-server from `SCIM2_SERVER_URL` or started from `.venv`, a fresh tenant
 //!   per test, a reader of what it holds, and [`scim::ScimHarness`].
 //! - [`personio`]: the fake Personio's companies, settings and keys as tests use them.
@@ -11,6 +12,7 @@
 //! share it by using names (tables, queues, tenants) no other test uses.
 
 pub mod harness;
+pub mod mail;
 pub mod moto;
 pub mod personio;
 mod process;

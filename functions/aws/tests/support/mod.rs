@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::time::Duration;
 use sync_aws::{create_table, AwsConfig, Deps, DynamoStore, StoreSettings};
 use sync_core::ids::TenantId;
+use test_support::mail::SentMail;
 pub use test_support::moto::unique;
 use test_support::moto::Moto;
 
@@ -59,18 +60,7 @@ pub async fn moto_data() -> Value {
     moto().data().await
 }
 
-/// The raw MIME text of every message SES sent to `recipient`.
-pub async fn sent_raw_mail_to(recipient: &str) -> Vec<String> {
-    let data = moto_data().await;
-    data["ses"]["RawMessage"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|message| {
-            message["destinations"]
-                .as_array()
-                .is_some_and(|to| to.iter().any(|address| address == recipient))
-        })
-        .filter_map(|message| message["raw_data"].as_str().map(str::to_owned))
-        .collect()
+/// Every message SES sent to `recipient`, parsed.
+pub async fn sent_mail_to(recipient: &str) -> Vec<SentMail> {
+    test_support::mail::sent_to(&moto_data().await, &[recipient.to_owned()])
 }
