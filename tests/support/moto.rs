@@ -15,7 +15,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 /// A running moto server.
@@ -93,18 +93,28 @@ impl Moto {
 }
 
 /// The whole state of the moto at `url` (`GET /moto-api/data.json`).
+///
+/// moto checks that each attribute is JSON and then dumps them all, while other requests go on
+/// changing its state on other threads; when one changes in between, the dump fails with a 500.
+/// So a 500 is asked again, for up to 10 seconds.
 pub async fn data_at(url: &str) -> Value {
-    let response = http()
-        .get(format!("{url}/moto-api/data.json"))
-        .send()
-        .await
-        .expect("GET data.json");
-    assert!(
-        response.status().is_success(),
-        "data.json: {}",
-        response.status()
-    );
-    response.json().await.expect("data.json is JSON")
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = http()
+            .get(format!("{url}/moto-api/data.json"))
+            .send()
+            .await
+            .expect("GET data.json");
+        let status = response.status();
+        if status.is_success() {
+            return response.json().await.expect("data.json is JSON");
+        }
+        assert!(
+            status.is_server_error() && Instant::now() < deadline,
+            "data.json: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// A plain HTTP client for moto's API.
