@@ -6,6 +6,8 @@
 //! - [`scim`]: a real scim2-server from `SCIM2_SERVER_URL` or started from `.venv`, a fresh tenant
 //!   per test, a reader of what it holds, and [`scim::ScimHarness`].
 //! - [`personio`]: the fake Personio's companies, settings and keys as tests use them.
+//! - [`ports`]: in-memory stand-ins for the ports that have no local adapter (`ConfigStore`,
+//!   `Secrets`, `Jobs`), with the semantics of the real adapters.
 //! - [`harness`]: one tenant against the fake Personio and the local adapters.
 //!
 //! Each peer is started at most once per test process and stops when the process ends; tests
@@ -15,6 +17,7 @@ pub mod harness;
 pub mod mail;
 pub mod moto;
 pub mod personio;
+pub mod ports;
 mod process;
 pub mod scim;
 
