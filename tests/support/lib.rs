@@ -8,12 +8,14 @@
 //! - [`personio`]: the fake Personio's companies, settings and keys as tests use them.
 //! - [`ports`]: in-memory stand-ins for the ports that have no local adapter (`ConfigStore`,
 //!   `Secrets`, `Jobs`), with the semantics of the real adapters.
+//! - [`logs`]: every log line of the test process, captured, to search for secrets.
 //! - [`harness`]: one tenant against the fake Personio and the local adapters.
 //!
 //! Each peer is started at most once per test process and stops when the process ends; tests
 //! share it by using names (tables, queues, tenants) no other test uses.
 
 pub mod harness;
+pub mod logs;
 pub mod mail;
 pub mod moto;
 pub mod personio;

@@ -1,8 +1,9 @@
 //! Tenants: create, read, replace with optimistic concurrency, enable and disable, delete, and
 //! the 4xx answers bad input gets.
 
-use crate::support::{logs, Harness};
+use crate::support::Harness;
 use serde_json::json;
+use test_support::logs;
 
 const TENANT: &str = "/tenants/{tenant}";
 
