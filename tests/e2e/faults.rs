@@ -1,8 +1,9 @@
 //! Personio faults during a full run: each is survived, and the final state equals a clean run's.
 
-use e2e::*;
 use fake_personio::Fault;
 use std::collections::BTreeSet;
+use test_support::harness::*;
+use test_support::personio::*;
 
 /// What a clean run leaves in the app, without the app's own ids.
 async fn fingerprint(harness: &Harness) -> BTreeSet<(String, bool, String)> {

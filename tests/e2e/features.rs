@@ -1,8 +1,9 @@
 //! Invitations, sensitive fields and several Personio accounts.
 
 use chrono::Days;
-use e2e::*;
 use fake_personio::FakePersonio;
+use test_support::harness::*;
+use test_support::personio::*;
 
 #[tokio::test]
 async fn welcome_email_goes_out_once_on_the_hire_date() {

@@ -1,9 +1,10 @@
 //! Guards hold runs before anything is written; approve applies, reject drops; dry runs write nothing.
 
-use e2e::*;
 use std::collections::BTreeSet;
 use sync_core::history::RunStatus;
 use sync_core::run::RunError;
+use test_support::harness::*;
+use test_support::personio::*;
 
 fn active_ids(harness: &Harness) -> Vec<u64> {
     harness

@@ -1,8 +1,9 @@
 //! Joiners, movers and leavers through full runs.
 
 use chrono::Days;
-use e2e::*;
 use sync_core::history::RunStatus;
+use test_support::harness::*;
+use test_support::personio::*;
 
 #[tokio::test]
 async fn first_sync_creates_everyone_in_scope_and_a_second_run_changes_nothing() {

@@ -10,11 +10,11 @@ mod matching;
 mod tokens;
 
 use chrono::Days;
-use e2e::scim::{ScimHarness, ScimUser};
-use e2e::{day, key, now, TODAY};
 use fake_personio::Company;
 use std::collections::{BTreeMap, BTreeSet};
 use sync_core::history::RunStatus;
+use test_support::personio::{day, key, now, TODAY};
+use test_support::scim::{ScimHarness, ScimUser};
 
 /// An active person without reports or notice period, in `department` when given.
 fn active_member(company: &Company, department: Option<&str>) -> u64 {
@@ -315,7 +315,7 @@ async fn pre_hire_is_created_inactive_and_activated_as_the_same_user_on_the_hire
         .expect("created ahead of the hire date");
     assert_eq!(created.active, Some(false));
     let outcome = harness
-        .run_at(e2e::at(&hire.to_string(), "06:00:00"))
+        .run_at(test_support::personio::at(&hire.to_string(), "06:00:00"))
         .await
         .expect("run");
     assert_eq!(outcome.record.counts.activated, 1);

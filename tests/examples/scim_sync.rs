@@ -8,11 +8,11 @@
 //! kill "$SCIM2_SERVER_PID"
 //! ```
 
-use e2e::scim::ScimHarness;
-use e2e::{company, fake_config, now};
 use fake_personio::FakeConfig;
 use std::time::Instant;
 use sync_core::ports::Destination;
+use test_support::personio::{company, fake_config, now};
+use test_support::scim::ScimHarness;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
-//! Test support for whole runs against a real SCIM server: a scim2-server (PyPI) on 127.0.0.1
-//! shared by the whole test process (`server`), a [`ScimHarness`] that wires the engine to its own
-//! tenant on it, and a [`ScimReader`] that reads back what the server holds (`reader`).
+//! Test support for a real SCIM server: a scim2-server (PyPI) on 127.0.0.1 shared by the whole
+//! test process, or one of a test's own (`server`); a [`ScimHarness`] that wires the engine to
+//! its own tenant on it; and a [`ScimReader`] that reads back what the server holds (`reader`).
 //!
 //! The server comes from `SCIM2_SERVER_URL`/`SCIM2_SERVER_TOKEN` (set by
 //! `eval "$(bash infra/scim2-server.sh)"`) or, when they are unset, is started once per process
@@ -14,7 +14,7 @@ mod server;
 pub use reader::{foreign_user, ScimGroup, ScimReader, ScimUser};
 pub use server::{scim_server, tenant_url, ScimServer};
 
-use crate::{fake_config, now};
+use crate::personio::{company, fake_config, key, now};
 use chrono::{DateTime, Utc};
 use fake_personio::{Company, FakeConfig, FakePersonio};
 use secrecy::SecretString;
@@ -73,7 +73,7 @@ pub struct ScimHarness {
 impl ScimHarness {
     /// A generated company of `employees` people (seed 7) with the default config.
     pub async fn new(employees: usize) -> Self {
-        Self::with("", crate::company(employees)).await
+        Self::with("", company(employees)).await
     }
 
     /// A company with extra config TOML.
@@ -191,7 +191,7 @@ impl ScimHarness {
 
     /// The user of Personio person `id` (by `externalId` `main:<id>`), if any; never two.
     pub async fn user(&self, id: u64) -> Option<ScimUser> {
-        let external_id = crate::key(id).external_id();
+        let external_id = key(id).external_id();
         let mut users = self.scim.users_with_external_id(&external_id).await;
         assert!(users.len() < 2, "two users carry {external_id}: {users:?}");
         users.pop()

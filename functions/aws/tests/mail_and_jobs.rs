@@ -49,9 +49,9 @@ async fn a_summary_reaches_ses_as_raw_mime_with_its_attachment() {
     let email = summary(&sender, &[&recipient, "second-admin@customer.example"]);
     mailer.send(&email).await.unwrap();
 
-    let sent = support::sent_raw_mail_to(&recipient).await;
+    let sent = support::sent_mail_to(&recipient).await;
     assert_eq!(sent.len(), 1, "one message to this test's recipient");
-    let message = mime::Part::parse(&sent[0]);
+    let message = &sent[0].message;
     assert_eq!(message.header("subject"), Some(email.subject.as_str()));
     assert!(message
         .header("from")
@@ -105,7 +105,7 @@ async fn a_refused_send_reports_the_ses_code_and_no_address() {
         !text.contains(&sender) && !text.contains(&recipient),
         "{text}"
     );
-    assert!(support::sent_raw_mail_to(&recipient).await.is_empty());
+    assert!(support::sent_mail_to(&recipient).await.is_empty());
 }
 
 fn job(tenant: &str, person: Option<u64>) -> Job {
@@ -200,137 +200,4 @@ async fn a_missing_queue_is_reported_with_what_to_check() {
     );
     let err = jobs.enqueue(&job("acme", None), "k").await.unwrap_err();
     assert!(err.to_string().contains("could not queue the job"), "{err}");
-}
-
-/// Just enough MIME (RFC 2045/2046) to read back what SES was given.
-mod mime {
-    /// One entity: headers and body, with its sub-parts when it is multipart.
-    pub struct Part {
-        headers: Vec<(String, String)>,
-        body: String,
-        parts: Vec<Part>,
-    }
-
-    impl Part {
-        pub fn parse(text: &str) -> Self {
-            let (head, body) = text
-                .split_once("\r\n\r\n")
-                .or_else(|| text.split_once("\n\n"))
-                .unwrap_or((text, ""));
-            let mut headers: Vec<(String, String)> = Vec::new();
-            for line in head.lines() {
-                if line.starts_with([' ', '\t']) {
-                    // A folded header continues the previous one.
-                    if let Some((_, value)) = headers.last_mut() {
-                        value.push(' ');
-                        value.push_str(line.trim());
-                    }
-                } else if let Some((name, value)) = line.split_once(':') {
-                    headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-                }
-            }
-            let mut part = Part {
-                headers,
-                body: body.to_owned(),
-                parts: Vec::new(),
-            };
-            if let Some(boundary) = part.param("content-type", "boundary") {
-                let delimiter = format!("--{boundary}");
-                part.parts = body
-                    .split(delimiter.as_str())
-                    .skip(1)
-                    .take_while(|chunk| !chunk.starts_with("--"))
-                    .map(|chunk| {
-                        // The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
-                        let chunk = chunk
-                            .strip_suffix("\r\n")
-                            .or_else(|| chunk.strip_suffix('\n'))
-                            .unwrap_or(chunk);
-                        Part::parse(chunk.trim_start_matches(['\r', '\n']))
-                    })
-                    .collect();
-            }
-            part
-        }
-
-        pub fn header(&self, name: &str) -> Option<&str> {
-            self.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-        }
-
-        fn param(&self, header: &str, name: &str) -> Option<String> {
-            self.header(header)?.split(';').skip(1).find_map(|param| {
-                let (key, value) = param.split_once('=')?;
-                (key.trim().eq_ignore_ascii_case(name))
-                    .then(|| value.trim().trim_matches('"').to_owned())
-            })
-        }
-
-        pub fn filename(&self) -> Option<String> {
-            self.param("content-disposition", "filename")
-                .or_else(|| self.param("content-type", "name"))
-        }
-
-        /// Every non-multipart part, depth first.
-        pub fn leaves(&self) -> Vec<&Part> {
-            if self.parts.is_empty() {
-                vec![self]
-            } else {
-                self.parts.iter().flat_map(Part::leaves).collect()
-            }
-        }
-
-        /// The body with its transfer encoding undone.
-        pub fn decoded(&self) -> Vec<u8> {
-            match self
-                .header("content-transfer-encoding")
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("base64") => base64(&self.body),
-                Some("quoted-printable") => quoted_printable(&self.body),
-                _ => self.body.as_bytes().to_vec(),
-            }
-        }
-    }
-
-    fn base64(text: &str) -> Vec<u8> {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let sextets: Vec<u32> = text
-            .bytes()
-            .filter_map(|b| ALPHABET.iter().position(|&a| a == b).map(|p| p as u32))
-            .collect();
-        let mut out = Vec::new();
-        for group in sextets.chunks(4) {
-            let value = group
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, s)| acc | (s << (18 - 6 * i)));
-            let bytes = value.to_be_bytes();
-            out.extend_from_slice(&bytes[1..group.len()]);
-        }
-        out
-    }
-
-    fn quoted_printable(text: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        let bytes = text.replace("=\r\n", "").replace("=\n", "").into_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'=' && i + 2 < bytes.len() {
-                if let Ok(byte) =
-                    u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
-                {
-                    out.push(byte);
-                    i += 3;
-                    continue;
-                }
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        out
-    }
 }

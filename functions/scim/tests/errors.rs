@@ -4,16 +4,17 @@
 mod support;
 
 use std::time::Duration;
-use support::{foreign_user, fresh_destination, new_user, server, settings, tenant_url, Reader};
+use support::{foreign_user, fresh_destination, new_user, settings};
 use sync_core::ids::DestinationId;
 use sync_core::ports::{Destination, DestinationError};
 use sync_core::record::{FieldChange, FieldValue};
 use sync_scim::ScimDestination;
+use test_support::scim::{scim_server, ScimReader};
 
 #[tokio::test]
 async fn a_user_name_taken_by_someone_else_is_a_conflict_with_the_servers_detail() {
     let (destination, base_url) = fresh_destination("conflict");
-    Reader::new(&base_url)
+    ScimReader::new(&base_url)
         .post_user(foreign_user("taken@acme.example", "taken@acme.example"))
         .await;
 
@@ -38,7 +39,7 @@ async fn a_retried_create_returns_the_first_users_id_and_creates_no_second_user(
     let again = destination.create(&user).await.unwrap();
 
     assert_eq!(again, first);
-    let reader = Reader::new(&base_url);
+    let reader = ScimReader::new(&base_url);
     assert_eq!(
         reader.users_where(r#"externalId eq "main:2""#).await.len(),
         1
@@ -75,8 +76,8 @@ async fn a_record_the_server_refuses_is_rejected_with_its_scim_type_and_detail()
 
 #[tokio::test]
 async fn a_field_mapped_to_an_attribute_the_server_lacks_is_rejected_on_update() {
-    let server = server();
-    let base_url = tenant_url(server, "bad-path");
+    let server = scim_server();
+    let base_url = server.tenant_url("bad-path");
     let mut settings = settings(&base_url, &server.token);
     settings
         .attribute_paths
@@ -101,8 +102,8 @@ async fn a_field_mapped_to_an_attribute_the_server_lacks_is_rejected_on_update()
 
 #[tokio::test]
 async fn a_wrong_token_is_unauthorized_and_stops_the_run() {
-    let server = server();
-    let base_url = tenant_url(server, "token");
+    let server = scim_server();
+    let base_url = server.tenant_url("token");
     let destination = ScimDestination::new(settings(&base_url, "not-the-token")).unwrap();
     let error = destination.users().await.unwrap_err();
     assert!(error.stops_run());

@@ -13,10 +13,11 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{new_user, server, settings, tenant_url, Reader};
+use support::{new_user, settings};
 use sync_core::ports::{Destination, DestinationError};
 use sync_core::record::{FieldChange, FieldValue};
 use sync_scim::ScimDestination;
+use test_support::scim::{scim_server, ScimReader};
 
 /// What the stand-in answers instead of the server.
 #[derive(Clone, Copy, Debug)]
@@ -65,8 +66,8 @@ impl StandIn {
 /// Starts the stand-in on a free loopback port; returns it, a base URL through it, and the same
 /// tenant's base URL on the server itself (to read back what it holds).
 async fn stand_in(faults: &[(Method, Answer)]) -> (StandIn, String, String) {
-    let server = server();
-    let tenant = tenant_url(server, "faults");
+    let server = scim_server();
+    let tenant = server.tenant_url("faults");
     let tenant_path = tenant.trim_start_matches(&server.url).to_owned();
     let state = StandIn {
         upstream: server.url.clone(),
@@ -187,7 +188,7 @@ fn scim_error(status: StatusCode, retry_after: Option<&str>) -> Response {
 }
 
 fn destination(base_url: &str, max_attempts: u32, concurrency: usize) -> ScimDestination {
-    let mut settings = settings(base_url, &server().token);
+    let mut settings = settings(base_url, &scim_server().token);
     settings.max_attempts = max_attempts;
     settings.concurrency = concurrency;
     ScimDestination::new(settings).unwrap()
@@ -213,7 +214,7 @@ async fn a_rate_limited_create_waits_as_retry_after_says_and_then_succeeds_once(
             "retried before Retry-After"
         );
     }
-    let users = Reader::new(&direct)
+    let users = ScimReader::new(&direct)
         .users_where(r#"externalId eq "main:1""#)
         .await;
     assert_eq!(users.len(), 1);
@@ -288,7 +289,9 @@ async fn a_stale_etag_is_read_again_and_the_patch_sent_once_more() {
         .filter(|s| s.path.ends_with(id.as_str()))
         .count();
     assert_eq!(user_reads, 2);
-    let held = Reader::new(&direct).get(&format!("Users/{id}")).await;
+    let held = ScimReader::new(&direct)
+        .get(&format!("Users/{id}"), &[])
+        .await;
     assert_eq!(held["title"], "Lead");
 }
 
@@ -324,7 +327,9 @@ async fn a_patch_answered_200_with_the_user_is_a_success() {
 
     destination.set_active(&id, false).await.unwrap();
     assert_eq!(stand_in.seen(Method::PATCH).len(), 1);
-    let held = Reader::new(&direct).get(&format!("Users/{id}")).await;
+    let held = ScimReader::new(&direct)
+        .get(&format!("Users/{id}"), &[])
+        .await;
     assert_eq!(held["active"], false);
 }
 

@@ -4,12 +4,13 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use support::{fresh_destination, new_user, Reader};
+use support::{fresh_destination, new_user};
 use sync_core::ids::DestinationId;
 use sync_core::ports::Destination;
+use test_support::scim::ScimReader;
 
-async fn members(reader: &Reader, id: &DestinationId) -> BTreeSet<String> {
-    let group = reader.get(&format!("Groups/{id}")).await;
+async fn members(reader: &ScimReader, id: &DestinationId) -> BTreeSet<String> {
+    let group = reader.get(&format!("Groups/{id}"), &[]).await;
     group["members"]
         .as_array()
         .map(|members| {
@@ -36,13 +37,13 @@ async fn a_group_is_created_with_members_and_members_are_added_and_removed() {
         );
         ids.push(destination.create(&user).await.unwrap());
     }
-    let reader = Reader::new(&base_url);
+    let reader = ScimReader::new(&base_url);
 
     let group = destination
         .create_group("R&D \"Berlin\"", "personio-sync:department:test", &ids[..2])
         .await
         .unwrap();
-    let held = reader.get(&format!("Groups/{group}")).await;
+    let held = reader.get(&format!("Groups/{group}"), &[]).await;
     assert_eq!(held["displayName"], Value::from("R&D \"Berlin\""));
     assert_eq!(members(&reader, &group).await, set(&[&ids[0], &ids[1]]));
 
@@ -90,7 +91,7 @@ async fn a_group_without_members_can_be_created_and_filled() {
         .await
         .unwrap();
     assert_eq!(
-        members(&Reader::new(&base_url), &group).await,
+        members(&ScimReader::new(&base_url), &group).await,
         set(&[&user])
     );
 }

@@ -6,13 +6,14 @@ mod support;
 
 use serde_json::json;
 use std::sync::OnceLock;
-use support::{new_user, settings, spawn_server, tenant_url, Reader, Server};
+use support::{new_user, settings};
 use sync_core::ports::Destination;
 use sync_core::record::{FieldChange, FieldValue};
 use sync_scim::{ScimDestination, ENTERPRISE_USER};
+use test_support::scim::{ScimReader, ScimServer};
 
-fn server_without_patch() -> &'static Server {
-    static SERVER: OnceLock<(Server, tempfile::TempDir)> = OnceLock::new();
+fn server_without_patch() -> &'static ScimServer {
+    static SERVER: OnceLock<(ScimServer, tempfile::TempDir)> = OnceLock::new();
     let (server, _) = SERVER.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("service-provider-config.json");
@@ -27,14 +28,17 @@ fn server_without_patch() -> &'static Server {
         });
         std::fs::write(&config, body.to_string()).expect("write config");
         let config = config.to_str().expect("utf-8 path").to_owned();
-        (spawn_server(&["--service-provider-config", &config]), dir)
+        (
+            ScimServer::spawn(&["--service-provider-config", &config]),
+            dir,
+        )
     });
     server
 }
 
 fn destination(prefix: &str) -> (ScimDestination, String) {
     let server = server_without_patch();
-    let base_url = tenant_url(server, prefix);
+    let base_url = server.tenant_url(prefix);
     (
         ScimDestination::new(settings(&base_url, &server.token)).unwrap(),
         base_url,
@@ -78,8 +82,8 @@ async fn without_patch_an_update_rewrites_the_user_with_put_and_keeps_the_rest()
     ];
     destination.update(&id, &changes).await.unwrap();
 
-    let held = Reader::with_token(&base_url, &server_without_patch().token)
-        .get(&format!("Users/{id}"))
+    let held = ScimReader::with_token(&base_url, &server_without_patch().token)
+        .get(&format!("Users/{id}"), &[])
         .await;
     assert_eq!(held["title"], "Lead");
     assert_eq!(held["externalId"], "main:1");
@@ -96,7 +100,7 @@ async fn without_patch_an_update_rewrites_the_user_with_put_and_keeps_the_rest()
 #[tokio::test]
 async fn without_patch_activity_manager_adoption_and_groups_still_work() {
     let (destination, base_url) = destination("put-rest");
-    let reader = Reader::with_token(&base_url, &server_without_patch().token);
+    let reader = ScimReader::with_token(&base_url, &server_without_patch().token);
     let boss = destination
         .create(&new_user("main:2", &[("user_name", "boss")]))
         .await
@@ -112,7 +116,7 @@ async fn without_patch_activity_manager_adoption_and_groups_still_work() {
     destination.set_active(&id, false).await.unwrap();
     destination.set_manager(&id, Some(&boss)).await.unwrap();
     destination.adopt(&id, "main:33").await.unwrap();
-    let held = reader.get(&format!("Users/{id}")).await;
+    let held = reader.get(&format!("Users/{id}"), &[]).await;
     assert_eq!(held["active"], false);
     assert_eq!(held["externalId"], "main:33");
     assert_eq!(
@@ -121,7 +125,7 @@ async fn without_patch_activity_manager_adoption_and_groups_still_work() {
     );
 
     destination.set_manager(&id, None).await.unwrap();
-    let held = reader.get(&format!("Users/{id}")).await;
+    let held = reader.get(&format!("Users/{id}"), &[]).await;
     assert_eq!(held[ENTERPRISE_USER], json!({"department": "Ops"}));
 
     let group = destination
@@ -140,7 +144,7 @@ async fn without_patch_activity_manager_adoption_and_groups_still_work() {
         )
         .await
         .unwrap();
-    let held = reader.get(&format!("Groups/{group}")).await;
+    let held = reader.get(&format!("Groups/{group}"), &[]).await;
     assert_eq!(held["members"].as_array().unwrap().len(), 1);
     assert_eq!(held["members"][0]["value"], id.as_str());
     assert_eq!(destination.requests().patch, 0);

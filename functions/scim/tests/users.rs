@@ -3,11 +3,12 @@
 mod support;
 
 use serde_json::json;
-use support::{foreign_user, fresh_destination, new_user, Reader};
+use support::{foreign_user, fresh_destination, new_user};
 use sync_core::ids::DestinationId;
 use sync_core::ports::Destination;
 use sync_core::record::{FieldChange, FieldValue};
 use sync_scim::{RequestCounts, ENTERPRISE_USER};
+use test_support::scim::ScimReader;
 
 fn text(value: &str) -> Option<FieldValue> {
     Some(FieldValue::Text(value.to_owned()))
@@ -45,7 +46,9 @@ async fn a_created_user_carries_the_enterprise_extension_and_our_external_id() {
     );
     let id = destination.create(&user).await.unwrap();
 
-    let held = Reader::new(&base_url).get(&format!("Users/{id}")).await;
+    let held = ScimReader::new(&base_url)
+        .get(&format!("Users/{id}"), &[])
+        .await;
     assert_eq!(held["externalId"], "main:1001");
     assert_eq!(held["userName"], "ada@acme.example");
     assert_eq!(held["active"], true);
@@ -100,7 +103,7 @@ async fn listing_pages_through_more_users_than_one_page_holds() {
         async move { destination.create(&user).await }
     });
     let created = futures::future::try_join_all(creates).await.unwrap();
-    Reader::new(&base_url)
+    ScimReader::new(&base_url)
         .post_user(foreign_user("outsider", "outsider@acme.example"))
         .await;
 
@@ -130,10 +133,11 @@ async fn a_user_is_found_by_user_name_case_insensitively_and_by_email() {
         &[("user_name", r#"ada"quote\slash@acme.example"#)],
     );
     let id = destination.create(&ours).await.unwrap();
-    let reader = Reader::new(&base_url);
+    let reader = ScimReader::new(&base_url);
     let other = reader
         .post_user(foreign_user("grace", "grace.hopper@acme.example"))
-        .await;
+        .await
+        .id;
 
     let found = destination
         .find_user(r#"ADA"QUOTE\SLASH@acme.example"#)
@@ -184,7 +188,9 @@ async fn an_update_patches_only_the_changed_fields_and_removes_a_cleared_one() {
     ];
     destination.update(&id, &changes).await.unwrap();
 
-    let held = Reader::new(&base_url).get(&format!("Users/{id}")).await;
+    let held = ScimReader::new(&base_url)
+        .get(&format!("Users/{id}"), &[])
+        .await;
     assert_eq!(held["title"], "Lead");
     assert_eq!(held["name"]["givenName"], "Bob");
     assert_eq!(
@@ -240,15 +246,18 @@ async fn deactivating_and_reactivating_keeps_the_user_and_its_id() {
         .create(&new_user("main:4", &[("user_name", "dora")]))
         .await
         .unwrap();
-    let reader = Reader::new(&base_url);
+    let reader = ScimReader::new(&base_url);
 
     destination.set_active(&id, false).await.unwrap();
-    assert_eq!(reader.get(&format!("Users/{id}")).await["active"], false);
+    assert_eq!(
+        reader.get(&format!("Users/{id}"), &[]).await["active"],
+        false
+    );
     let listed = destination.find_user("dora").await.unwrap().unwrap();
     assert_eq!((listed.id.clone(), listed.active), (id.clone(), false));
 
     destination.set_active(&id, true).await.unwrap();
-    let held = reader.get(&format!("Users/{id}")).await;
+    let held = reader.get(&format!("Users/{id}"), &[]).await;
     assert_eq!(held["active"], true);
     assert_eq!(held["id"], id.as_str());
     assert_eq!(
@@ -268,14 +277,14 @@ async fn a_manager_is_set_and_cleared() {
         .create(&new_user("main:11", &[("user_name", "report")]))
         .await
         .unwrap();
-    let reader = Reader::new(&base_url);
+    let reader = ScimReader::new(&base_url);
 
     destination.set_manager(&id, Some(&boss)).await.unwrap();
-    let held = reader.get(&format!("Users/{id}")).await;
+    let held = reader.get(&format!("Users/{id}"), &[]).await;
     assert_eq!(held[ENTERPRISE_USER]["manager"]["value"], boss.as_str());
 
     destination.set_manager(&id, None).await.unwrap();
-    let held = reader.get(&format!("Users/{id}")).await;
+    let held = reader.get(&format!("Users/{id}"), &[]).await;
     assert!(
         held.get(ENTERPRISE_USER)
             .and_then(|e| e.get("manager"))
@@ -289,14 +298,15 @@ async fn a_manager_is_set_and_cleared() {
 #[tokio::test]
 async fn adopting_links_an_existing_user_to_our_external_id() {
     let (destination, base_url) = fresh_destination("adopt");
-    let reader = Reader::new(&base_url);
+    let reader = ScimReader::new(&base_url);
     let theirs = reader
         .post_user(foreign_user("eve", "eve@acme.example"))
-        .await;
+        .await
+        .id;
     let id = DestinationId::parse(&theirs).unwrap();
 
     destination.adopt(&id, "main:12").await.unwrap();
-    let held = reader.get(&format!("Users/{id}")).await;
+    let held = reader.get(&format!("Users/{id}"), &[]).await;
     assert_eq!(held["externalId"], "main:12");
     assert_eq!(held["emails"][0]["value"], "eve@acme.example");
 }
@@ -329,7 +339,9 @@ async fn a_whole_lifecycle_never_sends_a_delete_and_the_user_remains() {
             patch: 2
         }
     );
-    let held = Reader::new(&base_url).get(&format!("Users/{id}")).await;
+    let held = ScimReader::new(&base_url)
+        .get(&format!("Users/{id}"), &[])
+        .await;
     assert_eq!(held["active"], false);
     assert!(held.get("title").is_none());
 }

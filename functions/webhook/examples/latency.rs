@@ -4,16 +4,11 @@
 //!
 //! `cargo run -p webhook --example latency [-- <calls>]`
 
-// The test peers of the ports without a local adapter; the example uses only part of them.
-#[allow(dead_code)]
-#[path = "../tests/support/ports.rs"]
-mod ports;
-
 use chrono::Utc;
-use ports::{MemoryConfigs, MemorySecrets, QueueJobs};
 use std::time::{Duration, Instant};
 use sync_core::config::TenantConfig;
 use sync_local::FolderStore;
+use test_support::ports::{MemoryConfigs, MemorySecrets, QueueJobs};
 use webhook::{WebhookDeps, WebhookRequest};
 
 const CONFIG: &str = r#"

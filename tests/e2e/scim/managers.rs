@@ -1,8 +1,8 @@
 //! Manager links against SCIM: the enterprise `manager.value` is the supervisor's SCIM id.
 
 use super::by_external_id;
-use e2e::scim::ScimHarness;
-use e2e::{day, key};
+use test_support::personio::{day, key};
+use test_support::scim::ScimHarness;
 
 #[tokio::test]
 async fn managers_are_the_supervisors_scim_ids_including_managers_created_in_the_same_run() {

@@ -2,9 +2,9 @@
 //! who would collide with someone else's user name.
 
 use super::active_member;
-use e2e::scim::{foreign_user, ScimHarness, ScimUser};
-use e2e::{company, day, key};
 use std::collections::BTreeSet;
+use test_support::personio::{company, day, key};
+use test_support::scim::{foreign_user, ScimHarness, ScimUser};
 
 #[tokio::test]
 async fn existing_user_with_a_persons_user_name_is_adopted_not_duplicated() {

@@ -1,9 +1,9 @@
 //! A destination that refuses the token: the run fails naming the tenant, and nothing is written.
 
 use super::active_member;
-use e2e::now;
-use e2e::scim::ScimHarness;
 use sync_core::history::RunStatus;
+use test_support::personio::now;
+use test_support::scim::ScimHarness;
 
 #[tokio::test]
 async fn wrong_token_fails_the_run_naming_the_tenant_and_writes_nothing() {
@@ -52,7 +52,7 @@ async fn token_expiring_after_the_first_sync_fails_the_next_run_and_changes_noth
     );
 
     // With a valid token again, the change the failed run could not write lands.
-    let token = e2e::scim::scim_server().token.clone();
+    let token = test_support::scim::scim_server().token.clone();
     harness.set_token(&token);
     harness.run().await;
     let user = harness.user(mover).await.expect("user");

@@ -75,13 +75,18 @@ pub struct ScimReader {
 impl ScimReader {
     /// A reader of the tenant at `base_url` with the server's token.
     pub fn new(base_url: &str) -> Self {
+        Self::with_token(base_url, &scim_server().token)
+    }
+
+    /// A reader with another token (of a server the test started itself).
+    pub fn with_token(base_url: &str, token: &str) -> Self {
         // reqwest is built without a TLS provider; plain http needs none, but building a client
         // checks for one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             http: reqwest::Client::new(),
             base_url: base_url.to_owned(),
-            token: scim_server().token.clone(),
+            token: token.to_owned(),
         }
     }
 
@@ -134,10 +139,15 @@ impl ScimReader {
         users.into_iter().map(ScimUser::from_json).collect()
     }
 
+    /// The users matching `filter` (RFC 7644 §3.4.2.2), as the server holds them.
+    pub async fn users_where(&self, filter: &str) -> Vec<Value> {
+        self.list("Users", Some(filter)).await
+    }
+
     /// The users carrying `external_id`.
     pub async fn users_with_external_id(&self, external_id: &str) -> Vec<ScimUser> {
         let filter = format!("externalId eq \"{external_id}\"");
-        let users = self.list("Users", Some(&filter)).await;
+        let users = self.users_where(&filter).await;
         users.into_iter().map(ScimUser::from_json).collect()
     }
 

@@ -1,14 +1,11 @@
 //! The scim2-server of this process: the one `SCIM2_SERVER_URL`/`SCIM2_SERVER_TOKEN` name, else
-//! one started once from `.venv/bin/scim2-server` (the approach of
-//! `functions/scim/tests/support`), which stops when the process ends.
+//! one started once from `.venv/bin/scim2-server`, which stops when the process ends; and servers
+//! of a test's own with extra arguments ([`ScimServer::spawn`]).
 
-use std::io::Write;
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use crate::process::{Launch, ServerProcess};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
 
 /// A running scim2-server.
 pub struct ScimServer {
@@ -16,9 +13,8 @@ pub struct ScimServer {
     pub url: String,
     /// Its bearer token.
     pub token: String,
-    /// Keeps a server we started alive: it stops when this pipe closes, that is when the
-    /// process ends, however it ends.
-    _guard: Option<Mutex<(Child, ChildStdin)>>,
+    /// A server we started; it stops when this is dropped or the process ends.
+    _server: Option<ServerProcess>,
 }
 
 /// The server of this process: the one named by the environment, else one started once.
@@ -32,88 +28,55 @@ pub fn scim_server() -> &'static ScimServer {
             (Ok(url), Ok(token)) if !url.is_empty() => ScimServer {
                 url: url.trim_end_matches('/').to_owned(),
                 token,
-                _guard: None,
+                _server: None,
             },
-            _ => spawn_server(),
+            _ => ScimServer::spawn(&[]),
         }
     })
 }
 
-/// The workspace root, found from this crate's manifest directory.
-fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .find(|dir| dir.join("infra").is_dir() && dir.join("functions").is_dir())
-        .map(PathBuf::from)
-        .unwrap_or(manifest)
-}
-
-/// Starts a scim2-server of our own on a free loopback port.
-fn spawn_server() -> ScimServer {
-    let binary = workspace_root().join(".venv/bin/scim2-server");
-    assert!(
-        binary.exists(),
-        "{} is missing: run `bash infra/scim2-server.sh` once to install scim2-server",
-        binary.display()
-    );
-    let token = format!("e2e-token-{}", std::process::id());
-    // scim2-server cannot report a port it chose itself, so pick one; another process may take
-    // it in between, hence the attempts.
-    for _ in 0..3 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free loopback port")
-            .port()
-            .to_string();
-        // `sh` runs the server in the background and kills it once its stdin reaches EOF, which
-        // happens when this process exits, even on a panic or abort.
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(r#""$0" "$@" >/dev/null 2>&1 & pid=$!; read _; kill $pid"#)
-            .arg(&binary)
-            .args([
-                "--hostname",
-                "127.0.0.1",
-                "--port",
-                &port,
-                "--dynamic-tenants",
-            ])
-            .args(["--bearer-token", &token])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start scim2-server");
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if TcpStream::connect(format!("127.0.0.1:{port}")).is_ok() {
-                return ScimServer {
-                    url: format!("http://127.0.0.1:{port}"),
-                    token,
-                    _guard: Some(Mutex::new((child, stdin))),
-                };
-            }
-            if child.try_wait().ok().flatten().is_some() {
-                break;
-            }
-            // Polling a starting process: there is nothing to await.
-            std::thread::sleep(Duration::from_millis(50));
+impl ScimServer {
+    /// Starts a scim2-server of our own on a free loopback port, with dynamic tenants and `extra`
+    /// arguments (e.g. a service provider config).
+    pub fn spawn(extra: &[&str]) -> ScimServer {
+        let token = format!("test-token-{}", std::process::id());
+        let args = |port: u16| {
+            let mut args: Vec<String> = vec![
+                "--hostname".into(),
+                "127.0.0.1".into(),
+                "--port".into(),
+                port.to_string(),
+                "--dynamic-tenants".into(),
+                "--bearer-token".into(),
+                token.clone(),
+            ];
+            args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+            args
+        };
+        let (port, server) = ServerProcess::start(&Launch {
+            program: "scim2-server",
+            script: "scim2-server.sh",
+            url_variable: "SCIM2_SERVER_URL",
+            args: &args,
+            envs: &[],
+            ready: &|port| TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        });
+        ScimServer {
+            url: format!("http://127.0.0.1:{port}"),
+            token,
+            _server: Some(server),
         }
-        let _ = stdin.write_all(b"\n");
-        let _ = child.wait();
     }
-    panic!("scim2-server did not start on 127.0.0.1; run `bash infra/scim2-server.sh` to see why");
+
+    /// A tenant path of this server that nobody else uses: `…/<prefix>-<pid>-<n>/v2`.
+    pub fn tenant_url(&self, prefix: &str) -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        format!("{}/{prefix}-{}-{n}/v2", self.url, std::process::id())
+    }
 }
 
 /// A tenant path of the process's server that nobody else uses: `…/<prefix>-<pid>-<n>/v2`.
 pub fn tenant_url(prefix: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{}/{prefix}-{}-{n}/v2",
-        scim_server().url,
-        std::process::id()
-    )
+    scim_server().tenant_url(prefix)
 }

@@ -2,9 +2,10 @@
 //! secret and a credential that may not read employees; tokens stored write-only; the webhook
 //! token rotated without a gap.
 
-use crate::support::{logs, Harness};
+use crate::support::Harness;
 use secrecy::SecretString;
 use serde_json::json;
+use test_support::logs;
 use webhook::WebhookSecret;
 
 const PERSONIO: &str = "/tenants/{tenant}/credentials/personio/{account}";

@@ -1,7 +1,8 @@
 //! Preview: who is in scope and why, and what the next run would do — before and after a run.
 
-use crate::support::{logs, Harness};
+use crate::support::Harness;
 use serde_json::{json, Value};
+use test_support::logs;
 
 const PREVIEW: &str = "/tenants/{tenant}/preview";
 

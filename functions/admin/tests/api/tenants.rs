@@ -1,8 +1,9 @@
 //! Tenants: create, read, replace with optimistic concurrency, enable and disable, delete, and
 //! the 4xx answers bad input gets.
 
-use crate::support::{logs, Harness};
+use crate::support::Harness;
 use serde_json::json;
+use test_support::logs;
 
 const TENANT: &str = "/tenants/{tenant}";
 
@@ -322,7 +323,7 @@ async fn the_caller_arn_the_lambda_passes_on_is_logged_with_the_request() {
     let h = Harness::new().await;
     let arn = format!(
         "arn:aws:sts::123456789012:assumed-role/{}/backend",
-        crate::support::moto::unique("role")
+        test_support::moto::unique("role")
     );
     let mut request = axum::http::Request::builder()
         .uri("/tenants/no-such-tenant")

@@ -41,7 +41,7 @@ async fn a_batch_drops_unreadable_bodies_consumes_final_failures_and_hands_back_
     };
     let down = Tenant::onboard(&stack, down).await;
 
-    let garbage_group = crate::support::moto::unique("garbage");
+    let garbage_group = test_support::moto::unique("garbage");
     stack.send_raw("this is not a job", &garbage_group).await;
     locked_out.enqueue(&stack, Trigger::Schedule, "tick").await;
     down.enqueue(&stack, Trigger::Schedule, "tick").await;

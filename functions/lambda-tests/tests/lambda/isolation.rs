@@ -3,7 +3,6 @@
 //! credentials opens nothing.
 
 use crate::support::dynamo;
-use crate::support::moto::unique;
 use crate::support::stack::Stack;
 use crate::support::tenant::{company, fake_config, Spec, Tenant};
 use chrono::Utc;
@@ -12,6 +11,7 @@ use std::collections::BTreeSet;
 use sync_core::history::{RunStatus, Trigger};
 use sync_core::ids::AccountId;
 use sync_core::ports::Secrets;
+use test_support::moto::unique;
 
 #[tokio::test]
 async fn two_tenants_never_see_each_others_people_links_runs_mail_or_secrets() {

@@ -4,13 +4,13 @@
 //! own so no other test's requests are counted.
 
 use crate::support::dynamo::{self, ItemWrite};
-use crate::support::moto::Moto;
 use crate::support::stack::Stack;
 use crate::support::tenant::{Spec, Tenant};
 use crate::support::tick_time;
 use sync_core::history::{RunStatus, Trigger};
 use sync_core::ports::ConfigStore;
 use sync_core::schedule::next_due;
+use test_support::moto::Moto;
 
 /// One scheduler tick at `now` for `tenant`, due then, and the worker run of its job.
 async fn scheduled_run(stack: &Stack, tenant: &Tenant, now: chrono::DateTime<chrono::Utc>) {

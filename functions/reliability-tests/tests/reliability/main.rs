@@ -171,7 +171,7 @@ async fn randomised_fault_scenarios_keep_every_invariant() {
             !logs.scan().is_empty(),
             "the log capture did not see a logged email"
         );
-        logs.text(&e2e::scim::scim_server().token);
+        logs.text(&test_support::scim::scim_server().token);
         logs.text(&fake_personio::FakeConfig::default().client_secret);
     }
     announce(&format!(

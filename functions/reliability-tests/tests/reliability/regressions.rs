@@ -8,11 +8,12 @@ use crate::scenario::personio::attribute_keys;
 use crate::support::fault_proxy::{Canned, Fault, Matcher, Pick, Rule};
 use crate::support::tenant::{FaultyTenant, Patience};
 use axum::http::Method;
-use e2e::{first_with_status, now, Harness};
 use fake_personio::FakePersonio;
 use std::collections::BTreeMap;
 use sync_core::history::RunStatus;
 use sync_core::run::RunTarget;
+use test_support::harness::Harness;
+use test_support::personio::{first_with_status, now};
 
 /// The credential of `harness`'s fake can no longer read `attribute`.
 fn unlist(fake: &FakePersonio, attribute: &str) {
@@ -38,9 +39,12 @@ fn unlist(fake: &FakePersonio, attribute: &str) {
 /// look-up first.)
 #[tokio::test]
 async fn a_group_create_whose_answer_is_lost_is_not_created_twice() {
-    let fake = FakePersonio::start(e2e::company(12), e2e::fake_config())
-        .await
-        .expect("start the fake Personio");
+    let fake = FakePersonio::start(
+        test_support::personio::company(12),
+        test_support::personio::fake_config(),
+    )
+    .await
+    .expect("start the fake Personio");
     let tenant = FaultyTenant::start(&fake, 1).await;
     tenant.scim.arm(vec![Rule {
         matcher: Matcher {

@@ -11,9 +11,12 @@ use sync_core::email::Email;
 use sync_core::ports::{ConfigStore, Mailer};
 
 async fn stack() -> AwsStack {
-    let fake = fake_personio::FakePersonio::start(e2e::company(5), e2e::fake_config())
-        .await
-        .expect("start the fake Personio");
+    let fake = fake_personio::FakePersonio::start(
+        test_support::personio::company(5),
+        test_support::personio::fake_config(),
+    )
+    .await
+    .expect("start the fake Personio");
     AwsStack::start(&fake, 7).await
 }
 

@@ -5,8 +5,6 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-pub mod ports;
-
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,7 +12,6 @@ use axum::routing::post;
 use axum::Router;
 use chrono::{NaiveDate, Utc};
 use fake_personio::{generate_company, CompanySpec, FakeConfig, FakePersonio, RateLimit};
-use ports::{MemoryConfigs, MemorySecrets, QueueJobs};
 use secrecy::SecretString;
 use std::sync::Arc;
 use sync_core::config::TenantConfig;
@@ -25,6 +22,7 @@ use sync_core::progress::NoProgress;
 use sync_core::run::{self, Ports, RunOutcome, RunRequest, RunTarget};
 use sync_local::{DirectoryDestination, FolderStore, OutboxMailer, StoredUser};
 use tempfile::TempDir;
+use test_support::ports::{MemoryConfigs, MemorySecrets, QueueJobs};
 use webhook::{WebhookDeps, WebhookRequest, WebhookResponse};
 
 /// The tenant of most tests and its webhook token.

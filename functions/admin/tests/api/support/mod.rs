@@ -1,5 +1,5 @@
-//! Test support: the admin router on the real AWS adapters against moto ([`moto`]), every
-//! response checked against the OpenAPI file ([`contract`]), every log line captured ([`logs`]),
+//! Test support: the admin router on the real AWS adapters against moto (`test_support::moto`), every
+//! response checked against the OpenAPI file ([`contract`]), every log line captured (`test_support::logs`),
 //! what the API left behind read past it (`peek`: queue, table, schedule, secrets),
 //! and tenants onboarded through the API with a fake Personio of their own and a JSON directory as
 //! their app ([`Fixture`]).
@@ -10,8 +10,6 @@
 #![allow(dead_code)] // Each test uses a different part of the support.
 
 pub mod contract;
-pub mod logs;
-pub mod moto;
 mod peek;
 
 use admin::{AdminDeps, AdminSettings};
@@ -26,7 +24,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use sync_aws::{create_table, AwsConfig, Deps};
 use tempfile::TempDir;
+use test_support::{logs, moto};
 use tower::ServiceExt;
+
+/// What the tests capture: our crates at trace level, everything else at info, as close as a test
+/// gets to everything the Lambda could log.
+const LOG_FILTER: &str = "info,admin=trace,sync_core=trace,sync_aws=trace,worker=trace";
 
 /// The region every harness lives in.
 pub const REGION: &str = "eu-central-1";
@@ -103,7 +106,7 @@ fn aws_config(endpoint: &str, table: &str, queue_url: &str, sender: &str) -> Aws
 impl Harness {
     /// A table, a FIFO queue and a verified sender of its own on the shared moto.
     pub async fn new() -> Self {
-        logs::capture();
+        logs::capture(LOG_FILTER);
         let moto = moto::shared();
         let table = moto::unique("table");
         let queue_name = format!("{}.fifo", moto::unique("jobs"));

@@ -151,7 +151,7 @@ pub fn item_writes(recording: &[Value]) -> (Vec<ItemWrite>, Vec<String>) {
 fn body_of(request: &Value) -> Value {
     let body = request["body"].as_str().unwrap_or_default();
     let text = if request["body_encoded"].as_bool().unwrap_or(false) {
-        String::from_utf8(super::mail::decode_base64(body)).unwrap_or_default()
+        String::from_utf8(test_support::mail::decode_base64(body)).unwrap_or_default()
     } else {
         body.to_owned()
     };

@@ -1,6 +1,6 @@
-//! Test support: moto as AWS ([`moto`]), one test's stack on it ([`stack`]), tenants onboarded
+//! Test support: one test's stack on moto (`test_support::moto`) ([`stack`]), tenants onboarded
 //! with a fake Personio and a real destination ([`tenant`]), a counting proxy to scim2-server
-//! ([`scim_proxy`]), the mail SES sent ([`mail`]) and the table read past the store ([`dynamo`]).
+//! ([`scim_proxy`]) and the table read past the store ([`dynamo`]).
 //!
 //! Every test builds its own [`stack::Stack`] (table, queue, sender) and its own tenants (ids,
 //! admins, SCIM tenant paths), so tests run in parallel on one moto and one scim2-server.
@@ -8,8 +8,7 @@
 #![allow(dead_code)] // Each test uses a different part of the support.
 
 pub mod dynamo;
-pub mod mail;
-pub mod moto;
+
 pub mod scim_proxy;
 pub mod stack;
 pub mod tenant;

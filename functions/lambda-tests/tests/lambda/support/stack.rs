@@ -6,8 +6,6 @@
 //! `worker::handle` as the `SqsEvent` Lambda would build, then delete the ones that succeeded and
 //! release the batch item failures.
 
-use super::mail::{self, SentMail};
-use super::moto::{self, Moto};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 use chrono::{DateTime, Utc};
@@ -17,6 +15,8 @@ use std::time::{Duration, Instant};
 use sync_aws::{create_table, AwsConfig, Deps};
 use sync_core::ids::TenantId;
 use sync_core::ports::{ConfigStore, Job};
+use test_support::mail::{self, SentMail};
+use test_support::moto::{self, Moto};
 use worker::WorkerDeps;
 
 /// The region every stack lives in.

@@ -3,11 +3,9 @@
 //! fake on 127.0.0.1 with credentials of its own; its app is a fresh tenant of scim2-server behind
 //! a counting [`ScimProxy`], or a JSON directory when the test is about state rather than SCIM.
 
-use super::moto::unique;
 use super::scim_proxy::ScimProxy;
 use super::stack::Stack;
 use chrono::{Days, NaiveDate, Utc};
-use e2e::scim::{scim_server, tenant_url, ScimReader};
 use fake_personio::{generate_company, Company, CompanySpec, FakeConfig, FakePersonio, RateLimit};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -19,6 +17,8 @@ use sync_core::ports::{ConfigStore, Job, JobTarget, Jobs, PersonioCredentials, S
 use sync_core::state::Snapshot;
 use sync_local::DirectoryDestination;
 use tempfile::TempDir;
+use test_support::moto::unique;
+use test_support::scim::{scim_server, tenant_url, ScimReader};
 
 /// The tenants' time zone; "today" of a run is a day there.
 pub const TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Berlin;

@@ -17,7 +17,6 @@ use crate::support::logs::LogScan;
 use crate::support::view::AppView;
 use axum::http::Method;
 use chrono::Utc;
-use e2e::Harness;
 use fake_personio::{generate_company, CompanySpec, FakePersonio};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -27,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use sync_core::history::{RunStatus, Trigger};
 use sync_core::ports::{Job, JobTarget};
+use test_support::harness::Harness;
 
 /// One AWS-side fault.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,7 +164,7 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
         today: today(),
     });
     protect(logs, &company);
-    let fake = FakePersonio::start(company, e2e::fake_config())
+    let fake = FakePersonio::start(company, test_support::personio::fake_config())
         .await
         .expect("start the fake Personio");
     let stack = AwsStack::start(&fake, seed).await;
@@ -196,7 +196,7 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
     touched.extend(&joined);
     let target = match touched.choose(&mut rng) {
         Some(id) if rng.gen_bool(0.35) => JobTarget::Person {
-            person: e2e::key(*id),
+            person: test_support::personio::key(*id),
         },
         _ => JobTarget::Everyone,
     };

@@ -1,5 +1,5 @@
 //! An engine scenario: a generated company in the fake Personio, a [`FaultyTenant`] syncing it
-//! into scim2-server through fault proxies, and the clean reference (`e2e::Harness`, a JSON
+//! into scim2-server through fault proxies, and the clean reference (`test_support::harness::Harness`, a JSON
 //! directory) on the same fake. Optionally a clean first sync; then one or two rounds of Personio
 //! changes, each followed by a faulty full or one-person (webhook-style) run, the invariant
 //! checks against the reference's same run, and a clean follow-up run that must converge.
@@ -13,7 +13,6 @@ use crate::support::checks;
 use crate::support::logs::LogScan;
 use crate::support::tenant::{FaultyTenant, Patience};
 use crate::support::view::AppView;
-use e2e::Harness;
 use fake_personio::{generate_company, Company, CompanySpec, FakePersonio};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -22,6 +21,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use sync_core::history::{RunRecord, RunStatus};
 use sync_core::run::{RunError, RunOutcome, RunTarget};
+use test_support::harness::Harness;
 
 /// Puts every person of `company` on the log scan's list.
 pub fn protect(logs: &Mutex<LogScan>, company: &Company) {
@@ -62,8 +62,12 @@ fn pick_person(rng: &mut StdRng, company: &Company, touched: &[u64]) -> u64 {
 /// the ideal world approves it).
 async fn reference_run(reference: &Harness, target: &RunTarget) -> Result<RunRecord, String> {
     let outcome = match target {
-        RunTarget::Everyone => reference.run_at(e2e::now()).await,
-        RunTarget::Person(key) => reference.run_person(key.id.get(), e2e::now()).await,
+        RunTarget::Everyone => reference.run_at(test_support::personio::now()).await,
+        RunTarget::Person(key) => {
+            reference
+                .run_person(key.id.get(), test_support::personio::now())
+                .await
+        }
     }
     .map_err(|error| format!("the reference run failed: {error}"))?;
     if outcome.record.status == RunStatus::Held {
@@ -127,10 +131,10 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
     let company = generate_company(&CompanySpec {
         employees: people,
         seed: rng.gen(),
-        today: e2e::day(e2e::TODAY),
+        today: test_support::personio::day(test_support::personio::TODAY),
     });
     protect(logs, &company);
-    let fake = FakePersonio::start(company, e2e::fake_config())
+    let fake = FakePersonio::start(company, test_support::personio::fake_config())
         .await
         .expect("start the fake Personio");
     let tenant = FaultyTenant::start(&fake, seed).await;
@@ -155,7 +159,7 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
         touched.extend(&joined);
         let target = if rng.gen_bool(0.35) {
             let id = pick_person(&mut rng, &fake.company(), &touched);
-            RunTarget::Person(e2e::key(id))
+            RunTarget::Person(test_support::personio::key(id))
         } else {
             RunTarget::Everyone
         };

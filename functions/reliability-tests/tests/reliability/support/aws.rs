@@ -4,16 +4,14 @@
 //! `worker::handle` with the SQS events Lambda would build from messages received from the real
 //! FIFO queue, so redelivering a message is handing the same event over again.
 //!
-//! moto comes from lambda-tests' support (`MOTO_URL`, else started once from `.venv`); the stack
+//! moto comes from `test_support::moto` (`MOTO_URL`, else started once from `.venv`); the stack
 //! and tenant set-up follow lambda-tests' `Stack` and `Tenant`, cut down to what a scenario needs
 //! and built on the proxy's endpoint.
 
 use super::fault_proxy::{Canned, FaultProxy};
 use super::mailbox::Mailbox;
-use super::moto;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
-use e2e::scim::{scim_server, tenant_url, ScimReader};
 use fake_personio::{FakeConfig, FakePersonio};
 use secrecy::SecretString;
 use serde_json::{json, Map, Value};
@@ -25,6 +23,8 @@ use sync_core::config::TenantConfig;
 use sync_core::history::RunRecord;
 use sync_core::ids::{AccountId, TenantId};
 use sync_core::ports::{ConfigStore, Job, Jobs, PersonioCredentials, Store};
+use test_support::moto;
+use test_support::scim::{scim_server, tenant_url, ScimReader};
 use worker::WorkerDeps;
 
 /// The region every stack lives in.

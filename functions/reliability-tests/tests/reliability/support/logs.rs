@@ -1,61 +1,14 @@
-//! Everything the process logs, captured: one global `tracing` subscriber writes every event (at
-//! DEBUG and above, every crate, with span fields) into a buffer, and [`LogScan`] searches it for
-//! what must never be logged — the fake Personio's client secret, the SCIM token, Personio access
-//! tokens, and every person's email and name — after each scenario.
-//!
-//! The subscriber is global because the engine's work runs on many tasks and threads (HTTP
-//! connection tasks, the servers in this process); a thread-local one would miss them.
+//! Everything the process logs, captured by `test_support::logs` (every event at DEBUG and above,
+//! every crate, with span fields), and [`LogScan`], which searches it after each scenario for what
+//! must never be logged: the fake Personio's client secret, the SCIM token, Personio access
+//! tokens, and every person's email and name.
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 
-/// The captured log text not scanned yet.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-fn buffer() -> &'static Buffer {
-    static BUFFER: OnceLock<Buffer> = OnceLock::new();
-    BUFFER.get_or_init(|| {
-        let buffer = Buffer::default();
-        // `try_init` also routes the `log` crate's records (rustls, some HTTP crates) here.
-        let installed = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .with_writer(buffer.clone())
-            .try_init();
-        // Only this module installs a subscriber in this binary, so it cannot be taken; if it
-        // were, the canary check of the suite would say so.
-        drop(installed);
-        buffer
-    })
-}
-
-/// Installs the capturing subscriber (once per process).
+/// Installs the capturing subscriber (once per process): every event at DEBUG and above, of
+/// every crate, with span fields.
 pub fn capture() {
-    buffer();
+    test_support::logs::capture("debug");
 }
 
 /// The secrets and personal data of every scenario so far.
@@ -116,8 +69,7 @@ impl LogScan {
 
     /// Scans the logs captured since the last scan; returns the leaking lines found.
     pub fn scan(&mut self) -> Vec<String> {
-        let bytes = std::mem::take(&mut *buffer().0.lock().unwrap_or_else(|p| p.into_inner()));
-        let text = String::from_utf8_lossy(&bytes);
+        let text = test_support::logs::take();
         let mut found = Vec::new();
         for line in text.lines() {
             self.lines_scanned += 1;

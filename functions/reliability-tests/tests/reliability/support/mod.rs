@@ -10,9 +10,3 @@ pub mod logs;
 pub mod mailbox;
 pub mod tenant;
 pub mod view;
-
-/// moto on 127.0.0.1, shared with lambda-tests: the same file, compiled into this binary, so
-/// the two suites start and find moto the same way (`MOTO_URL`, else `.venv/bin/moto_server`).
-#[path = "../../../../lambda-tests/tests/lambda/support/moto.rs"]
-#[allow(dead_code)] // Only `shared` and `unique` are used here; the recorder is lambda-tests'.
-pub mod moto;

@@ -3,13 +3,12 @@
 //! and another in front of its scim2-server tenant, and with short timeouts and few attempts so
 //! that a fault costs milliseconds, not the production 30 seconds.
 //!
-//! Its clean twin is `e2e::Harness` on the same fake (a JSON directory, no proxies): the
+//! Its clean twin is `test_support::harness::Harness` on the same fake (a JSON directory, no proxies): the
 //! reference every scenario compares against.
 
 use super::fault_proxy::FaultProxy;
 use super::mailbox::Mailbox;
 use super::view::AppView;
-use e2e::scim::{scim_config_text, scim_server, tenant_url, ScimReader};
 use fake_personio::FakePersonio;
 use secrecy::SecretString;
 use std::time::Duration;
@@ -23,6 +22,7 @@ use sync_core::run::{self, Ports, RunError, RunOutcome, RunRequest, RunTarget};
 use sync_local::FolderStore;
 use sync_scim::{ScimDestination, ScimSettings};
 use tempfile::TempDir;
+use test_support::scim::{scim_config_text, scim_server, tenant_url, ScimReader};
 
 /// Time allowed for one Personio request in a round that injects timeouts: a page of the fake
 /// answers in a few milliseconds.
@@ -157,7 +157,7 @@ impl FaultyTenant {
             target,
             dry_run: false,
             trigger,
-            now: e2e::now(),
+            now: test_support::personio::now(),
             deadline: None,
             run_id: None,
         };
@@ -170,7 +170,7 @@ impl FaultyTenant {
             &self.ports(Patience::Patient),
             &self.config,
             run_id,
-            e2e::now(),
+            test_support::personio::now(),
         )
         .await
     }

@@ -8,11 +8,11 @@
 //! SCIM server time spent on references). Both go through the same engine and mapping, so a
 //! field the reference holds is the value Personio's data calls for.
 
-use e2e::scim::ScimReader;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use sync_local::DirectoryDestination;
 use sync_scim::SchemaMap;
+use test_support::scim::ScimReader;
 
 /// One user as content.
 #[derive(Clone, Debug, PartialEq, Eq)]

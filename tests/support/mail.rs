@@ -1,7 +1,7 @@
-//! The mail SES "sent": moto keeps every `SendRawEmail` under
-//! `data.json` → `ses` → `RawMessage` (`destinations` as a plain list, `raw_data` the MIME text),
-//! for every account and region, so a test picks its own by recipients only it uses. Just enough
-//! MIME (RFC 2045/2046) to read subject, parts and attachments back.
+//! The mail SES "sent", and just enough MIME (RFC 2045/2046) to read subject, parts and
+//! attachments back. moto keeps every `SendRawEmail` under `data.json` → `ses` →
+//! `RawMessage` (`destinations` as a plain list, `raw_data` the MIME text), for every account and
+//! region, so a test picks its own by recipients only it uses.
 
 use serde_json::Value;
 use std::collections::BTreeSet;

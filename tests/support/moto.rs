@@ -1,5 +1,6 @@
-//! A real moto server (PyPI) on 127.0.0.1 standing in for AWS, and moto's own API to read back
-//! what it holds (`/moto-api/data.json`) and which requests it was sent (`/moto-api/recorder/*`).
+//! A real moto server (PyPI) on 127.0.0.1 standing in for AWS, unique names so tests run in
+//! parallel against one moto, and moto's own API to read back what it holds
+//! (`/moto-api/data.json`) and which requests it was sent (`/moto-api/recorder/*`).
 //!
 //! The shared server comes from `MOTO_URL` (set by `eval "$(bash infra/moto-server.sh)"`) or, when
 //! that is unset, is started once per test process from the project venv (`.venv/bin/moto_server`).
@@ -7,13 +8,13 @@
 //! is one switch and one file per server, so sharing it would mix other tests' requests into the
 //! count.
 
+use crate::process::{Launch, ServerProcess};
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::net::TcpStream;
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
@@ -21,22 +22,10 @@ use tempfile::TempDir;
 pub struct Moto {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// Keeps a server we started alive: it stops when this pipe closes (when the `Moto` is
-    /// dropped or the test process ends, however it ends).
-    guard: Option<Mutex<(Child, ChildStdin)>>,
+    /// A server we started; it stops when the `Moto` is dropped or the test process ends.
+    _server: Option<ServerProcess>,
     /// Where a private server's recorder writes; removed with the `Moto`.
     _recording: Option<TempDir>,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(guard) = self.guard.take() {
-            let (mut child, mut stdin) = guard.into_inner().unwrap_or_else(|p| p.into_inner());
-            let _ = stdin.write_all(b"\n");
-            drop(stdin);
-            let _ = child.wait();
-        }
-    }
 }
 
 /// The moto every test of this process shares.
@@ -45,7 +34,7 @@ pub fn shared() -> &'static Moto {
     MOTO.get_or_init(|| match std::env::var("MOTO_URL") {
         Ok(url) if !url.is_empty() => Moto {
             url: url.trim_end_matches('/').to_owned(),
-            guard: None,
+            _server: None,
             _recording: None,
         },
         _ => spawn(None),
@@ -104,18 +93,28 @@ impl Moto {
 }
 
 /// The whole state of the moto at `url` (`GET /moto-api/data.json`).
+///
+/// moto checks that each attribute is JSON and then dumps them all, while other requests go on
+/// changing its state on other threads; when one changes in between, the dump fails with a 500.
+/// So a 500 is asked again, for up to 10 seconds.
 pub async fn data_at(url: &str) -> Value {
-    let response = http()
-        .get(format!("{url}/moto-api/data.json"))
-        .send()
-        .await
-        .expect("GET data.json");
-    assert!(
-        response.status().is_success(),
-        "data.json: {}",
-        response.status()
-    );
-    response.json().await.expect("data.json is JSON")
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = http()
+            .get(format!("{url}/moto-api/data.json"))
+            .send()
+            .await
+            .expect("GET data.json");
+        let status = response.status();
+        if status.is_success() {
+            return response.json().await.expect("data.json is JSON");
+        }
+        assert!(
+            status.is_server_error() && Instant::now() < deadline,
+            "data.json: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// A plain HTTP client for moto's API.
@@ -125,66 +124,32 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// The workspace root, found from this crate's manifest directory.
-pub fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .find(|dir| dir.join("infra").is_dir() && dir.join("functions").is_dir())
-        .map(PathBuf::from)
-        .unwrap_or(manifest)
-}
-
-/// Starts `moto_server` on a free loopback port; with `recording`, its recorder writes there.
+/// Starts `moto_server`; with `recording`, its recorder writes there.
 fn spawn(recording: Option<&Path>) -> Moto {
-    let binary = workspace_root().join(".venv/bin/moto_server");
-    assert!(
-        binary.exists(),
-        "{} is missing and MOTO_URL is not set: run `eval \"$(bash infra/moto-server.sh)\"` \
-         once to install moto and start it",
-        binary.display()
-    );
-    for _ in 0..3 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free loopback port")
-            .port();
-        // `sh` runs the server in the background and kills it once its stdin reaches EOF, which
-        // happens when the `Moto` is dropped or this test process exits, even on a panic.
-        let mut command = Command::new("sh");
-        command
-            .arg("-c")
-            .arg(r#""$0" "$@" >/dev/null 2>&1 & pid=$!; read _; kill $pid"#)
-            .arg(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if let Some(path) = recording {
-            command.env("MOTO_RECORDER_FILEPATH", path);
-        }
-        let mut child = command.spawn().expect("start moto_server");
-        let stdin = child.stdin.take().expect("piped stdin");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if answers_data_json(port) {
-                return Moto {
-                    url: format!("http://127.0.0.1:{port}"),
-                    guard: Some(Mutex::new((child, stdin))),
-                    _recording: None,
-                };
-            }
-            if child.try_wait().ok().flatten().is_some() {
-                break;
-            }
-            // Polling a starting process: there is nothing to await.
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let mut stdin = stdin;
-        let _ = stdin.write_all(b"\n");
-        let _ = child.wait();
+    let envs: Vec<(&str, &std::ffi::OsStr)> = recording
+        .map(|path| ("MOTO_RECORDER_FILEPATH", path.as_os_str()))
+        .into_iter()
+        .collect();
+    let (port, server) = ServerProcess::start(&Launch {
+        program: "moto_server",
+        script: "moto-server.sh",
+        url_variable: "MOTO_URL",
+        args: &|port| {
+            vec![
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+            ]
+        },
+        envs: &envs,
+        ready: &answers_data_json,
+    });
+    Moto {
+        url: format!("http://127.0.0.1:{port}"),
+        _server: Some(server),
+        _recording: None,
     }
-    panic!("moto_server did not start on 127.0.0.1; run `bash infra/moto-server.sh` to see why");
 }
 
 /// Whether moto answers `GET /moto-api/data.json` with 200 (plain HTTP/1.0 over a socket, so the
