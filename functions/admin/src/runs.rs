@@ -21,7 +21,6 @@ use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use sync_core::history::{RunRecord, RunStatus, Trigger};
 use sync_core::ids::{AccountId, PersonKey, PersonioId, RunId};
@@ -220,13 +219,7 @@ pub async fn errors_csv(deps: Deps, ids: Ids) -> Result<Response, ApiError> {
         .run(&ids.tenant, run_id)
         .await?
         .ok_or_else(|| run_not_found(&ids, run_id))?;
-    // The email names people from the whole fetch; a stored run keeps names with its changes.
-    let names: BTreeMap<PersonKey, String> = run
-        .changes
-        .iter()
-        .filter_map(|change| Some((change.person.clone(), change.name.clone()?)))
-        .collect();
-    let csv = sync_core::report::errors_csv(&run.errors, &names);
+    let csv = sync_core::report::stored_run_errors_csv(&run);
     let disposition = format!("attachment; filename=\"errors-{run_id}.csv\"");
     Ok((
         StatusCode::OK,

@@ -6,9 +6,8 @@
 use crate::{commands, wiring, Done, Place};
 use anyhow::Context;
 use chrono::Utc;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use sync_core::ids::{AccountId, PersonKey};
+use sync_core::ids::AccountId;
 use sync_core::personio::PersonioClient;
 use sync_core::ports::{Source, Store};
 use sync_core::preview::{fetch_and_preview, Would};
@@ -100,13 +99,7 @@ pub async fn preview(args: PreviewArgs) -> anyhow::Result<Done> {
 /// `errors-csv`: a stored run's errors as CSV.
 pub async fn errors_csv(args: ErrorsCsvArgs) -> anyhow::Result<Done> {
     let run = commands::stored_run(&args.place, &args.run_id).await?;
-    // The email names people from the whole fetch; a stored run keeps names with its changes.
-    let names: BTreeMap<PersonKey, String> = run
-        .changes
-        .iter()
-        .filter_map(|change| Some((change.person.clone(), change.name.clone()?)))
-        .collect();
-    let csv = sync_core::report::errors_csv(&run.errors, &names);
+    let csv = sync_core::report::stored_run_errors_csv(&run);
     match &args.output {
         Some(path) => {
             std::fs::write(path, &csv)

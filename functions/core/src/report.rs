@@ -61,6 +61,17 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// The `errors.csv` of a stored run, as its email attached it: the email named people from the
+/// whole fetch, a stored run keeps the names of the people it changed.
+pub fn stored_run_errors_csv(run: &crate::history::RunRecord) -> Vec<u8> {
+    let names: BTreeMap<PersonKey, String> = run
+        .changes
+        .iter()
+        .filter_map(|change| Some((change.person.clone(), change.name.clone()?)))
+        .collect();
+    errors_csv(&run.errors, &names)
+}
+
 /// `errors.csv`: one row per record error, with the person's name when known.
 pub fn errors_csv(errors: &[RecordError], names: &BTreeMap<PersonKey, String>) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
