@@ -117,3 +117,17 @@ pub struct Snapshot {
     /// The last source fetch, if there was one.
     pub source_stats: Option<SourceStats>,
 }
+
+impl Snapshot {
+    /// Logs that a store loaded this snapshot for `tenant` (counts and time only: links hold
+    /// personal data), the same line from every store.
+    pub fn log_loaded(&self, tenant: &crate::ids::TenantId, started: std::time::Instant) {
+        tracing::debug!(
+            tenant_id = %tenant,
+            links = self.links.len(),
+            groups = self.groups.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "snapshot loaded"
+        );
+    }
+}

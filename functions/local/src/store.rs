@@ -239,13 +239,7 @@ impl Store for FolderStore {
         let tenant_dir = self.tenant_dir(tenant);
         let started = Instant::now();
         let snapshot = blocking(&tenant_dir.clone(), move || load_snapshot(&tenant_dir)).await?;
-        tracing::debug!(
-            tenant_id = %tenant,
-            links = snapshot.links.len(),
-            groups = snapshot.groups.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "snapshot loaded"
-        );
+        snapshot.log_loaded(tenant, started);
         Ok(snapshot)
     }
 

@@ -120,13 +120,7 @@ impl Store for DynamoStore {
                 .collect(),
             source_stats,
         };
-        tracing::debug!(
-            tenant_id = %tenant,
-            links = snapshot.links.len(),
-            groups = snapshot.groups.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "snapshot loaded"
-        );
+        snapshot.log_loaded(tenant, started);
         Ok(snapshot)
     }
 
