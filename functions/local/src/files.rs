@@ -34,14 +34,20 @@ pub(crate) enum ReadError {
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent(path)?;
     fs::create_dir_all(dir)?;
+    let temp = durable_temp(dir, bytes)?;
+    temp.persist(path).map_err(|err| err.error)?;
+    sync_dir(dir)
+}
+
+/// A hidden temporary file in `dir` holding `bytes`, flushed to disk, ready to be renamed.
+fn durable_temp(dir: &Path, bytes: &[u8]) -> io::Result<tempfile::NamedTempFile> {
     let mut temp = tempfile::Builder::new()
         .prefix(".")
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|err| err.error)?;
-    sync_dir(dir)
+    Ok(temp)
 }
 
 /// Like [`write_atomic`], but never replaces an existing file: tries `name(n)` for `n = first,
@@ -56,12 +62,7 @@ pub(crate) fn write_new(
     // Enough for every message of a busy second; a folder that full is a broken folder.
     const MAX_ATTEMPTS: u64 = 100_000;
     fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".")
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
+    let mut temp = durable_temp(dir, bytes)?;
     for n in first..first.saturating_add(MAX_ATTEMPTS) {
         let path = dir.join(name(n));
         match temp.persist_noclobber(&path) {
