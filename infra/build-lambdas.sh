@@ -12,7 +12,7 @@
 # Installs what is missing: infra/requirements-deploy.txt into the deploy venv `.venv-deploy`
 # (cargo-lambda and zig, its cross-linker, from PyPI) and the aarch64 standard library
 # (`rustup target add aarch64-unknown-linux-gnu`). cargo-lambda finds zig only through the venv's
-# python, so the venv's bin goes first on PATH (shared/tooling.md §3).
+# python, so the venv's bin goes first on PATH.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

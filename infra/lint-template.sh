@@ -5,7 +5,7 @@
 #      schemas allow but the transform refuses, e.g. an SQS event without a Queue). Not
 #      `sam validate --lint`: in SAM CLI 1.170 `--lint` replaces the translator with the very
 #      cfn-lint of step 1, so it would add nothing.
-#   3. our own check, because both miss these (shared/tooling.md §4): every AWS::Serverless::Function
+#   3. our own check, because both miss these: every AWS::Serverless::Function
 #      runs `provided.al2023` on `arm64` (its own setting or Globals'), is built with
 #      `BuildMethod: rust-cargolambda` from the repository root, and its `Binary` is a Lambda binary
 #      of this workspace; and every Lambda package of the workspace has a function in the template.

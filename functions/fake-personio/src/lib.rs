@@ -1,6 +1,6 @@
 //! A fake Personio v1 API for integration tests, benchmarks and the demo.
 //!
-//! It speaks the documented v1 shapes (`/work/shared/personio-api.md` §1): `POST /v1/auth` with
+//! It speaks the documented v1 shapes (personio-api.md §1): `POST /v1/auth` with
 //! stable `papi-` tokens, offset-paged `GET /v1/company/employees` with the credential's attribute
 //! whitelist, single employees, the attribute catalogue, Personio's rate limit, and faults a test
 //! can switch on at run time (429 storms, 5xx pages, expired tokens, malformed bodies, people
