@@ -46,6 +46,9 @@ pub struct UsedAttributes {
     sources: BTreeSet<SourceRef>,
     /// What the engine reads outside the mapping, as the config switches them on.
     relations: BTreeSet<Relation>,
+    /// The keys of those relations the plan reads after mapping (asked once per attribute of
+    /// every person, so a short list rather than a walk of `relations`).
+    kept_after_mapping: Vec<&'static str>,
 }
 
 impl UsedAttributes {
@@ -69,8 +72,17 @@ impl UsedAttributes {
         ]
         .into_iter()
         .filter_map(|(on, relation)| on.then_some(relation))
-        .collect();
-        Self { sources, relations }
+        .collect::<BTreeSet<Relation>>();
+        let kept_after_mapping = relations
+            .iter()
+            .filter(|relation| **relation != Relation::Supervisor)
+            .map(|relation| relation.key())
+            .collect();
+        Self {
+            sources,
+            relations,
+            kept_after_mapping,
+        }
     }
 
     /// The fetch filter: keys and universal ids that normalisation keeps (everything else is
@@ -115,9 +127,12 @@ impl UsedAttributes {
     /// Whether a person keeps attribute `key` after mapping: the plan reads the group and office
     /// attributes in use, the mapped record holds the rest.
     pub fn kept_after_mapping(&self, key: &str) -> bool {
-        self.relations
-            .iter()
-            .any(|relation| *relation != Relation::Supervisor && relation.key() == key)
+        self.kept_after_mapping.contains(&key)
+    }
+
+    /// The keys [`UsedAttributes::kept_after_mapping`] keeps.
+    pub fn kept_after_mapping_keys(&self) -> &[&'static str] {
+        &self.kept_after_mapping
     }
 
     /// Whether the engine reads `relation`.
