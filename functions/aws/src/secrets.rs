@@ -124,7 +124,7 @@ impl SecretsManagerSecrets {
     }
 
     /// Forgets a cached value (after it was stored anew).
-    pub fn forget(&self, name: &str) {
+    pub fn forget_secret(&self, name: &str) {
         let mut cache = self
             .cache
             .lock()
@@ -177,7 +177,7 @@ impl SecretsManagerSecrets {
                 err.code().unwrap_or("an unknown error")
             ),
         };
-        self.forget(name);
+        self.forget_secret(name);
         let put = self
             .client
             .put_secret_value()
@@ -212,7 +212,7 @@ impl SecretsManagerSecrets {
             }
             Err(err) => return Err(write_error(&err)),
         }
-        self.forget(name);
+        self.forget_secret(name);
         tracing::info!(secret = name, "secret stored");
         Ok(())
     }
@@ -358,6 +358,16 @@ impl Secrets for SecretsManagerSecrets {
         // token of a rotation and the company pinning.
         let name = webhook_secret_name(tenant);
         WebhookSecret::from_stored(&name, &self.value(&name).await?)
+    }
+
+    async fn forget(&self, tenant: &TenantId) {
+        // The trailing slash keeps tenant `acme` from forgetting `acme-2`'s secrets.
+        let prefix = format!("personio-sync/{tenant}/");
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.retain(|name, _| !name.starts_with(&prefix));
     }
 }
 

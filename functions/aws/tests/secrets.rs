@@ -215,3 +215,33 @@ async fn storing_through_the_adapter_replaces_the_cached_value() {
         .unwrap();
     assert!(secrets.webhook(&tenant).await.unwrap().verify("v2"));
 }
+
+#[tokio::test]
+async fn forgetting_a_tenant_reads_its_secrets_again_and_leaves_other_tenants_cached() {
+    let secrets = secrets(Duration::from_secs(300)).await;
+    let tenant = support::tenant();
+    // A tenant whose id starts with the first one's: its secrets must stay cached.
+    let longer = sync_core::ids::TenantId::parse(&format!("{tenant}-2")).unwrap();
+    let token = |tenant| {
+        let secrets = secrets.clone();
+        async move {
+            secrets
+                .destination_token(&tenant)
+                .await
+                .unwrap()
+                .expose_secret()
+                .to_owned()
+        }
+    };
+    store_raw(&secrets, &destination_secret_name(&tenant), "a1").await;
+    store_raw(&secrets, &destination_secret_name(&longer), "b1").await;
+    assert_eq!(token(tenant.clone()).await, "a1");
+    assert_eq!(token(longer.clone()).await, "b1");
+
+    // Rotated behind the adapter's back, then a credential refused: the tenant is forgotten.
+    store_raw(&secrets, &destination_secret_name(&tenant), "a2").await;
+    store_raw(&secrets, &destination_secret_name(&longer), "b2").await;
+    secrets.forget(&tenant).await;
+    assert_eq!(token(tenant).await, "a2");
+    assert_eq!(token(longer).await, "b1");
+}

@@ -399,6 +399,10 @@ pub trait Secrets: Send + Sync {
     /// the whole stored value with [`WebhookSecret::from_stored`] (the one parser, so no adapter
     /// can drop the previous token or the company pinning).
     async fn webhook(&self, tenant: &TenantId) -> Result<WebhookSecret, SecretsError>;
+    /// Drops any cached copy of the tenant's secrets, so that the next read goes to the store:
+    /// called when Personio or the destination refused a credential that may have changed since
+    /// it was read. Adapters without a cache need not do anything.
+    async fn forget(&self, _tenant: &TenantId) {}
 }
 
 /// Opens a destination on this machine: a folder with one JSON file per user and group. The CLI
