@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use sync_core::config::TenantConfig;
 use sync_core::ids::{AccountId, TenantId};
+use sync_core::personio::webhooks::WebhookSecret;
 use sync_core::ports::{
     ConfigStore, Job, Jobs, JobsError, PersonioCredentials, Secrets, SecretsError, StoreError,
     VersionedConfig,
@@ -58,7 +59,8 @@ impl ConfigStore for MemoryConfigs {
     }
 }
 
-/// Webhook secrets in a map; other secrets are missing.
+/// Webhook secrets in a map, as stored text read through the same parser as Secrets Manager's
+/// adapter (`WebhookSecret::from_stored`); other secrets are missing.
 #[derive(Default)]
 pub struct MemorySecrets {
     webhook: Mutex<BTreeMap<TenantId, String>>,
@@ -94,13 +96,15 @@ impl Secrets for MemorySecrets {
         Err(missing(tenant, "destination"))
     }
 
-    async fn webhook_token(&self, tenant: &TenantId) -> Result<SecretString, SecretsError> {
-        self.webhook
+    async fn webhook(&self, tenant: &TenantId) -> Result<WebhookSecret, SecretsError> {
+        let stored = self
+            .webhook
             .lock()
             .unwrap()
             .get(tenant)
             .map(|value| SecretString::from(value.clone()))
-            .ok_or_else(|| missing(tenant, "webhook"))
+            .ok_or_else(|| missing(tenant, "webhook"))?;
+        WebhookSecret::from_stored(&format!("personio-sync/{tenant}/webhook"), &stored)
     }
 }
 

@@ -216,7 +216,10 @@ mod tests {
         ) -> Result<secrecy::SecretString, SecretsError> {
             Err(SecretsError::Missing { name: "d".into() })
         }
-        async fn webhook_token(&self, _: &TenantId) -> Result<secrecy::SecretString, SecretsError> {
+        async fn webhook(
+            &self,
+            _: &TenantId,
+        ) -> Result<sync_core::personio::webhooks::WebhookSecret, SecretsError> {
             Err(SecretsError::Missing { name: "w".into() })
         }
     }

@@ -3,7 +3,7 @@
 //! secret; only a rotation answers its new webhook token, once.
 //!
 //! The webhook secret is written in the JSON form the webhook receiver reads
-//! (`functions/webhook/src/secret.rs`): `{"token": new, "previous_token": old, …}`, keeping any
+//! (`functions/core/src/personio/webhooks/secret.rs`): `{"token": new, "previous_token": old, …}`, keeping any
 //! company pinning already in it. Personio keeps sending the old token until its webhook is given
 //! the new one, and retries old deliveries for up to 3 days; both are accepted meanwhile, so the
 //! rotation has no gap. The next rotation drops the old token.

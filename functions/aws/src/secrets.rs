@@ -7,7 +7,9 @@
 //! ```text
 //! personio-sync/<tenant>/personio/<account>   {"client_id": "…", "client_secret": "…"}
 //! personio-sync/<tenant>/destination          the SCIM bearer token, plain or {"token": "…"}
-//! personio-sync/<tenant>/webhook              the token Personio sends, plain or {"token": "…"}
+//! personio-sync/<tenant>/webhook              the token Personio sends, plain or JSON with the
+//!                                             previous token and the companies (read whole by
+//!                                             `WebhookSecret::from_stored`)
 //! ```
 //!
 //! Values are held as `SecretString` and never logged; error messages name the secret, never its
@@ -23,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 // tokio's clock, so that tests can move time past the TTL without waiting.
 use sync_core::ids::{AccountId, TenantId};
+use sync_core::personio::webhooks::WebhookSecret;
 use sync_core::ports::{PersonioCredentials, Secrets, SecretsError};
 use tokio::time::Instant;
 
@@ -121,7 +124,7 @@ impl SecretsManagerSecrets {
     }
 
     /// Forgets a cached value (after it was stored anew).
-    pub fn forget(&self, name: &str) {
+    pub fn forget_secret(&self, name: &str) {
         let mut cache = self
             .cache
             .lock()
@@ -174,7 +177,7 @@ impl SecretsManagerSecrets {
                 err.code().unwrap_or("an unknown error")
             ),
         };
-        self.forget(name);
+        self.forget_secret(name);
         let put = self
             .client
             .put_secret_value()
@@ -209,7 +212,7 @@ impl SecretsManagerSecrets {
             }
             Err(err) => return Err(write_error(&err)),
         }
-        self.forget(name);
+        self.forget_secret(name);
         tracing::info!(secret = name, "secret stored");
         Ok(())
     }
@@ -240,7 +243,8 @@ impl SecretsManagerSecrets {
             .await
     }
 
-    /// Stores a tenant's webhook token (as plain text).
+    /// Stores a tenant's webhook secret: the bare token, or the JSON form
+    /// `sync_core::personio::webhooks::secret` documents.
     pub async fn put_webhook_token(
         &self,
         tenant: &TenantId,
@@ -349,9 +353,21 @@ impl Secrets for SecretsManagerSecrets {
         parse_token(&name, &self.value(&name).await?)
     }
 
-    async fn webhook_token(&self, tenant: &TenantId) -> Result<SecretString, SecretsError> {
+    async fn webhook(&self, tenant: &TenantId) -> Result<WebhookSecret, SecretsError> {
+        // The whole value: `parse_token` would keep only `token`, and with it lose the previous
+        // token of a rotation and the company pinning.
         let name = webhook_secret_name(tenant);
-        parse_token(&name, &self.value(&name).await?)
+        WebhookSecret::from_stored(&name, &self.value(&name).await?)
+    }
+
+    async fn forget(&self, tenant: &TenantId) {
+        // The trailing slash keeps tenant `acme` from forgetting `acme-2`'s secrets.
+        let prefix = format!("personio-sync/{tenant}/");
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.retain(|name, _| !name.starts_with(&prefix));
     }
 }
 

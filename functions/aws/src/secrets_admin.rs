@@ -66,7 +66,7 @@ impl SecretsManagerSecrets {
 
     /// Deletes secret `name` without a recovery window; a missing secret is fine.
     async fn delete(&self, name: &str) -> Result<(), SecretsAdminError> {
-        self.forget(name);
+        self.forget_secret(name);
         let deleted = self
             .client()
             .delete_secret()

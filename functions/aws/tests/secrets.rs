@@ -73,14 +73,7 @@ async fn stored_secrets_are_read_back_under_their_names() {
             .expose_secret(),
         "scim-token"
     );
-    assert_eq!(
-        secrets
-            .webhook_token(&tenant)
-            .await
-            .unwrap()
-            .expose_secret(),
-        "hook-token"
-    );
+    assert!(secrets.webhook(&tenant).await.unwrap().verify("hook-token"));
 
     // The names the stack's IAM policy and the admin docs use.
     let described = secrets
@@ -120,7 +113,7 @@ async fn a_token_stored_as_json_is_accepted() {
 async fn a_missing_secret_is_named() {
     let secrets = secrets(Duration::from_secs(300)).await;
     let tenant = support::tenant();
-    let err = secrets.webhook_token(&tenant).await.unwrap_err();
+    let err = secrets.webhook(&tenant).await.unwrap_err();
     assert!(
         matches!(&err, SecretsError::Missing { name } if *name == webhook_secret_name(&tenant)),
         "{err}"
@@ -130,14 +123,7 @@ async fn a_missing_secret_is_named() {
         .put_webhook_token(&tenant, &secret("now-there"))
         .await
         .unwrap();
-    assert_eq!(
-        secrets
-            .webhook_token(&tenant)
-            .await
-            .unwrap()
-            .expose_secret(),
-        "now-there"
-    );
+    assert!(secrets.webhook(&tenant).await.unwrap().verify("now-there"));
 }
 
 #[tokio::test]
@@ -222,24 +208,40 @@ async fn storing_through_the_adapter_replaces_the_cached_value() {
         .put_webhook_token(&tenant, &secret("v1"))
         .await
         .unwrap();
-    assert_eq!(
-        secrets
-            .webhook_token(&tenant)
-            .await
-            .unwrap()
-            .expose_secret(),
-        "v1"
-    );
+    assert!(secrets.webhook(&tenant).await.unwrap().verify("v1"));
     secrets
         .put_webhook_token(&tenant, &secret("v2"))
         .await
         .unwrap();
-    assert_eq!(
-        secrets
-            .webhook_token(&tenant)
-            .await
-            .unwrap()
-            .expose_secret(),
-        "v2"
-    );
+    assert!(secrets.webhook(&tenant).await.unwrap().verify("v2"));
+}
+
+#[tokio::test]
+async fn forgetting_a_tenant_reads_its_secrets_again_and_leaves_other_tenants_cached() {
+    let secrets = secrets(Duration::from_secs(300)).await;
+    let tenant = support::tenant();
+    // A tenant whose id starts with the first one's: its secrets must stay cached.
+    let longer = sync_core::ids::TenantId::parse(&format!("{tenant}-2")).unwrap();
+    let token = |tenant| {
+        let secrets = secrets.clone();
+        async move {
+            secrets
+                .destination_token(&tenant)
+                .await
+                .unwrap()
+                .expose_secret()
+                .to_owned()
+        }
+    };
+    store_raw(&secrets, &destination_secret_name(&tenant), "a1").await;
+    store_raw(&secrets, &destination_secret_name(&longer), "b1").await;
+    assert_eq!(token(tenant.clone()).await, "a1");
+    assert_eq!(token(longer.clone()).await, "b1");
+
+    // Rotated behind the adapter's back, then a credential refused: the tenant is forgotten.
+    store_raw(&secrets, &destination_secret_name(&tenant), "a2").await;
+    store_raw(&secrets, &destination_secret_name(&longer), "b2").await;
+    secrets.forget(&tenant).await;
+    assert_eq!(token(tenant).await, "a2");
+    assert_eq!(token(longer).await, "b1");
 }

@@ -9,6 +9,7 @@ use crate::email::Email;
 use crate::employee::{AttributeInfo, Employee};
 use crate::history::{RecordError, RunRecord};
 use crate::ids::{DestinationId, PersonioId, RunId, TenantId};
+use crate::personio::webhooks::WebhookSecret;
 use crate::plan::Plan;
 use crate::record::{FieldChange, UserRecord};
 use crate::state::{GroupLink, Link, Snapshot, SourceStats};
@@ -394,9 +395,14 @@ pub trait Secrets: Send + Sync {
         &self,
         tenant: &TenantId,
     ) -> Result<secrecy::SecretString, SecretsError>;
-    /// The token Personio sends with webhooks.
-    async fn webhook_token(&self, tenant: &TenantId)
-        -> Result<secrecy::SecretString, SecretsError>;
+    /// The webhook secret: the token(s) Personio sends and the companies they are for, read from
+    /// the whole stored value with [`WebhookSecret::from_stored`] (the one parser, so no adapter
+    /// can drop the previous token or the company pinning).
+    async fn webhook(&self, tenant: &TenantId) -> Result<WebhookSecret, SecretsError>;
+    /// Drops any cached copy of the tenant's secrets, so that the next read goes to the store:
+    /// called when Personio or the destination refused a credential that may have changed since
+    /// it was read. Adapters without a cache need not do anything.
+    async fn forget(&self, _tenant: &TenantId) {}
 }
 
 /// Opens a destination on this machine: a folder with one JSON file per user and group. The CLI

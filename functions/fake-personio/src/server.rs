@@ -238,6 +238,17 @@ impl FakePersonio {
         self.shared.lock().employee_access = allowed;
     }
 
+    /// Replaces the accepted client id and secret, as rotating the API credential in Personio
+    /// does: from now on only the new pair gets a token, and tokens issued to the old one are
+    /// revoked.
+    pub fn set_credentials(&self, client_id: &str, client_secret: &str) {
+        let mut state = self.shared.lock();
+        state.config.client_id = client_id.to_owned();
+        state.config.client_secret = client_secret.to_owned();
+        state.tokens.revoke_all();
+        state.v2_tokens.revoke_all();
+    }
+
     /// Replaces the rate limit of the employees endpoints, with a full bucket; `None` = unlimited.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         let mut state = self.shared.lock();

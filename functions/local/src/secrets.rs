@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use sync_core::config::{ConfigError, TenantConfig};
 use sync_core::ids::{AccountId, TenantId};
+use sync_core::personio::webhooks::WebhookSecret;
 use sync_core::ports::{PersonioCredentials, Secrets, SecretsError};
 
 /// The CLI-only keys, each a string on a line of its own.
@@ -215,7 +216,7 @@ impl Secrets for LocalSecrets {
         self.token()
     }
 
-    async fn webhook_token(&self, _tenant: &TenantId) -> Result<SecretString, SecretsError> {
+    async fn webhook(&self, _tenant: &TenantId) -> Result<WebhookSecret, SecretsError> {
         Err(SecretsError::NotGiven {
             what: "a webhook token".to_owned(),
             fix: "webhooks are received by the deployed service, not the CLI".to_owned(),

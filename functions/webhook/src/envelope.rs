@@ -14,9 +14,9 @@
 //! person's. A person or employment event without a usable id, and every other documented event,
 //! asks for a full run instead.
 
-use crate::secret::company_text;
 use serde_json::{Map, Value};
 use sync_core::ids::PersonioId;
+use sync_core::personio::webhooks::secret::company_text;
 use sync_core::personio::webhooks::EVENTS;
 
 /// A delivery's envelope, checked for the required fields.

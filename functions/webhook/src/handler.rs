@@ -2,7 +2,6 @@
 //! ports in [`WebhookDeps`].
 
 use crate::envelope::{Envelope, EventRequest};
-use crate::secret::{CompanyCheck, WebhookSecret};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -10,6 +9,7 @@ use std::time::Instant;
 use sync_core::config::TenantConfig;
 use sync_core::history::Trigger;
 use sync_core::ids::{AccountId, PersonKey, TenantId};
+use sync_core::personio::webhooks::{CompanyCheck, WebhookSecret};
 use sync_core::ports::{ConfigStore, EventLog, Job, JobTarget, Jobs, Secrets, SecretsError};
 
 /// Bodies larger than this are refused with 413 before anything reads them. Personio's envelopes
@@ -28,7 +28,7 @@ pub const DEBOUNCE_SECONDS: i64 = 300;
 pub struct WebhookDeps<'a> {
     /// Tenant configs: an unknown tenant is refused.
     pub configs: &'a dyn ConfigStore,
-    /// The tenant's webhook secret (see [`crate::secret`] for its forms).
+    /// The tenant's webhook secret (see `sync_core::personio::webhooks::secret` for its forms).
     pub secrets: &'a dyn Secrets,
     /// Which deliveries were seen.
     pub events: &'a dyn EventLog,
@@ -239,10 +239,7 @@ async fn authenticate(
     tenant: &TenantId,
     presented: &str,
 ) -> Result<(TenantConfig, WebhookSecret), Outcome> {
-    let (config, secret) = tokio::join!(
-        deps.configs.config(tenant),
-        deps.secrets.webhook_token(tenant)
-    );
+    let (config, secret) = tokio::join!(deps.configs.config(tenant), deps.secrets.webhook(tenant));
     let config = match config {
         Ok(Some(versioned)) => versioned.config,
         Ok(None) => {
@@ -267,13 +264,6 @@ async fn authenticate(
         Err(error @ SecretsError::Unavailable { .. }) => {
             tracing::error!(error = %error, "could not read the tenant's webhook secret");
             return Err(Outcome::Unavailable);
-        }
-    };
-    let secret = match WebhookSecret::parse(&secret) {
-        Ok(secret) => secret,
-        Err(error) => {
-            tracing::error!(error = %error, "the tenant's webhook secret is unusable");
-            return Err(Outcome::Misconfigured);
         }
     };
     if secret.verify(presented) {

@@ -8,7 +8,9 @@
 //! - [`lambda`]: the API Gateway event in, the Lambda's answer out.
 //! - [`envelope`]: the envelope `{company_id, event_name, occurred_at, payload, meta}` and what
 //!   an event asks of the sync (including the payload assumption below).
-//! - [`secret`]: the tenant's webhook secret, its two forms and the constant-time token check.
+//! - the tenant's webhook secret, its two forms and the constant-time token check, live in
+//!   `sync_core::personio::webhooks::secret`, so every `Secrets` adapter reads it the same way;
+//!   they are re-exported here.
 //!
 //! # Answers
 //!
@@ -47,11 +49,10 @@
 pub mod envelope;
 mod handler;
 pub mod lambda;
-pub mod secret;
 
 pub use envelope::{Envelope, EnvelopeError, EventRequest};
 pub use handler::{
     handle, WebhookDeps, WebhookRequest, WebhookResponse, DEBOUNCE_SECONDS, DEDUPE_HOURS,
     MAX_BODY_BYTES,
 };
-pub use secret::{CompanyCheck, SecretFormatError, WebhookSecret};
+pub use sync_core::personio::webhooks::{CompanyCheck, SecretFormatError, WebhookSecret};

@@ -4,20 +4,24 @@
 //! tenants run in parallel. A message whose job failed for a reason that may pass (Personio or the
 //! state store unavailable) is reported as a batch item failure and comes back; one that cannot
 //! succeed until an admin acts (bad credentials, a held run) is consumed, with the reason in the
-//! run history and the admins' email. A run that nears the Lambda's time limit stops starting
+//! run history and the admins' email. A refused credential is first read again past the secrets
+//! cache and the run tried once more, since a warm worker may hold a copy from before a rotation.
+//! A run that nears the Lambda's time limit stops starting
 //! writes and queues its continuation, which re-plans from the snapshot it advanced.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sync_adapters::{BuildError, Factory};
+use sync_core::config::TenantConfig;
 use sync_core::history::RunStatus;
+use sync_core::ids::RunId;
 use sync_core::ports::{
     ConfigStore, Job, JobTarget, Jobs, JobsError, LocalDestinations, Mailer, Secrets, SourceError,
     Store, StoreError,
 };
 use sync_core::progress::NoProgress;
-use sync_core::run::{self, Ports, RunError, RunRequest, RunTarget};
+use sync_core::run::{self, OnRefusal, Ports, RunError, RunRequest, RunTarget};
 
 /// Writes stop this long before the Lambda's time limit, leaving time to record the run, email
 /// the summary and queue the continuation.
@@ -132,54 +136,92 @@ pub async fn run_job(
         tracing::info!("job for a disabled tenant dropped");
         return Ok(JobOutcome::Disabled);
     }
-    let factory = Factory {
-        local: deps.local,
-        ..Factory::new(deps.secrets)
-    };
-    let adapters = factory.adapters(&config).await?;
-    let ports = Ports {
-        sources: adapters.sources(),
-        destination: adapters.destination.as_ref(),
-        store: deps.store,
-        mailer: deps.mailer,
-        progress: &NoProgress,
-    };
-    let target = match &job.target {
-        JobTarget::Everyone => RunTarget::Everyone,
-        JobTarget::Person { person } => RunTarget::Person(person.clone()),
-    };
-    let request = RunRequest {
-        target,
-        dry_run: job.dry_run,
-        trigger: job.trigger.clone(),
+    // Chosen here so that a second attempt records under the same run: one record per job.
+    let run_id = job.run_id.clone().unwrap_or_else(|| RunId::new(now));
+    let attempt = Attempt {
+        deps,
+        job,
+        config: &config,
+        run_id: &run_id,
         now,
         deadline,
-        run_id: job.run_id.clone(),
     };
-    match run::run(&ports, &config, request).await {
-        Ok(outcome) if outcome.record.status == RunStatus::Partial => {
-            // Everyone, whatever the job was: the snapshot knows what is done, the plan finds the rest.
-            let continuation = Job {
-                tenant: job.tenant.clone(),
-                target: JobTarget::Everyone,
-                trigger: job.trigger.clone(),
-                dry_run: false,
-                run_id: None,
-            };
-            let key = format!("continue:{}", outcome.record.id);
-            deps.jobs
-                .enqueue(&continuation, &key)
-                .await
-                .map_err(JobError::Continuation)?;
-            tracing::info!(run_id = %outcome.record.id, "deadline reached; continuation queued");
-            Ok(JobOutcome::Continued)
+    match attempt.run(OnRefusal::RecordSilently).await {
+        Err(JobError::Run(error)) if error.is_refused_credentials() => {
+            // A warm worker reads secrets through a cache (minutes): after a credential was
+            // rotated the cached copy is refused while the stored one works. Read them again and
+            // run once more; if that is refused too, the engine records and emails it.
+            tracing::info!(error = %error, "credentials refused; reading the tenant's secrets again and running once more");
+            deps.secrets.forget(&job.tenant).await;
+            attempt.run(OnRefusal::Report).await
         }
-        Ok(outcome) => Ok(JobOutcome::Ran(outcome.record.status)),
-        Err(RunError::HeldRunPending { run_id }) => {
-            tracing::info!(held_run = %run_id, "a held run waits for approval; job dropped");
-            Ok(JobOutcome::WaitingForApproval)
+        outcome => outcome,
+    }
+}
+
+/// One run of a job: the tenant's adapters built from its secrets, the run, and its continuation.
+struct Attempt<'a> {
+    deps: &'a WorkerDeps<'a>,
+    job: &'a Job,
+    config: &'a TenantConfig,
+    run_id: &'a RunId,
+    now: DateTime<Utc>,
+    deadline: Option<Instant>,
+}
+
+impl Attempt<'_> {
+    async fn run(&self, on_refusal: OnRefusal) -> Result<JobOutcome, JobError> {
+        let (deps, job) = (self.deps, self.job);
+        let factory = Factory {
+            local: deps.local,
+            ..Factory::new(deps.secrets)
+        };
+        let adapters = factory.adapters(self.config).await?;
+        let ports = Ports {
+            sources: adapters.sources(),
+            destination: adapters.destination.as_ref(),
+            store: deps.store,
+            mailer: deps.mailer,
+            progress: &NoProgress,
+        };
+        let target = match &job.target {
+            JobTarget::Everyone => RunTarget::Everyone,
+            JobTarget::Person { person } => RunTarget::Person(person.clone()),
+        };
+        let request = RunRequest {
+            target,
+            dry_run: job.dry_run,
+            trigger: job.trigger.clone(),
+            now: self.now,
+            deadline: self.deadline,
+            run_id: Some(self.run_id.clone()),
+        };
+        match run::run_with(&ports, self.config, request, on_refusal).await {
+            Ok(outcome) if outcome.record.status == RunStatus::Partial => {
+                // Everyone, whatever the job was: the snapshot knows what is done, the plan finds
+                // the rest.
+                let continuation = Job {
+                    tenant: job.tenant.clone(),
+                    target: JobTarget::Everyone,
+                    trigger: job.trigger.clone(),
+                    dry_run: false,
+                    run_id: None,
+                };
+                let key = format!("continue:{}", outcome.record.id);
+                deps.jobs
+                    .enqueue(&continuation, &key)
+                    .await
+                    .map_err(JobError::Continuation)?;
+                tracing::info!(run_id = %outcome.record.id, "deadline reached; continuation queued");
+                Ok(JobOutcome::Continued)
+            }
+            Ok(outcome) => Ok(JobOutcome::Ran(outcome.record.status)),
+            Err(RunError::HeldRunPending { run_id }) => {
+                tracing::info!(held_run = %run_id, "a held run waits for approval; job dropped");
+                Ok(JobOutcome::WaitingForApproval)
+            }
+            Err(error) => Err(error.into()),
         }
-        Err(error) => Err(error.into()),
     }
 }
 

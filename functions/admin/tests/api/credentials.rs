@@ -3,10 +3,11 @@
 //! token rotated without a gap.
 
 use crate::support::Harness;
+use chrono::Utc;
 use secrecy::SecretString;
 use serde_json::json;
 use test_support::logs;
-use webhook::WebhookSecret;
+use webhook::{WebhookDeps, WebhookRequest, WebhookSecret};
 
 const PERSONIO: &str = "/tenants/{tenant}/credentials/personio/{account}";
 const ROTATE: &str = "/tenants/{tenant}/credentials/webhook/rotate";
@@ -208,4 +209,59 @@ async fn a_rotation_answers_the_new_token_once_and_keeps_the_old_one_valid() {
         .json("POST", ROTATE, &tenant.params(), &json!({"token": "mine"}))
         .await;
     assert_eq!(unknown_field.status, 400);
+}
+
+/// A `person.updated` delivery for person `person`, with `token` in `Authorization`.
+fn delivery(tenant: &str, token: &str, person: u64) -> WebhookRequest {
+    let body = json!({
+        "company_id": "4711",
+        "event_name": "person.updated",
+        "occurred_at": Utc::now().to_rfc3339(),
+        "payload": {"id": person.to_string()},
+    });
+    WebhookRequest {
+        tenant_id: tenant.to_owned(),
+        authorization: Some(token.to_owned()),
+        content_type: Some("application/json".to_owned()),
+        body: serde_json::to_vec(&body).expect("json"),
+    }
+}
+
+#[tokio::test]
+async fn after_a_rotation_the_webhook_receiver_on_secrets_manager_accepts_the_new_and_the_previous_token(
+) {
+    let h = Harness::new().await;
+    let tenant = h.tenant_without_credentials(1, 15).await;
+    let token = |answer: crate::support::Answer| {
+        answer.json()["token"].as_str().expect("a token").to_owned()
+    };
+    let first = token(h.json("POST", ROTATE, &tenant.params(), &json!(null)).await);
+    let second = token(h.json("POST", ROTATE, &tenant.params(), &json!(null)).await);
+
+    // The receiver as the webhook Lambda wires it: the secret read through Secrets Manager.
+    let deps = WebhookDeps {
+        configs: &h.aws.store,
+        secrets: &h.aws.secrets,
+        events: &h.aws.store,
+        jobs: &h.aws.jobs,
+        now: Utc::now(),
+    };
+    let answer = webhook::handle(&deps, delivery(&tenant.id, &second, 1)).await;
+    assert_eq!(answer.status, 202, "the new token: {}", answer.body);
+    let answer = webhook::handle(&deps, delivery(&tenant.id, &first, 2)).await;
+    assert_eq!(answer.status, 202, "the previous token: {}", answer.body);
+    let answer = webhook::handle(&deps, delivery(&tenant.id, "not-the-token", 3)).await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+
+    // The next rotation ends the previous token's grace.
+    let third = token(h.json("POST", ROTATE, &tenant.params(), &json!(null)).await);
+    let answer = webhook::handle(&deps, delivery(&tenant.id, &first, 4)).await;
+    assert_eq!(
+        answer.status, 401,
+        "the token two rotations ago: {}",
+        answer.body
+    );
+    let answer = webhook::handle(&deps, delivery(&tenant.id, &third, 5)).await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    logs::assert_free_of(&[&first, &second, &third]);
 }

@@ -2,7 +2,7 @@
 //! rule that no other run applies while one is held.
 
 use super::recording::{names_from_plan, started};
-use super::{finish, Ports, RunError, RunOutcome};
+use super::{finish, OnRefusal, Ports, RunError, RunOutcome};
 use crate::config::TenantConfig;
 use crate::history::{RunRecord, RunStatus, Trigger};
 use crate::ids::{RunId, TenantId};
@@ -53,6 +53,7 @@ pub async fn approve(
         snapshot,
         stats,
         &names,
+        OnRefusal::Report,
         (now, None),
     )
     .await?;

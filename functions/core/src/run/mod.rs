@@ -79,6 +79,30 @@ impl From<ApplyError> for RunError {
     }
 }
 
+impl RunError {
+    /// Whether Personio or the destination refused the run's credentials (401, or Personio's
+    /// 403): the one failure that a secret changed since it was read can explain.
+    pub fn is_refused_credentials(&self) -> bool {
+        matches!(
+            self,
+            Self::Source(SourceError::Unauthorized { .. } | SourceError::Forbidden { .. })
+                | Self::Destination(DestinationError::Unauthorized { .. })
+        )
+    }
+}
+
+/// What a run does when Personio or the destination refuses its credentials before it wrote
+/// anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnRefusal {
+    /// Record the failed run and email the admins.
+    Report,
+    /// Record the failed run but send no email: the caller reads the secrets again and runs once
+    /// more under the same run id, and that run's record and email replace this one's. For a
+    /// caller whose secrets may be a stale cached copy (the worker).
+    RecordSilently,
+}
+
 /// The adapters a run works through.
 pub struct Ports<'a> {
     /// One source per Personio account.
@@ -128,12 +152,22 @@ pub struct RunOutcome {
     pub plan: Plan,
 }
 
-/// Runs one sync.
-#[tracing::instrument(skip_all, fields(tenant_id = %config.tenant, run_id))]
+/// Runs one sync; a failure is recorded and emailed.
 pub async fn run(
     ports: &Ports<'_>,
     config: &TenantConfig,
     request: RunRequest,
+) -> Result<RunOutcome, RunError> {
+    run_with(ports, config, request, OnRefusal::Report).await
+}
+
+/// Runs one sync, doing what `on_refusal` says when a credential is refused before any write.
+#[tracing::instrument(skip_all, fields(tenant_id = %config.tenant, run_id))]
+pub async fn run_with(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    request: RunRequest,
+    on_refusal: OnRefusal,
 ) -> Result<RunOutcome, RunError> {
     let tenant = &config.tenant;
     let run_id = request
@@ -158,7 +192,10 @@ pub async fn run(
     // Fetch, normalise, map and scope.
     let mut intake = match fetch::fetch(ports, config, &request.target).await {
         Ok(intake) => intake,
-        Err(error) => return Err(fail(ports, config, record, error, &BTreeMap::new()).await),
+        Err(error) => {
+            let names = BTreeMap::new();
+            return Err(fail(ports, config, record, error, &names, on_refusal).await);
+        }
     };
     record.fetched = intake.people.len();
     let names = intake.names();
@@ -174,7 +211,10 @@ pub async fn run(
     .await
     {
         Ok(candidates) => candidates,
-        Err(error) => return Err(fail(ports, config, record, error.into(), &names).await),
+        Err(error) => {
+            let error = error.into();
+            return Err(fail(ports, config, record, error, &names, on_refusal).await);
+        }
     };
 
     // Guard the fetch, then plan (lifecycle decides each person's desired state).
@@ -239,6 +279,7 @@ pub async fn run(
         snapshot,
         stats,
         &names,
+        on_refusal,
         (request.now, request.deadline),
     )
     .await
@@ -288,6 +329,7 @@ async fn finish(
     mut snapshot: Snapshot,
     stats: Option<&SourceStats>,
     names: &BTreeMap<PersonKey, String>,
+    on_refusal: OnRefusal,
     (now, deadline): (DateTime<Utc>, Option<std::time::Instant>),
 ) -> Result<RunRecord, RunError> {
     let sensitive = recording::sensitive_fields(config);
@@ -305,7 +347,9 @@ async fn finish(
     };
     let applied = match apply(&context, plan, &mut snapshot).await {
         Ok(applied) => applied,
-        Err(error) => return Err(fail(ports, config, record, error.into(), names).await),
+        Err(error) => {
+            return Err(fail(ports, config, record, error.into(), names, on_refusal).await)
+        }
     };
     if let Some(stats) = stats {
         ports.store.save_source_stats(&config.tenant, stats).await?;
@@ -333,24 +377,43 @@ async fn finish(
     Ok(record)
 }
 
-/// Records a failed run, emails admins, and hands the error back.
+/// Records a failed run, emails admins (unless `on_refusal` keeps a refused credential quiet for
+/// the caller's retry), and hands the error back.
 async fn fail(
     ports: &Ports<'_>,
     config: &TenantConfig,
-    mut record: RunRecord,
+    record: RunRecord,
     error: RunError,
     names: &BTreeMap<PersonKey, String>,
+    on_refusal: OnRefusal,
 ) -> RunError {
+    // Recorded even when quiet, so that the run is in the history should the retry never start
+    // (the Lambda stops, the secret is gone).
+    let recorded = record_failure(ports, config, record, &error).await;
+    let quiet = on_refusal == OnRefusal::RecordSilently && error.is_refused_credentials();
+    if let (Some(record), false) = (recorded, quiet) {
+        notify(ports, config, &record, names).await;
+    }
+    error
+}
+
+/// Saves `record` as failed with `error` (not for a dry run); the record, when saved or tried.
+async fn record_failure(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    mut record: RunRecord,
+    error: &RunError,
+) -> Option<RunRecord> {
     // The caller reports the error to the admin; the log keeps it for operators.
     tracing::info!(error = %error, "run failed");
     record.status = RunStatus::Failed;
     record.failure = Some(error.to_string());
     record.finished_at = Some(Utc::now());
-    if !record.dry_run {
-        if let Err(store_error) = ports.store.save_run(&config.tenant, &record).await {
-            tracing::error!(error = %store_error, "could not record the failed run");
-        }
-        notify(ports, config, &record, names).await;
+    if record.dry_run {
+        return None;
     }
-    error
+    if let Err(store_error) = ports.store.save_run(&config.tenant, &record).await {
+        tracing::error!(error = %store_error, "could not record the failed run");
+    }
+    Some(record)
 }

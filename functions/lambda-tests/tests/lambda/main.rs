@@ -14,6 +14,7 @@
 //! - `no_op`: a run with nothing to do writes only its run record.
 //! - `batch`: unreadable, final and transient failures in one batch.
 //! - `webhook`: a Personio delivery through the webhook handler, the queue and the worker.
+//! - `rotation`: a credential rotated while a warm worker holds the old one in its cache.
 
 mod batch;
 mod deadline;
@@ -21,6 +22,7 @@ mod held;
 mod isolation;
 mod no_op;
 mod ordering;
+mod rotation;
 mod schedule;
 mod support;
 mod webhook;

@@ -2,18 +2,25 @@
 //! Manager, dedupe marker in DynamoDB, job onto the SQS FIFO queue), then the worker on the message
 //! it left, then the destination and the summary email.
 
-use crate::support::stack::Stack;
+use crate::support::stack::{job_of, Stack};
 use crate::support::tenant::{key, Spec, Tenant};
 use chrono::Utc;
 use secrecy::SecretString;
 use std::time::Instant;
 use sync_core::history::RunStatus;
+use sync_core::ids::{AccountId, PersonKey, PersonioId};
+use sync_core::ports::JobTarget;
 use webhook::{WebhookDeps, WebhookRequest};
 
 /// A `person.updated` body as Personio sends it.
 fn body(person: u64) -> Vec<u8> {
+    body_from("4711", person)
+}
+
+/// A `person.updated` body from Personio company `company`.
+fn body_from(company: &str, person: u64) -> Vec<u8> {
     let body = serde_json::json!({
-        "company_id": "4711",
+        "company_id": company,
         "event_name": "person.updated",
         "occurred_at": Utc::now().to_rfc3339(),
         "payload": { "id": person.to_string() },
@@ -115,5 +122,88 @@ async fn a_person_updated_delivery_reaches_the_destination_through_the_queue_and
         "webhook through moto: handler answered in {:.1} ms; the destination had the change {:.0} ms after the delivery",
         answered.as_secs_f64() * 1000.0,
         reached.as_secs_f64() * 1000.0
+    );
+}
+
+/// The webhook handler as the Lambda wires it, on `stack`'s adapters.
+fn receiver(stack: &Stack) -> WebhookDeps<'_> {
+    WebhookDeps {
+        configs: &stack.deps.store,
+        secrets: &stack.deps.secrets,
+        events: &stack.deps.store,
+        jobs: &stack.deps.jobs,
+        now: Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_from_a_company_the_secret_does_not_pin_is_refused_and_queues_nothing() {
+    let stack = Stack::new().await;
+    let tenant = Tenant::onboard(&stack, Spec::directory(0, 72)).await;
+    let token = "webhook-token-pinned-0123456789";
+    let secret = serde_json::json!({ "token": token, "company_id": "4711" }).to_string();
+    stack
+        .deps
+        .secrets
+        .put_webhook_token(&tenant.id, &SecretString::from(secret))
+        .await
+        .expect("store the webhook secret");
+
+    let foreign = webhook::handle(
+        &receiver(&stack),
+        delivery(&tenant, token, &body_from("9999", 7)),
+    )
+    .await;
+    assert_eq!(
+        (foreign.status, foreign.body.as_str()),
+        (400, r#"{"error":"company_mismatch"}"#)
+    );
+    assert!(
+        stack.receive(10, 0).await.is_empty(),
+        "nothing may be queued for another company"
+    );
+    let own = webhook::handle(
+        &receiver(&stack),
+        delivery(&tenant, token, &body_from("4711", 7)),
+    )
+    .await;
+    assert_eq!(own.status, 202, "{}", own.body);
+}
+
+#[tokio::test]
+async fn a_person_event_of_a_tenant_with_several_accounts_queues_one_person_of_the_pinned_account()
+{
+    let stack = Stack::new().await;
+    let mut spec = Spec::directory(0, 73);
+    spec.extra =
+        "[[personio.accounts]]\nname = \"at\"\nbase_url = \"http://127.0.0.1:9\"\n".to_owned();
+    let tenant = Tenant::onboard(&stack, spec).await;
+    assert_eq!(tenant.config.personio.accounts.len(), 2);
+    let token = "webhook-token-accounts-0123456789";
+    let secret = serde_json::json!({
+        "token": token,
+        "companies": { "4711": "main", "4712": "at" },
+    })
+    .to_string();
+    stack
+        .deps
+        .secrets
+        .put_webhook_token(&tenant.id, &SecretString::from(secret))
+        .await
+        .expect("store the webhook secret");
+
+    let answer = webhook::handle(
+        &receiver(&stack),
+        delivery(&tenant, token, &body_from("4712", 1042)),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let messages = stack.receive_exactly(1).await;
+    let at = AccountId::parse("at").expect("account id");
+    assert_eq!(
+        job_of(&messages[0]).target,
+        JobTarget::Person {
+            person: PersonKey::new(at, PersonioId::new(1042))
+        }
     );
 }

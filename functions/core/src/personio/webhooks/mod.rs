@@ -10,7 +10,9 @@
 //!
 //! Personio sends webhooks with a static token in `Authorization` and no signature (§3.3), so the
 //! token is the only proof a delivery is genuine: [`new_webhook_token`] makes 256 random bits.
+//! [`secret`] reads the tenant's stored webhook secret (token, previous token, companies).
 
+pub mod secret;
 mod session;
 
 use crate::ids::AccountId;
@@ -18,6 +20,7 @@ use crate::ports::SourceError;
 use rand::RngCore;
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
+pub use secret::{CompanyCheck, SecretFormatError, WebhookSecret};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use session::{Repeat, V2Session};

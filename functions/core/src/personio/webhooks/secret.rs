@@ -1,5 +1,9 @@
-//! The tenant's webhook secret (`Secrets::webhook_token`, in AWS `personio-sync/<tenant>/webhook`):
-//! the token Personio sends, and which Personio companies may send it.
+//! The tenant's webhook secret (`Secrets::webhook`, in AWS `personio-sync/<tenant>/webhook`): the
+//! token Personio sends, and which Personio companies may send it.
+//!
+//! This is the one reader of the stored secret: every `Secrets` adapter hands the webhook receiver
+//! the whole stored value through [`WebhookSecret::from_stored`], so rotation and company pinning
+//! cannot be lost on the way (the admin API's rotation writes the JSON form).
 //!
 //! Two forms are accepted:
 //!
@@ -25,7 +29,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
-use sync_core::ids::AccountId;
+
+use crate::ids::AccountId;
+use crate::ports::SecretsError;
 
 /// Why a stored webhook secret cannot be used. Never contains the secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +67,15 @@ pub enum CompanyCheck {
 }
 
 impl WebhookSecret {
+    /// Reads the stored secret `name` for a `Secrets` adapter: an unusable value is
+    /// [`SecretsError::Malformed`], named but never quoted.
+    pub fn from_stored(name: &str, value: &SecretString) -> Result<Self, SecretsError> {
+        Self::parse(value).map_err(|error| SecretsError::Malformed {
+            name: name.to_owned(),
+            detail: error.to_string(),
+        })
+    }
+
     /// Reads a stored secret: JSON when it starts with `{`, else the bare token.
     pub fn parse(value: &SecretString) -> Result<Self, SecretFormatError> {
         let text = value.expose_secret().trim();
@@ -150,8 +165,9 @@ fn account_id(value: &Value) -> Result<AccountId, SecretFormatError> {
         })
 }
 
-/// A company id as text, from a JSON string or number.
-pub(crate) fn company_text(value: &Value) -> Result<String, SecretFormatError> {
+/// A company id as text, from a JSON string or number: the one reading of `company_id` for the
+/// secret and the webhook envelope alike.
+pub fn company_text(value: &Value) -> Result<String, SecretFormatError> {
     match value {
         Value::String(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
         Value::Number(number) => Ok(number.to_string()),
@@ -210,5 +226,18 @@ mod tests {
             let error = WebhookSecret::parse(&SecretString::from(text.to_owned())).unwrap_err();
             assert!(!error.to_string().contains("sup3r"), "{error}");
         }
+    }
+
+    #[test]
+    fn an_unusable_stored_secret_is_malformed_and_named() {
+        let error = WebhookSecret::from_stored(
+            "personio-sync/acme/webhook",
+            &SecretString::from("{\"token\": 42}".to_owned()),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, SecretsError::Malformed { name, .. } if name == "personio-sync/acme/webhook"),
+            "{error}"
+        );
     }
 }
