@@ -209,6 +209,9 @@ async fn decide(deps: &WebhookDeps<'_>, request: &WebhookRequest) -> Outcome {
         Ok(false) => return Outcome::Duplicate,
         Err(error) => {
             tracing::error!(error = %error, "could not record the webhook delivery");
+            // A write that timed out may still have landed; unless it is removed, the retry that
+            // our 503 asks for would be dropped as a duplicate.
+            forget(deps, &tenant, &fingerprint).await;
             return Outcome::Unavailable;
         }
     }
@@ -224,12 +227,19 @@ async fn decide(deps: &WebhookDeps<'_>, request: &WebhookRequest) -> Outcome {
     if let Err(error) = deps.jobs.enqueue(&job, &dedupe_key).await {
         // Forget the delivery, so Personio's retry (it retries on our 503) is taken as new.
         tracing::error!(error = %error, "could not queue the run a webhook asked for");
-        if let Err(error) = deps.events.forget(&tenant, &fingerprint).await {
-            tracing::error!(error = %error, "could not forget the delivery; its retry will be dropped and the next scheduled run picks the change up");
-        }
+        forget(deps, &tenant, &fingerprint).await;
         return Outcome::Unavailable;
     }
     outcome
+}
+
+/// Forgets a delivery that was (or may have been) recorded but not queued. The AWS clients of the
+/// webhook Lambda give up on a call well inside its time limit (`SDK_OPERATION_TIMEOUT_MS` in
+/// template.yaml), so this runs even when the call before it hung.
+async fn forget(deps: &WebhookDeps<'_>, tenant: &TenantId, fingerprint: &str) {
+    if let Err(error) = deps.events.forget(tenant, fingerprint).await {
+        tracing::error!(error = %error, "could not forget the delivery; its retry will be dropped and the next scheduled run picks the change up");
+    }
 }
 
 /// Finds the tenant's config and secret together (so an unknown tenant costs the same lookups as

@@ -38,8 +38,12 @@
 //! static token authenticates, and the SHA-256 of the raw body identifies a delivery.
 //!
 //! A queued run is keyed by the delivery (one-person runs) or by the 5-minute window (full runs).
-//! If queueing fails after the fingerprint was recorded, the answer is 503 but Personio's retry
-//! is then taken for a duplicate; the change waits for the tenant's next scheduled run.
+//! The fingerprint is recorded before the run is queued (one conditional write decides between
+//! racing duplicates); if queueing fails, or recording itself fails, the fingerprint is forgotten
+//! again and the answer is 503, so Personio's retry is taken as new. The Lambda's AWS clients give
+//! up on a call after `SDK_OPERATION_TIMEOUT_MS` (template.yaml), so a hung service still leaves
+//! time to forget within the function's 10 s. Only when forgetting fails too is the retry dropped;
+//! the change then waits for the tenant's next scheduled run.
 //!
 //! Logs carry the tenant id, the event name, person ids and the outcome; never the body, the token
 //! or anything personal.

@@ -1,13 +1,16 @@
 //! A Personio webhook through the AWS side: the webhook handler on moto (token from Secrets
 //! Manager, dedupe marker in DynamoDB, job onto the SQS FIFO queue), then the worker on the message
-//! it left, then the destination and the summary email.
+//! it left, then the destination and the summary email; and a delivery the queue does not take.
 
-use crate::support::stack::Stack;
+use crate::support::hung::HungEndpoint;
+use crate::support::stack::{job_of, Stack};
+use crate::support::template;
 use crate::support::tenant::{key, Spec, Tenant};
 use chrono::Utc;
 use secrecy::SecretString;
 use std::time::Instant;
 use sync_core::history::RunStatus;
+use sync_core::ports::JobTarget;
 use webhook::{WebhookDeps, WebhookRequest};
 
 /// A `person.updated` body as Personio sends it.
@@ -28,6 +31,64 @@ fn delivery(tenant: &Tenant, token: &str, body: &[u8]) -> WebhookRequest {
         content_type: Some("application/json".to_owned()),
         body: body.to_vec(),
     }
+}
+
+/// Stores the tenant's webhook secret: `token`, for Personio company 4711.
+async fn set_webhook_token(stack: &Stack, tenant: &Tenant, token: &str) {
+    let secret = serde_json::json!({ "token": token, "company_id": "4711" }).to_string();
+    stack
+        .deps
+        .secrets
+        .put_webhook_token(&tenant.id, &SecretString::from(secret))
+        .await
+        .expect("store the webhook secret");
+}
+
+#[tokio::test]
+async fn a_delivery_the_queue_does_not_answer_gets_a_5xx_in_time_and_its_retry_is_queued() {
+    let stack = Stack::new().await;
+    let tenant = Tenant::onboard(&stack, Spec::directory(3, 72)).await;
+    let token = "webhook-token-0123456789abcdef";
+    set_webhook_token(&stack, &tenant, token).await;
+    // The webhook Lambda as deployed: its environment and its time limit from template.yaml.
+    let function = template::function("WebhookFunction");
+    let aws = stack.deps_of(&function, &stack.moto_url).await;
+    let hung = HungEndpoint::start().await;
+    let hung_sqs = stack.deps_of(&function, hung.url()).await;
+    let body = body(7);
+
+    let deps = WebhookDeps {
+        configs: &aws.store,
+        secrets: &aws.secrets,
+        events: &aws.store,
+        jobs: &hung_sqs.jobs,
+        now: Utc::now(),
+    };
+    let answer = tokio::time::timeout(
+        function.timeout,
+        webhook::handle(&deps, delivery(&tenant, token, &body)),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "no answer within the webhook's Timeout of {:?}: Lambda would end it before it forgets the delivery",
+            function.timeout
+        )
+    });
+    assert!(answer.status >= 500, "{} {}", answer.status, answer.body);
+
+    // SQS is back; Personio delivers the same body again.
+    let deps = WebhookDeps {
+        jobs: &aws.jobs,
+        ..deps
+    };
+    let retry = webhook::handle(&deps, delivery(&tenant, token, &body)).await;
+    assert_eq!(retry.status, 202, "{}", retry.body);
+    let messages = stack.receive_exactly(1).await;
+    assert_eq!(
+        job_of(&messages[0]).target,
+        JobTarget::Person { person: key(7) }
+    );
 }
 
 #[tokio::test]
