@@ -1,6 +1,7 @@
 //! A Personio webhook through the AWS side: the webhook handler on moto (token from Secrets
 //! Manager, dedupe marker in DynamoDB, job onto the SQS FIFO queue), then the worker on the message
-//! it left, then the destination and the summary email; and a delivery the queue does not take.
+//! it left, then the destination and the summary email; a delivery the queue does not take; and
+//! full runs asked for while one is already running.
 
 use crate::support::hung::HungEndpoint;
 use crate::support::stack::{job_of, Stack};
@@ -20,6 +21,17 @@ fn body(person: u64) -> Vec<u8> {
         "event_name": "person.updated",
         "occurred_at": Utc::now().to_rfc3339(),
         "payload": { "id": person.to_string() },
+    });
+    serde_json::to_vec(&body).expect("json")
+}
+
+/// An `absence-period.created` body: a company-wide change, which asks for a full run.
+fn company_event(absence: u64) -> Vec<u8> {
+    let body = serde_json::json!({
+        "company_id": "4711",
+        "event_name": "absence-period.created",
+        "occurred_at": Utc::now().to_rfc3339(),
+        "payload": { "id": absence },
     });
     serde_json::to_vec(&body).expect("json")
 }
@@ -89,6 +101,40 @@ async fn a_delivery_the_queue_does_not_answer_gets_a_5xx_in_time_and_its_retry_i
         job_of(&messages[0]).target,
         JobTarget::Person { person: key(7) }
     );
+}
+
+#[tokio::test]
+async fn an_event_after_the_queued_full_run_started_queues_one_more_full_run() {
+    let stack = Stack::new().await;
+    let tenant = Tenant::onboard(&stack, Spec::directory(3, 73)).await;
+    let token = "webhook-token-0123456789abcdef";
+    set_webhook_token(&stack, &tenant, token).await;
+    // Both events arrive at one moment, so within one debounce window whatever its length.
+    let deps = WebhookDeps {
+        configs: &stack.deps.store,
+        secrets: &stack.deps.secrets,
+        events: &stack.deps.store,
+        jobs: &stack.deps.jobs,
+        now: Utc::now(),
+    };
+
+    let first = webhook::handle(&deps, delivery(&tenant, token, &company_event(1))).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let running = stack.receive_exactly(1).await;
+    assert_eq!(job_of(&running[0]).target, JobTarget::Everyone);
+    // The worker takes the job and its run reads Personio as it is now; the message stays in
+    // flight until Lambda's event source deletes it after the run, as in AWS.
+    let event = stack.sqs_event(&[&running[0]]);
+    let response = worker::handle(&stack.worker(), event, None).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    // A change after that read is not in the run: it needs a run of its own.
+    let second = webhook::handle(&deps, delivery(&tenant, token, &company_event(2))).await;
+    assert_eq!(second.status, 202, "{}", second.body);
+    // The first run ends; FIFO hands out the tenant's next message only after that.
+    stack.settle(&[&running[0]], &response).await;
+    let queued = stack.receive_exactly(1).await;
+    assert_eq!(job_of(&queued[0]).target, JobTarget::Everyone);
 }
 
 #[tokio::test]

@@ -89,6 +89,7 @@ impl Stack {
             secrets: &self.deps.secrets,
             mailer: &self.deps.mailer,
             jobs: &self.deps.jobs,
+            events: &self.deps.store,
             // Unlike main.rs: tests about state rather than SCIM keep the app's users in a folder.
             local: Some(&sync_local::Directories),
         }
