@@ -6,3 +6,4 @@ mod features;
 mod guards;
 mod lifecycle;
 mod scim;
+mod state;

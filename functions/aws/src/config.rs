@@ -5,7 +5,9 @@
 //! aws-lc-sys with its C build), so [`AwsConfig::sdk_config`] passes an explicit
 //! hyper + rustls + ring client. Retries of throttling (`ThrottlingException`,
 //! `ProvisionedThroughputExceededException`, `RequestLimitExceeded`, …) and transient errors are
-//! the SDK's standard retry mode, configured here once for every client.
+//! the SDK's standard retry mode, configured here once for every client. How long a call may take
+//! is per function (`SDK_ATTEMPT_TIMEOUT_MS`, `SDK_OPERATION_TIMEOUT_MS`): the webhook must answer
+//! within seconds, the worker may wait out a slow attempt.
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -22,8 +24,9 @@ const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long to wait for a TCP + TLS connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long one attempt may take; a hung connection is retried rather than eating the Lambda.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one attempt may take unless `SDK_ATTEMPT_TIMEOUT_MS` says otherwise; a hung
+/// connection is retried rather than eating the Lambda.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long secrets stay cached in a warm Lambda unless `SECRETS_CACHE_SECONDS` says otherwise.
 pub const DEFAULT_SECRETS_TTL: Duration = Duration::from_secs(300);
 
@@ -64,6 +67,12 @@ pub struct AwsConfig {
     pub sender: String,
     /// `SECRETS_CACHE_SECONDS`: how long secrets stay cached (default 300).
     pub secrets_ttl: Duration,
+    /// `SDK_ATTEMPT_TIMEOUT_MS`: how long one attempt of an AWS call may take (default 30 s).
+    pub attempt_timeout: Duration,
+    /// `SDK_OPERATION_TIMEOUT_MS`: how long one AWS call may take, its retries included. `None`
+    /// (the default) leaves only the attempt timeout; a function with a short time limit (the
+    /// webhook) sets it so that its calls end, and it can answer, before Lambda ends it.
+    pub operation_timeout: Option<Duration>,
 }
 
 impl AwsConfig {
@@ -106,6 +115,20 @@ impl AwsConfig {
                 })?)
             }
         };
+        let milliseconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
+            get(name)
+                .map(|text| match text.parse::<u64>() {
+                    Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        detail: "it must be a whole number of milliseconds above 0".to_owned(),
+                    }),
+                })
+                .transpose()
+        };
+        let attempt_timeout =
+            milliseconds("SDK_ATTEMPT_TIMEOUT_MS")?.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
+        let operation_timeout = milliseconds("SDK_OPERATION_TIMEOUT_MS")?;
         Ok(Self {
             region,
             endpoint_url,
@@ -119,6 +142,8 @@ impl AwsConfig {
                 "set it to the verified SES address summaries come from",
             )?,
             secrets_ttl,
+            attempt_timeout,
+            operation_timeout,
         })
     }
 
@@ -136,10 +161,13 @@ impl AwsConfig {
             .with_max_attempts(MAX_ATTEMPTS)
             .with_initial_backoff(INITIAL_BACKOFF)
             .with_max_backoff(MAX_BACKOFF);
-        let timeouts = TimeoutConfig::builder()
+        let mut timeouts = TimeoutConfig::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-            .build();
+            .operation_attempt_timeout(self.attempt_timeout);
+        if let Some(operation_timeout) = self.operation_timeout {
+            timeouts = timeouts.operation_timeout(operation_timeout);
+        }
+        let timeouts = timeouts.build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client)
             .region(Region::new(self.region.clone()))
@@ -201,6 +229,27 @@ mod tests {
         assert_eq!(config.endpoint_url, None);
         assert_eq!(config.table_name, "personio-sync");
         assert_eq!(config.secrets_ttl, DEFAULT_SECRETS_TTL);
+        assert_eq!(config.attempt_timeout, DEFAULT_ATTEMPT_TIMEOUT);
+        assert_eq!(config.operation_timeout, None);
+    }
+
+    #[test]
+    fn call_timeouts_are_read_in_milliseconds() {
+        let mut vars = FULL.to_vec();
+        vars.push(("SDK_ATTEMPT_TIMEOUT_MS", "800"));
+        vars.push(("SDK_OPERATION_TIMEOUT_MS", "1500"));
+        let config = AwsConfig::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(config.attempt_timeout, Duration::from_millis(800));
+        assert_eq!(config.operation_timeout, Some(Duration::from_millis(1500)));
+        for bad in ["0", "1.5s", "-1"] {
+            let mut vars = FULL.to_vec();
+            vars.push(("SDK_OPERATION_TIMEOUT_MS", bad));
+            let err = AwsConfig::from_lookup(lookup(&vars)).unwrap_err();
+            assert!(
+                err.to_string().contains("SDK_OPERATION_TIMEOUT_MS"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

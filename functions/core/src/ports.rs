@@ -515,7 +515,30 @@ pub trait EventLog: Send + Sync {
     /// Forgets `fingerprint`, so a redelivery is accepted again: called when the delivery was
     /// recorded but its job could not be queued, lest Personio's retry be dropped as a duplicate.
     async fn forget(&self, tenant: &TenantId, fingerprint: &str) -> Result<(), StoreError>;
+
+    /// Marks a full run of `tenant` as queued and not started yet, until `expires`; `true` when
+    /// there was no such mark (the caller queues the run), `false` when a queued run has yet to
+    /// start, and so will read this change too. Atomic, like [`EventLog::first_seen`].
+    ///
+    /// Kept as a marker under a name no body fingerprint (hex) can take, so every event log
+    /// stores it, and lets it expire, the way it stores deliveries.
+    async fn mark_full_run_pending(
+        &self,
+        tenant: &TenantId,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        self.first_seen(tenant, FULL_RUN_PENDING, expires).await
+    }
+
+    /// Clears the mark: the worker calls it as a queued full run starts, before it reads
+    /// Personio, so that an event from then on queues one more run.
+    async fn clear_full_run_pending(&self, tenant: &TenantId) -> Result<(), StoreError> {
+        self.forget(tenant, FULL_RUN_PENDING).await
+    }
 }
+
+/// The [`EventLog`] key of a tenant's "full run queued, not started" mark.
+pub const FULL_RUN_PENDING: &str = "full-run-pending";
 // The admin API's ports (tenant removal, history pages, secret writers) live in `ports/admin.rs`.
 mod admin;
 pub use admin::{SecretsAdmin, SecretsAdminError, StoredSecrets, TenantAdmin};

@@ -20,9 +20,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// (personio-api.md §3.2).
 pub const DEDUPE_HOURS: i64 = 72;
 
-/// Full runs asked for within one window of this many seconds share a dedupe key, so a burst of
-/// events that cannot be pinned on one person queues one run.
-pub const DEBOUNCE_SECONDS: i64 = 300;
+/// How long a queued full run counts as pending. Events meanwhile queue nothing more, since that
+/// run will read their changes; the worker clears the mark as the run starts. The expiry only
+/// matters if the job never starts (it is a worker run's length: later events then queue anew).
+pub const FULL_RUN_PENDING_MINUTES: i64 = 15;
 
 /// The ports a delivery is handled through, and the moment it arrived.
 pub struct WebhookDeps<'a> {
@@ -34,7 +35,7 @@ pub struct WebhookDeps<'a> {
     pub events: &'a dyn EventLog,
     /// Where runs are queued.
     pub jobs: &'a dyn Jobs,
-    /// Now: the start of the dedupe period and the debounce window.
+    /// Now: the start of the dedupe period and of a pending full run.
     pub now: DateTime<Utc>,
 }
 
@@ -188,30 +189,55 @@ async fn decide(deps: &WebhookDeps<'_>, request: &WebhookRequest) -> Outcome {
     // The name is one of the documented events now, so it is safe to log.
     tracing::Span::current().record("event", envelope.event_name.as_str());
     let fingerprint = fingerprint(&request.body);
-    let (target, dedupe_key, outcome) = match event_request {
+    let target = match event_request {
         EventRequest::Ping => return Outcome::Ping,
         EventRequest::Person(id) => match account_of(&config, pinned_account) {
             Some(account) => {
                 tracing::info!(person = %id, account = %account, "one-person run asked for");
-                let person = PersonKey::new(account, id);
-                // Per delivery, not per person: a later change of the same person must queue a
-                // run of its own even if the queue already ran the earlier one.
-                let key = format!("{tenant}:event:{fingerprint}");
-                (JobTarget::Person { person }, key, Outcome::QueuedPerson)
+                JobTarget::Person {
+                    person: PersonKey::new(account, id),
+                }
             }
-            None => everyone(&tenant, deps.now),
+            None => JobTarget::Everyone,
         },
-        EventRequest::Everyone => everyone(&tenant, deps.now),
+        EventRequest::Everyone => JobTarget::Everyone,
     };
+    // Per delivery, not per person or window: a later change must queue a run of its own even if
+    // the queue already ran (or is running) the earlier one.
+    let dedupe_key = format!("{tenant}:event:{fingerprint}");
     let expires = deps.now + chrono::Duration::hours(DEDUPE_HOURS);
     match deps.events.first_seen(&tenant, &fingerprint, expires).await {
         Ok(true) => {}
         Ok(false) => return Outcome::Duplicate,
         Err(error) => {
             tracing::error!(error = %error, "could not record the webhook delivery");
+            // A write that timed out may still have landed; unless it is removed, the retry that
+            // our 503 asks for would be dropped as a duplicate.
+            forget(deps, &tenant, &fingerprint).await;
             return Outcome::Unavailable;
         }
     }
+    let outcome = match target {
+        JobTarget::Person { .. } => Outcome::QueuedPerson,
+        JobTarget::Everyone => {
+            let pending_until = deps.now + chrono::Duration::minutes(FULL_RUN_PENDING_MINUTES);
+            match deps
+                .events
+                .mark_full_run_pending(&tenant, pending_until)
+                .await
+            {
+                Ok(true) => {}
+                // A queued full run has not started yet: it will read this change too.
+                Ok(false) => return Outcome::QueuedEveryone,
+                Err(error) => {
+                    tracing::error!(error = %error, "could not mark a full run as pending");
+                    forget_full_run(deps, &tenant, &fingerprint).await;
+                    return Outcome::Unavailable;
+                }
+            }
+            Outcome::QueuedEveryone
+        }
+    };
     let job = Job {
         tenant: tenant.clone(),
         target,
@@ -222,14 +248,37 @@ async fn decide(deps: &WebhookDeps<'_>, request: &WebhookRequest) -> Outcome {
         run_id: None,
     };
     if let Err(error) = deps.jobs.enqueue(&job, &dedupe_key).await {
-        // Forget the delivery, so Personio's retry (it retries on our 503) is taken as new.
+        // Forget the delivery (and the pending mark, or later events would wait for a run that
+        // was never queued), so Personio's retry (it retries on our 503) is taken as new.
         tracing::error!(error = %error, "could not queue the run a webhook asked for");
-        if let Err(error) = deps.events.forget(&tenant, &fingerprint).await {
-            tracing::error!(error = %error, "could not forget the delivery; its retry will be dropped and the next scheduled run picks the change up");
+        match outcome {
+            Outcome::QueuedEveryone => forget_full_run(deps, &tenant, &fingerprint).await,
+            _ => forget(deps, &tenant, &fingerprint).await,
         }
         return Outcome::Unavailable;
     }
     outcome
+}
+
+/// [`forget`], and clears the tenant's pending full run with it (at the same time: each call
+/// may take up to the operation timeout).
+async fn forget_full_run(deps: &WebhookDeps<'_>, tenant: &TenantId, fingerprint: &str) {
+    let (_, cleared) = tokio::join!(
+        forget(deps, tenant, fingerprint),
+        deps.events.clear_full_run_pending(tenant)
+    );
+    if let Err(error) = cleared {
+        tracing::error!(error = %error, "could not clear the pending full run; webhook events queue no full run until it expires");
+    }
+}
+
+/// Forgets a delivery that was (or may have been) recorded but not queued. The AWS clients of the
+/// webhook Lambda give up on a call well inside its time limit (`SDK_OPERATION_TIMEOUT_MS` in
+/// template.yaml), so this runs even when the call before it hung.
+async fn forget(deps: &WebhookDeps<'_>, tenant: &TenantId, fingerprint: &str) {
+    if let Err(error) = deps.events.forget(tenant, fingerprint).await {
+        tracing::error!(error = %error, "could not forget the delivery; its retry will be dropped and the next scheduled run picks the change up");
+    }
 }
 
 /// Finds the tenant's config and secret together (so an unknown tenant costs the same lookups as
@@ -307,16 +356,6 @@ fn account_of(config: &TenantConfig, pinned: Option<AccountId>) -> Option<Accoun
     }
 }
 
-/// A full run, debounced: every such request in one window shares the dedupe key.
-fn everyone(tenant: &TenantId, now: DateTime<Utc>) -> (JobTarget, String, Outcome) {
-    let window = now.timestamp().div_euclid(DEBOUNCE_SECONDS);
-    (
-        JobTarget::Everyone,
-        format!("{tenant}:everyone:{window}"),
-        Outcome::QueuedEveryone,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,19 +380,6 @@ mod tests {
             Outcome::Duplicate.response().body,
             "{\"status\":\"duplicate\"}"
         );
-    }
-
-    #[test]
-    fn full_runs_in_one_five_minute_window_share_a_key() {
-        let tenant = TenantId::parse("acme").unwrap();
-        let at = |time: &str| {
-            format!("2026-11-23T{time}Z")
-                .parse::<DateTime<Utc>>()
-                .unwrap()
-        };
-        let key = |time| everyone(&tenant, at(time)).1;
-        assert_eq!(key("12:00:00"), key("12:04:59"));
-        assert_ne!(key("12:04:59"), key("12:05:00"));
     }
 
     #[test]

@@ -25,7 +25,7 @@
 //! | `ping` | 200 | nothing |
 //! | a body seen in the last 72 hours (Personio's retries) | 200 `duplicate` | nothing |
 //! | `person.*` or `employment.*` with a usable person id | 202 | a one-person run |
-//! | any other documented event, or a person/employment event without a usable id | 202 | a full run, one per tenant and 5-minute window |
+//! | any other documented event, or a person/employment event without a usable id | 202 | a full run, unless one is queued and not started yet |
 //! | a port failed (config, secret, event log, queue) | 503 (500 for an unusable secret) | nothing |
 //!
 //! `person.deleted` queues a one-person run as well: the engine finds the person gone from
@@ -39,9 +39,17 @@
 //! counts, as a full run. Personio sends no signature and no event id (§3.3): the per-tenant
 //! static token authenticates, and the SHA-256 of the raw body identifies a delivery.
 //!
-//! A queued run is keyed by the delivery (one-person runs) or by the 5-minute window (full runs).
-//! If queueing fails after the fingerprint was recorded, the answer is 503 but Personio's retry
-//! is then taken for a duplicate; the change waits for the tenant's next scheduled run.
+//! A queued run is keyed by the delivery, so SQS drops only our own repeats of one delivery. Full
+//! runs are debounced by a "full run pending" mark in the event log instead of a time window:
+//! the first event queues a run and sets the mark, later ones queue nothing while it is set, and
+//! the worker clears it as that run starts, before it reads Personio, so an event from then on
+//! queues one more run (a window would swallow an event that arrives after the run has read
+//! Personio but within its window). The fingerprint is recorded before the run is queued (one conditional write decides between
+//! racing duplicates); if queueing fails, or recording itself fails, the fingerprint is forgotten
+//! again and the answer is 503, so Personio's retry is taken as new. The Lambda's AWS clients give
+//! up on a call after `SDK_OPERATION_TIMEOUT_MS` (template.yaml), so a hung service still leaves
+//! time to forget within the function's 10 s. Only when forgetting fails too is the retry dropped;
+//! the change then waits for the tenant's next scheduled run.
 //!
 //! Logs carry the tenant id, the event name, person ids and the outcome; never the body, the token
 //! or anything personal.
@@ -52,7 +60,7 @@ pub mod lambda;
 
 pub use envelope::{Envelope, EnvelopeError, EventRequest};
 pub use handler::{
-    handle, WebhookDeps, WebhookRequest, WebhookResponse, DEBOUNCE_SECONDS, DEDUPE_HOURS,
+    handle, WebhookDeps, WebhookRequest, WebhookResponse, DEDUPE_HOURS, FULL_RUN_PENDING_MINUTES,
     MAX_BODY_BYTES,
 };
 pub use sync_core::personio::webhooks::{CompanyCheck, SecretFormatError, WebhookSecret};

@@ -267,7 +267,7 @@ async fn a_person_event_without_a_usable_id_queues_one_debounced_full_run() {
         deliver(&harness.url(), Some(TOKEN), JSON, body).await.0,
         202
     );
-    // Four distinct deliveries in one five-minute window collapse into one queued full run.
+    // Four distinct deliveries while the first full run has not started collapse into one.
     let jobs = harness.ports.jobs.pending();
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     assert_eq!(jobs[0].target, JobTarget::Everyone);
@@ -326,6 +326,28 @@ async fn a_queue_outage_is_a_503_so_personio_retries() {
         (status, answer),
         (503, json!({"error": "temporarily_unavailable"}))
     );
+}
+
+#[tokio::test]
+async fn a_full_run_that_could_not_be_queued_leaves_no_pending_mark_behind() {
+    let harness = Harness::start(3).await;
+    harness.ports.jobs.set_broken(true);
+    let first = envelope("absence-period.created", json!({"id": 1}));
+    assert_eq!(
+        deliver(&harness.url(), Some(TOKEN), JSON, first).await.0,
+        503
+    );
+
+    // Had the mark stayed, this event would wait for a run that was never queued.
+    harness.ports.jobs.set_broken(false);
+    let second = envelope("absence-period.created", json!({"id": 2}));
+    assert_eq!(
+        deliver(&harness.url(), Some(TOKEN), JSON, second).await,
+        (202, json!({"status": "queued_full_run"}))
+    );
+    let jobs = harness.ports.jobs.pending();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].target, JobTarget::Everyone);
 }
 
 #[tokio::test]

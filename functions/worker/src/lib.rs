@@ -8,17 +8,21 @@
 //! cache and the run tried once more, since a warm worker may hold a copy from before a rotation.
 //! A run that nears the Lambda's time limit stops starting
 //! writes and queues its continuation, which re-plans from the snapshot it advanced.
+//!
+//! A full run a webhook queued first clears the tenant's "full run pending" mark (see the webhook
+//! crate), before it reads anything, so a webhook event from then on queues one more run instead
+//! of being folded into this one after it has read Personio.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sync_adapters::{BuildError, Factory};
 use sync_core::config::TenantConfig;
-use sync_core::history::RunStatus;
+use sync_core::history::{RunStatus, Trigger};
 use sync_core::ids::RunId;
 use sync_core::ports::{
-    ConfigStore, Job, JobTarget, Jobs, JobsError, LocalDestinations, Mailer, Secrets, SourceError,
-    Store, StoreError,
+    ConfigStore, EventLog, Job, JobTarget, Jobs, JobsError, LocalDestinations, Mailer, Secrets,
+    SourceError, Store, StoreError,
 };
 use sync_core::progress::NoProgress;
 use sync_core::run::{self, OnRefusal, Ports, RunError, RunRequest, RunTarget};
@@ -50,6 +54,8 @@ pub struct WorkerDeps<'a> {
     pub mailer: &'a dyn Mailer,
     /// The job queue, for continuations.
     pub jobs: &'a dyn Jobs,
+    /// The webhook's event log, whose "full run pending" mark a starting full run clears.
+    pub events: &'a dyn EventLog,
     /// Local directory destinations: `None` in Lambda (a tenant with one is refused), a folder in
     /// tests that keep the app's users in files.
     pub local: Option<&'a dyn LocalDestinations>,
@@ -77,6 +83,9 @@ pub enum JobError {
     /// The tenant's config could not be read.
     #[error("could not read the tenant config: {0}")]
     Config(#[source] StoreError),
+    /// The tenant's pending full run could not be marked as started.
+    #[error("could not clear the tenant's pending full run before starting it (the job is retried): {0}")]
+    Pending(#[source] StoreError),
     /// The tenant's adapters could not be built (secrets, settings).
     #[error(transparent)]
     Adapters(#[from] BuildError),
@@ -94,7 +103,7 @@ impl JobError {
     /// run, anything an admin must fix first.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Config(_) | Self::Continuation(_) => true,
+            Self::Config(_) | Self::Pending(_) | Self::Continuation(_) => true,
             Self::Adapters(error) => error.is_transient(),
             Self::Run(error) => match error {
                 RunError::Source(
@@ -122,6 +131,15 @@ pub async fn run_job(
     now: DateTime<Utc>,
     deadline: Option<Instant>,
 ) -> Result<JobOutcome, JobError> {
+    if job.target == JobTarget::Everyone && matches!(job.trigger, Trigger::Webhook { .. }) {
+        // Before anything is read: every event from here on is after this run's read of
+        // Personio, so it must queue a run of its own. Clearing early costs at most an extra run;
+        // clearing late would lose a change until the next schedule.
+        deps.events
+            .clear_full_run_pending(&job.tenant)
+            .await
+            .map_err(JobError::Pending)?;
+    }
     let Some(versioned) = deps
         .configs
         .config(&job.tenant)

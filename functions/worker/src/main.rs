@@ -14,6 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         secrets: &aws.secrets,
         mailer: &aws.mailer,
         jobs: &aws.jobs,
+        events: &aws.store,
         // A deployed tenant has no folder: `kind = "directory"` is refused.
         local: None,
     };

@@ -13,6 +13,7 @@
 //! TENANT#<id>      HELD#<run id>                        a held run's header
 //! TENANT#<id>      HELD#<run id>#PART#<gen>#<n>         chunk n of the held run (JSON text)
 //! TENANT#<id>      EVENT#<hash>                         webhook dedupe marker, expires via TTL
+//! TENANT#<id>      EVENT#full-run-pending               a webhook's full run is queued, not started
 //! TENANT#<id>      NEXTDUE                              the tenant's current SCHEDULE sort key
 //! SCHEDULE         <next due, RFC 3339 UTC>#<tenant>    which tenant is due when
 //! ```

@@ -31,6 +31,8 @@ pub fn aws_config(table: &str, queue_url: &str) -> AwsConfig {
         jobs_queue_url: queue_url.to_owned(),
         sender: "sync@vendor.example".to_owned(),
         secrets_ttl: Duration::from_secs(300),
+        attempt_timeout: sync_aws::config::DEFAULT_ATTEMPT_TIMEOUT,
+        operation_timeout: None,
     }
 }
 

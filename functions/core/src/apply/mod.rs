@@ -4,8 +4,10 @@
 //!
 //! One bad record never fails the run: it becomes a [`RecordError`]. Only a rejected destination
 //! token or a state store that cannot be written stops it, because going on would write to an app
-//! we cannot authenticate to, or make changes we could not remember. The snapshot advances after
-//! each successful action, so a crash or timeout loses nothing and a rerun repeats nothing.
+//! we cannot authenticate to, or make changes we could not remember. Once either happens no
+//! further write starts; the writes already in flight (up to `apply.concurrency - 1`) finish and
+//! are saved if the store still takes them. The snapshot advances after each successful action,
+//! so a crash or timeout loses nothing and a rerun repeats nothing.
 
 mod people;
 mod relations;

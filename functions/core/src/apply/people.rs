@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Runs `actions` with at most `apply.concurrency` in flight. Each success saves its link before
-/// the next result is looked at; the first error that stops the run is returned after the
+/// the next result is looked at; the first error that stops the run (a rejected token, a link
+/// that cannot be saved) keeps any further action from starting, and is returned after the
 /// in-flight writes settle.
 pub(super) async fn apply_actions(
     ctx: &ApplyContext<'_>,
@@ -20,7 +21,8 @@ pub(super) async fn apply_actions(
     applied: &mut Applied,
 ) -> Result<(), ApplyError> {
     let links = &snapshot.links;
-    // Set by the first run-stopping error, so queued actions are not even tried.
+    // Set by the first run-stopping error, so queued actions are not even tried. Only the actions
+    // already in flight may still write; each of them still tries to save what it did.
     let stopped = AtomicBool::new(false);
     let stopped = &stopped;
     let results: Vec<_> = stream::iter(actions.iter().map(|action| {
@@ -31,7 +33,14 @@ pub(super) async fn apply_actions(
             }
             let result = execute(ctx, action, previous).await;
             match &result {
-                Ok(link) => ctx.store.save_link(ctx.tenant, link).await?,
+                Ok(link) => {
+                    if let Err(error) = ctx.store.save_link(ctx.tenant, link).await {
+                        // The app changed and the state cannot remember it: every further write
+                        // would be one more change the next run does not know about.
+                        stopped.store(true, Ordering::Relaxed);
+                        return Err(ApplyError::Store(error));
+                    }
+                }
                 Err(error) if error.stops_run() => stopped.store(true, Ordering::Relaxed),
                 Err(_) => {}
             }

@@ -10,6 +10,7 @@ use crate::record::{UserRecord, EMAIL};
 use crate::state::{GroupLink, Snapshot};
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 fn unresolved(key: &PersonKey, action: &str, message: String) -> RecordError {
     RecordError {
@@ -20,7 +21,8 @@ fn unresolved(key: &PersonKey, action: &str, message: String) -> RecordError {
     }
 }
 
-/// Sets or clears managers, now that everyone created this run exists.
+/// Sets or clears managers, now that everyone created this run exists. As with person actions,
+/// the first error that stops the run keeps any further manager write from starting.
 pub(super) async fn apply_managers(
     ctx: &ApplyContext<'_>,
     managers: &[ManagerLink],
@@ -28,9 +30,12 @@ pub(super) async fn apply_managers(
     applied: &mut Applied,
 ) -> Result<(), ApplyError> {
     let links = &snapshot.links;
+    // Set by the first run-stopping error; only the writes already in flight may still finish.
+    let stopped = AtomicBool::new(false);
+    let stopped = &stopped;
     let results: Vec<_> = stream::iter(managers.iter().map(|wanted| async move {
         ctx.progress.advance(1);
-        if ctx.past_deadline() {
+        if stopped.load(Ordering::Relaxed) || ctx.past_deadline() {
             return Ok(Err(None));
         }
         let Some(link) = links.get(&wanted.key) else {
@@ -61,10 +66,17 @@ pub(super) async fn apply_managers(
             Ok(()) => {
                 let mut link = link.clone();
                 link.manager = wanted.manager.clone();
-                ctx.store.save_link(ctx.tenant, &link).await?;
+                if let Err(error) = ctx.store.save_link(ctx.tenant, &link).await {
+                    // The app changed and the state cannot remember it: write nothing more.
+                    stopped.store(true, Ordering::Relaxed);
+                    return Err(ApplyError::Store(error));
+                }
                 Ok(Ok(link))
             }
-            Err(error) if error.stops_run() => Err(ApplyError::Destination(error)),
+            Err(error) if error.stops_run() => {
+                stopped.store(true, Ordering::Relaxed);
+                Err(ApplyError::Destination(error))
+            }
             Err(error) => Ok(Err(Some(RecordError {
                 person: Some(wanted.key.clone()),
                 action: "manager".to_owned(),

@@ -1,8 +1,11 @@
 //! A Personio webhook through the AWS side: the webhook handler on moto (token from Secrets
 //! Manager, dedupe marker in DynamoDB, job onto the SQS FIFO queue), then the worker on the message
-//! it left, then the destination and the summary email.
+//! it left, then the destination and the summary email; a delivery the queue does not take; and
+//! full runs asked for while one is already running.
 
+use crate::support::hung::HungEndpoint;
 use crate::support::stack::{job_of, Stack};
+use crate::support::template;
 use crate::support::tenant::{key, Spec, Tenant};
 use chrono::Utc;
 use secrecy::SecretString;
@@ -28,6 +31,17 @@ fn body_from(company: &str, person: u64) -> Vec<u8> {
     serde_json::to_vec(&body).expect("json")
 }
 
+/// An `absence-period.created` body: a company-wide change, which asks for a full run.
+fn company_event(absence: u64) -> Vec<u8> {
+    let body = serde_json::json!({
+        "company_id": "4711",
+        "event_name": "absence-period.created",
+        "occurred_at": Utc::now().to_rfc3339(),
+        "payload": { "id": absence },
+    });
+    serde_json::to_vec(&body).expect("json")
+}
+
 fn delivery(tenant: &Tenant, token: &str, body: &[u8]) -> WebhookRequest {
     WebhookRequest {
         tenant_id: tenant.id.to_string(),
@@ -35,6 +49,98 @@ fn delivery(tenant: &Tenant, token: &str, body: &[u8]) -> WebhookRequest {
         content_type: Some("application/json".to_owned()),
         body: body.to_vec(),
     }
+}
+
+/// Stores the tenant's webhook secret: `token`, for Personio company 4711.
+async fn set_webhook_token(stack: &Stack, tenant: &Tenant, token: &str) {
+    let secret = serde_json::json!({ "token": token, "company_id": "4711" }).to_string();
+    stack
+        .deps
+        .secrets
+        .put_webhook_token(&tenant.id, &SecretString::from(secret))
+        .await
+        .expect("store the webhook secret");
+}
+
+#[tokio::test]
+async fn a_delivery_the_queue_does_not_answer_gets_a_5xx_in_time_and_its_retry_is_queued() {
+    let stack = Stack::new().await;
+    let tenant = Tenant::onboard(&stack, Spec::directory(3, 72)).await;
+    let token = "webhook-token-0123456789abcdef";
+    set_webhook_token(&stack, &tenant, token).await;
+    // The webhook Lambda as deployed: its environment and its time limit from template.yaml.
+    let function = template::function("WebhookFunction");
+    let aws = stack.deps_of(&function, &stack.moto_url).await;
+    let hung = HungEndpoint::start().await;
+    let hung_sqs = stack.deps_of(&function, hung.url()).await;
+    let body = body(7);
+
+    let deps = WebhookDeps {
+        configs: &aws.store,
+        secrets: &aws.secrets,
+        events: &aws.store,
+        jobs: &hung_sqs.jobs,
+        now: Utc::now(),
+    };
+    let answer = tokio::time::timeout(
+        function.timeout,
+        webhook::handle(&deps, delivery(&tenant, token, &body)),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "no answer within the webhook's Timeout of {:?}: Lambda would end it before it forgets the delivery",
+            function.timeout
+        )
+    });
+    assert!(answer.status >= 500, "{} {}", answer.status, answer.body);
+
+    // SQS is back; Personio delivers the same body again.
+    let deps = WebhookDeps {
+        jobs: &aws.jobs,
+        ..deps
+    };
+    let retry = webhook::handle(&deps, delivery(&tenant, token, &body)).await;
+    assert_eq!(retry.status, 202, "{}", retry.body);
+    let messages = stack.receive_exactly(1).await;
+    assert_eq!(
+        job_of(&messages[0]).target,
+        JobTarget::Person { person: key(7) }
+    );
+}
+
+#[tokio::test]
+async fn an_event_after_the_queued_full_run_started_queues_one_more_full_run() {
+    let stack = Stack::new().await;
+    let tenant = Tenant::onboard(&stack, Spec::directory(3, 73)).await;
+    let token = "webhook-token-0123456789abcdef";
+    set_webhook_token(&stack, &tenant, token).await;
+    // Both events arrive at one moment, so within one debounce window whatever its length.
+    let deps = WebhookDeps {
+        configs: &stack.deps.store,
+        secrets: &stack.deps.secrets,
+        events: &stack.deps.store,
+        jobs: &stack.deps.jobs,
+        now: Utc::now(),
+    };
+
+    let first = webhook::handle(&deps, delivery(&tenant, token, &company_event(1))).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let running = stack.receive_exactly(1).await;
+    assert_eq!(job_of(&running[0]).target, JobTarget::Everyone);
+    // The worker takes the job and its run reads Personio as it is now; the message stays in
+    // flight until Lambda's event source deletes it after the run, as in AWS.
+    let event = stack.sqs_event(&[&running[0]]);
+    let response = worker::handle(&stack.worker(), event, None).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    // A change after that read is not in the run: it needs a run of its own.
+    let second = webhook::handle(&deps, delivery(&tenant, token, &company_event(2))).await;
+    assert_eq!(second.status, 202, "{}", second.body);
+    // The first run ends; FIFO hands out the tenant's next message only after that.
+    stack.settle(&[&running[0]], &response).await;
+    let queued = stack.receive_exactly(1).await;
+    assert_eq!(job_of(&queued[0]).target, JobTarget::Everyone);
 }
 
 #[tokio::test]

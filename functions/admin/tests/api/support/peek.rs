@@ -15,6 +15,7 @@ impl Harness {
             secrets: &self.aws.secrets,
             mailer: &self.aws.mailer,
             jobs: &self.aws.jobs,
+            events: &self.aws.store,
             // These tenants keep the app's users in a folder.
             local: Some(&sync_local::Directories),
         };

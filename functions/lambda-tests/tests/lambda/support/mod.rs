@@ -1,6 +1,7 @@
 //! Test support: one test's stack on moto (`test_support::moto`) ([`stack`]), tenants onboarded
 //! with a fake Personio and a real destination ([`tenant`]), a counting proxy to scim2-server
-//! ([`scim_proxy`]) and the table read past the store ([`dynamo`]).
+//! ([`scim_proxy`]), the table read past the store ([`dynamo`]), a function's settings from
+//! `template.yaml` ([`template`]) and an endpoint that never answers ([`hung`]).
 //!
 //! Every test builds its own [`stack::Stack`] (table, queue, sender) and its own tenants (ids,
 //! admins, SCIM tenant paths), so tests run in parallel on one moto and one scim2-server.
@@ -8,9 +9,10 @@
 #![allow(dead_code)] // Each test uses a different part of the support.
 
 pub mod dynamo;
-
+pub mod hung;
 pub mod scim_proxy;
 pub mod stack;
+pub mod template;
 pub mod tenant;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;

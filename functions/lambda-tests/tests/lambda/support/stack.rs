@@ -6,11 +6,12 @@
 //! `worker::handle` as the `SqsEvent` Lambda would build, then delete the ones that succeeded and
 //! release the batch item failures.
 
+use super::template::FunctionSettings;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 use sync_aws::{create_table, AwsConfig, Deps};
 use sync_core::ids::TenantId;
@@ -88,9 +89,24 @@ impl Stack {
             secrets: &self.deps.secrets,
             mailer: &self.deps.mailer,
             jobs: &self.deps.jobs,
+            events: &self.deps.store,
             // Unlike main.rs: tests about state rather than SCIM keep the app's users in a folder.
             local: Some(&sync_local::Directories),
         }
+    }
+
+    /// The adapters `function` builds at its cold start: this stack's resources with the
+    /// function's own environment from `template.yaml`, every client sent to `endpoint` (moto,
+    /// or a stand-in for a failing service).
+    pub async fn deps_of(&self, function: &FunctionSettings, endpoint: &str) -> Deps {
+        Deps::new(function_config(
+            &function.environment,
+            endpoint,
+            &self.deps.config.table_name,
+            self.queue_url(),
+            &self.sender,
+        ))
+        .await
     }
 
     /// The queue's URL.
@@ -232,15 +248,31 @@ impl Stack {
 
 /// The environment a Lambda of this stack would read, pointed at moto.
 fn aws_config(endpoint: &str, table: &str, queue_url: &str, sender: &str) -> AwsConfig {
-    let variables = HashMap::from([
+    function_config(&BTreeMap::new(), endpoint, table, queue_url, sender)
+}
+
+/// The same, with a function's own variables from `template.yaml` under the stack's.
+fn function_config(
+    own: &BTreeMap<String, String>,
+    endpoint: &str,
+    table: &str,
+    queue_url: &str,
+    sender: &str,
+) -> AwsConfig {
+    let stack = HashMap::from([
         ("AWS_REGION", REGION),
         ("AWS_ENDPOINT_URL", endpoint),
         ("TABLE_NAME", table),
         ("JOBS_QUEUE_URL", queue_url),
         ("SENDER", sender),
     ]);
-    AwsConfig::from_lookup(|name| variables.get(name).map(|value| (*value).to_owned()))
-        .expect("a complete Lambda environment")
+    AwsConfig::from_lookup(|name| {
+        stack
+            .get(name)
+            .map(|value| (*value).to_owned())
+            .or_else(|| own.get(name).cloned())
+    })
+    .expect("a complete Lambda environment")
 }
 
 /// The message's group id (the tenant, for jobs).

@@ -216,6 +216,7 @@ from = "{sender}"
             secrets: &self.deps.secrets,
             mailer: &self.mailbox,
             jobs: &self.deps.jobs,
+            events: &self.deps.store,
             local: None,
         }
     }
