@@ -94,16 +94,29 @@ pub fn errors_csv(errors: &[RecordError], names: &BTreeMap<PersonKey, String>) -
             ),
             None => (String::new(), String::new(), String::new()),
         };
-        let _ = writer.write_record([
-            &account,
-            &id,
-            &name,
-            &error.action,
-            &error.message,
-            &error.hint,
-        ]);
+        let _ = writer.write_record(
+            [
+                &account,
+                &id,
+                &name,
+                &error.action,
+                &error.message,
+                &error.hint,
+            ]
+            .map(|cell| spreadsheet_safe(cell).into_owned()),
+        );
     }
     writer.into_inner().unwrap_or_default()
+}
+
+/// A cell a spreadsheet shows as text: one starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return would run as a formula (OWASP "CSV injection"), and names and messages carry what anyone
+/// may type into Personio. A leading `'` makes spreadsheets show the text as it is.
+fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
 }
 
 /// Whether the tenant wants an email for this run.
@@ -352,6 +365,40 @@ mod tests {
         assert_eq!(
             csv,
             "personio_account,personio_id,name,action,error,how_to_fix\nmain,7,Ada Lovelace,map,\"required field `email` is empty, sorry\",fill it\n"
+        );
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_as_a_formula_are_escaped() {
+        // A name or a Personio value is written by whoever edits Personio; the admin opens the
+        // attachment in a spreadsheet, which runs a cell starting with = + - @ as a formula.
+        let key = PersonKey::new(AccountId::default(), PersonioId::new(7));
+        let errors = vec![RecordError {
+            person: Some(key.clone()),
+            action: "map".into(),
+            message: "=HYPERLINK(\"http://evil.example\",\"click\")".into(),
+            hint: "+1".into(),
+        }];
+        let names = BTreeMap::from([(key, "@SUM(A1)".to_owned())]);
+        let csv = String::from_utf8(errors_csv(&errors, &names)).unwrap();
+        let row = csv.lines().nth(1).unwrap();
+        assert_eq!(
+            row,
+            "main,7,'@SUM(A1),map,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",'+1"
+        );
+        let harmless = String::from_utf8(errors_csv(
+            &[RecordError {
+                person: None,
+                action: "fetch".into(),
+                message: "- a dash inside is fine".into(),
+                hint: "a-b".into(),
+            }],
+            &BTreeMap::new(),
+        ))
+        .unwrap();
+        assert!(
+            harmless.contains(",'- a dash inside is fine,a-b"),
+            "{harmless}"
         );
     }
 
