@@ -107,7 +107,7 @@ impl Outcome {
             Self::Unauthorized => "unauthorized",
             Self::Malformed => "malformed_envelope",
             Self::ForeignCompany => "company_mismatch",
-            Self::UnknownEvent => "unknown_event",
+            Self::UnknownEvent => "ignored_unknown_event",
             Self::Ping => "pong",
             Self::Duplicate => "duplicate",
             Self::QueuedPerson => "queued_person",
@@ -122,9 +122,11 @@ impl Outcome {
             Self::TooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Unauthorized => 401,
-            Self::Malformed | Self::ForeignCompany | Self::UnknownEvent => 400,
+            Self::Malformed | Self::ForeignCompany => 400,
             Self::Ping | Self::Duplicate => 200,
-            Self::QueuedPerson | Self::QueuedEveryone => 202,
+            // Accepted, not refused: a 4xx makes Personio retry for three days and may disable
+            // the webhook, for an event it added after our catalog.
+            Self::QueuedPerson | Self::QueuedEveryone | Self::UnknownEvent => 202,
             Self::Unavailable => 503,
             Self::Misconfigured => 500,
         }
@@ -184,6 +186,20 @@ async fn decide(deps: &WebhookDeps<'_>, request: &WebhookRequest) -> Outcome {
         CompanyCheck::Unpinned => None,
     };
     let Some(event_request) = envelope.request() else {
+        // The name is the sender's text: logged only when it looks like an event name.
+        let name = envelope.event_name.as_str();
+        let plausible = name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_');
+        tracing::warn!(
+            event = if plausible {
+                name
+            } else {
+                "<not an event name>"
+            },
+            "an event outside Personio's documented catalog was accepted and ignored"
+        );
         return Outcome::UnknownEvent;
     };
     // The name is one of the documented events now, so it is safe to log.
