@@ -21,7 +21,7 @@
 //! | malformed or unknown tenant id, no token, wrong token, another tenant's token | 401, one body for all | nothing |
 //! | not JSON, or `company_id`/`event_name`/`occurred_at`/`payload` missing | 400 | nothing |
 //! | `company_id` other than the one(s) the tenant's secret names | 400 | nothing |
-//! | an event Personio does not document | 400 | nothing |
+//! | an event Personio does not document (logged by name) | 202 `ignored_unknown_event` | nothing: a 4xx would make Personio retry it for days |
 //! | `ping` | 200 | nothing |
 //! | a body seen in the last 72 hours (Personio's retries) | 200 `duplicate` | nothing |
 //! | `person.*` or `employment.*` with a usable person id | 202 | a one-person run |
