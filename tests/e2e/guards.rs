@@ -244,3 +244,32 @@ async fn preview_and_dry_run_agree_on_held_and_on_every_action() {
         assert_eq!(planned, previewed, "{case}: the same actions");
     }
 }
+
+/// A held run keeps every later run from applying however many dry runs come after it: the check
+/// reads the held runs themselves, not the newest run records.
+#[tokio::test]
+async fn a_held_run_blocks_the_next_run_after_more_than_a_hundred_dry_runs() {
+    let harness = Harness::new(60).await;
+    harness.run().await;
+    let leavers: Vec<u64> = active_ids(&harness).into_iter().take(30).collect();
+    harness.fake.update(|company| {
+        for id in &leavers {
+            company.remove(*id);
+        }
+    });
+    let held = harness.run().await;
+    assert_eq!(held.record.status, RunStatus::Held);
+    // Later than the held run, as dry runs an admin starts while deciding would be.
+    let later = |minutes: i64| now() + chrono::Duration::minutes(minutes);
+    for minute in 1..=101 {
+        harness.dry_run(later(minute)).await;
+    }
+    let blocked = harness
+        .run_at(later(102))
+        .await
+        .expect_err("the held run still blocks");
+    assert!(
+        matches!(&blocked, RunError::HeldRunPending { run_id } if *run_id == held.record.id),
+        "{blocked}"
+    );
+}

@@ -104,6 +104,9 @@ impl Store for LinksStopSaving<'_> {
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError> {
         self.inner.remove_held(tenant, run_id).await
     }
+    async fn held_runs(&self, tenant: &TenantId) -> Result<Vec<RunId>, StoreError> {
+        self.inner.held_runs(tenant).await
+    }
 }
 
 /// A full run of `harness` whose link writes fail after `allowed` successes.

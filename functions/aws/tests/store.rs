@@ -305,8 +305,28 @@ async fn a_large_held_run_round_trips_and_is_gone_once_removed() {
     store.remove_held(&tenant, &plan.run_id).await.unwrap();
     assert!(store.held(&tenant, &plan.run_id).await.unwrap().is_none());
     assert!(raw_keys(&store, &tenant, "HELD#").await.is_empty());
+    assert!(store.held_runs(&tenant).await.unwrap().is_empty());
     // Approving or rejecting twice is not an error.
     store.remove_held(&tenant, &plan.run_id).await.unwrap();
+}
+
+#[tokio::test]
+async fn held_runs_are_listed_from_their_own_items_oldest_first() {
+    let store = support::fresh_store(None).await;
+    let tenant = support::tenant();
+    let mut older = held(3_000);
+    older.run_id = RunId::new("2026-11-20T08:00:00Z".parse().unwrap());
+    let mut newer = held(2);
+    newer.run_id = RunId::new("2026-11-21T08:00:00Z".parse().unwrap());
+    store.save_held(&tenant, &newer).await.unwrap();
+    store.save_held(&tenant, &older).await.unwrap();
+    assert_eq!(
+        store.held_runs(&tenant).await.unwrap(),
+        [older.run_id.clone(), newer.run_id.clone()],
+        "one id per held run, whatever its chunks"
+    );
+    store.remove_held(&tenant, &older.run_id).await.unwrap();
+    assert_eq!(store.held_runs(&tenant).await.unwrap(), [newer.run_id]);
 }
 
 #[tokio::test]

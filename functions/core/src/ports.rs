@@ -308,6 +308,9 @@ pub trait Store: Send + Sync {
     async fn held(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<HeldRun>, StoreError>;
     /// Forgets a held run (approved or rejected).
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError>;
+    /// The runs that are held now, oldest first (read from the held runs themselves, so no number
+    /// of later runs hides one).
+    async fn held_runs(&self, tenant: &TenantId) -> Result<Vec<RunId>, StoreError>;
 }
 
 // ---------------------------------------------------------------------------------------------

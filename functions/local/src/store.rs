@@ -295,6 +295,22 @@ impl Store for FolderStore {
         read_file(self.held_path(tenant, run_id)).await
     }
 
+    async fn held_runs(&self, tenant: &TenantId) -> Result<Vec<RunId>, StoreError> {
+        let dir = self.tenant_dir(tenant).join("held");
+        let files = blocking(&dir.clone(), move || {
+            files::data_files(&dir, "json").map_err(|e| list_error(&dir, e))
+        })
+        .await?;
+        // Run ids start with their start time, so name order is age order.
+        let mut held: Vec<RunId> = files
+            .iter()
+            .filter_map(|path| path.file_stem()?.to_str())
+            .filter_map(|stem| RunId::parse(stem).ok())
+            .collect();
+        held.sort();
+        Ok(held)
+    }
+
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError> {
         let path = self.held_path(tenant, run_id);
         blocking(&path.clone(), move || match std::fs::remove_file(&path) {

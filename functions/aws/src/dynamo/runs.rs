@@ -400,6 +400,19 @@ impl DynamoStore {
         self.write_chunked(&pk, write, &location).await
     }
 
+    /// The held runs' ids, oldest first: their header items, `HELD#<run id>` without `#PART#`.
+    pub(super) async fn held_run_ids(&self, tenant: &TenantId) -> Result<Vec<RunId>, StoreError> {
+        let pk = keys::tenant_pk(tenant);
+        let items = self.query_prefix(&pk, "HELD#", &[]).await?;
+        Ok(items
+            .iter()
+            .filter_map(items::sort_key)
+            .filter_map(|sk| sk.strip_prefix("HELD#"))
+            .filter(|rest| !rest.contains('#'))
+            .filter_map(|id| RunId::parse(id).ok())
+            .collect())
+    }
+
     pub(super) async fn read_held(
         &self,
         tenant: &TenantId,

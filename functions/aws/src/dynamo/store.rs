@@ -181,4 +181,8 @@ impl Store for DynamoStore {
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError> {
         self.delete_held(tenant, run_id).await
     }
+
+    async fn held_runs(&self, tenant: &TenantId) -> Result<Vec<RunId>, StoreError> {
+        self.held_run_ids(tenant).await
+    }
 }

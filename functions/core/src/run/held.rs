@@ -103,10 +103,5 @@ pub(super) async fn pending_held(
     store: &dyn Store,
     config: &TenantConfig,
 ) -> Result<Option<RunId>, StoreError> {
-    // Runs of a held tenant cannot apply, so a held run is always among the latest records.
-    let runs = store.runs(&config.tenant, 100).await?;
-    Ok(runs
-        .into_iter()
-        .find(|run| run.status == RunStatus::Held)
-        .map(|run| run.id))
+    Ok(store.held_runs(&config.tenant).await?.into_iter().next())
 }
