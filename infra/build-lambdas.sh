@@ -28,35 +28,9 @@ command -v cargo >/dev/null || fail "cargo is not installed: install Rust stable
 command -v rustup >/dev/null || fail "rustup is not installed: it adds the $rust_target standard library"
 command -v python3 >/dev/null || fail "python3 is not installed: cargo-lambda and zig come from PyPI"
 
-if [[ ! -x "$venv/bin/python" ]]; then
-    say "creating the virtual environment $venv"
-    python3 -m venv "$venv"
-fi
-
-# Run `pip install` only when a listed package is missing, or at another version than its `==`
-# pin: the installed metadata answers that offline in a fraction of a second.
-if ! "$venv/bin/python" - "$requirements" >/dev/null 2>&1 <<'PY'
-import re, sys
-from importlib.metadata import version, PackageNotFoundError
-for line in open(sys.argv[1]):
-    line = line.split("#", 1)[0].strip()
-    if not line:
-        continue
-    match = re.match(r"([A-Za-z0-9._-]+)(\[[^\]]*\])?\s*(==\s*([^;\s]+))?", line)
-    if not match:
-        sys.exit(1)
-    try:
-        installed = version(match.group(1))
-    except PackageNotFoundError:
-        sys.exit(1)
-    if match.group(4) and installed != match.group(4):
-        sys.exit(1)
-PY
-then
-    say "installing $requirements into $venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2 ||
-        fail "pip could not install $requirements"
-fi
+# shellcheck source=infra/venv.sh
+source "$root/infra/venv.sh"
+ensure_venv "$venv" "$requirements" || fail "could not install $requirements into $venv"
 export PATH="$venv/bin:$PATH"
 cargo lambda --version >/dev/null 2>&1 || fail "cargo lambda does not run from $venv/bin"
 

@@ -22,34 +22,9 @@ deadline_seconds="${MOTO_START_DEADLINE:-30}"
 
 say() { printf '%s\n' "$*" >&2; }
 
-if [[ ! -x "$venv/bin/python" ]]; then
-    say "creating the virtual environment $venv"
-    python3 -m venv "$venv"
-fi
-
-# Run `pip install` only when a listed package is missing, or at another version than its `==`
-# pin: the installed metadata answers that offline in a fraction of a second.
-if ! "$venv/bin/python" - "$requirements" >/dev/null 2>&1 <<'PY'
-import re, sys
-from importlib.metadata import version, PackageNotFoundError
-for line in open(sys.argv[1]):
-    line = line.split("#", 1)[0].strip()
-    if not line:
-        continue
-    match = re.match(r"([A-Za-z0-9._-]+)(\[[^\]]*\])?\s*(==\s*([^;\s]+))?", line)
-    if not match:
-        sys.exit(1)
-    try:
-        installed = version(match.group(1))
-    except PackageNotFoundError:
-        sys.exit(1)
-    if match.group(4) and installed != match.group(4):
-        sys.exit(1)
-PY
-then
-    say "installing $requirements into $venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
-fi
+# shellcheck source=infra/venv.sh
+source "$repo_root/infra/venv.sh"
+ensure_venv "$venv" "$requirements"
 
 if [[ ! -x "$venv/bin/moto_server" ]]; then
     say "moto_server is not in $venv/bin after installing $requirements"
