@@ -483,3 +483,15 @@ async fn an_unreachable_personio_is_a_transport_error() {
 
     assert!(matches!(error, SourceError::Transport { .. }), "{error}");
 }
+
+#[tokio::test]
+async fn a_client_for_plain_http_to_another_host_is_refused() {
+    let settings = PersonioSettings::new(
+        AccountId::parse("acme").unwrap(),
+        "http://api.personio.de",
+        "client-id",
+        SecretString::from("secret"),
+    );
+    let error = PersonioClient::new(settings).err().expect("refused");
+    assert!(error.to_string().contains("https"), "{error}");
+}

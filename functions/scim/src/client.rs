@@ -144,8 +144,12 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    /// Builds the client; fails only when the TLS stack cannot be set up.
+    /// Builds the client; fails when the base URL would send the token in clear text (plain
+    /// `http` to another machine) or the TLS stack cannot be set up.
     pub fn new(settings: ClientSettings) -> Result<Self, String> {
+        // Checked here too, not only where settings are parsed: every request carries the token.
+        sync_core::http::credential_url(settings.base_url.as_str())
+            .map_err(|problem| format!("base_url {problem}"))?;
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
@@ -426,6 +430,24 @@ fn describe(error: reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_for_plain_http_to_another_host_is_refused() {
+        let settings = |url: &str| ClientSettings {
+            tenant: "acme".into(),
+            base_url: Url::parse(url).expect("a URL"),
+            token: SecretString::from("t"),
+            concurrency: 1,
+            max_attempts: 1,
+            request_timeout: Duration::from_secs(1),
+        };
+        let error = Client::new(settings("http://app.example/scim/v2"))
+            .err()
+            .expect("refused");
+        assert!(error.contains("https"), "{error}");
+        assert!(Client::new(settings("http://127.0.0.1:8080/scim/v2")).is_ok());
+        assert!(Client::new(settings("https://app.example/scim/v2")).is_ok());
+    }
 
     #[test]
     fn capabilities_default_to_patch_without_etags() {

@@ -138,15 +138,7 @@ impl ScimDestination {
 /// The base URL, refusing plain `http` except to this machine: the bearer token must not travel
 /// in clear text.
 fn parse_base_url(text: &str) -> Result<Url, String> {
-    let url =
-        Url::parse(text.trim()).map_err(|e| format!("base_url {text:?} is not a URL ({e})"))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        "http" => Err(format!("base_url {text:?} uses plain http; use https so that the token is not sent in clear text")),
-        scheme => Err(format!("base_url {text:?} has scheme {scheme:?}; use https")),
-    }
+    sync_core::http::credential_url(text).map_err(|problem| format!("base_url {problem}"))
 }
 
 #[async_trait]
@@ -228,6 +220,10 @@ mod tests {
         assert!(parse_base_url("http://127.0.0.1:8080/acme/v2").is_ok());
         assert!(parse_base_url("http://localhost/v2").is_ok());
         assert!(parse_base_url("http://app.example/scim/v2").is_err());
+        assert!(parse_base_url("http://127.0.0.2:8080/acme/v2").is_ok());
+        assert!(parse_base_url("http://[::1]:8080/acme/v2").is_ok());
+        assert!(parse_base_url("http://127.0.0.1.app.example/v2").is_err());
+        assert!(parse_base_url("http://localhost.app.example/v2").is_err());
         assert!(parse_base_url("ftp://app.example").is_err());
         assert!(parse_base_url("app.example/scim").is_err());
     }

@@ -139,12 +139,13 @@ impl PersonioClient {
     /// Builds the client. Sends nothing yet; see [`PersonioClient::verify_credentials`].
     pub fn new(settings: PersonioSettings) -> Result<Self, SourceError> {
         let base_url = settings.base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        // The client secret and the token travel to this URL: never in clear text.
+        if let Err(problem) = crate::http::credential_url(&base_url) {
             return Err(SourceError::Transport {
                 url: base_url,
-                detail:
-                    "the Personio base URL must start with https:// (e.g. https://api.personio.de)"
-                        .to_owned(),
+                detail: format!(
+                    "the Personio base URL is not usable: {problem} (e.g. https://api.personio.de)"
+                ),
             });
         }
         let http = crate::http::client(settings.request_timeout).map_err(|error| {

@@ -48,12 +48,13 @@ impl V2Session {
     /// Fetches a token with the client-credentials grant.
     pub(super) async fn open(credentials: &V2Credentials) -> Result<Self, WebhookApiError> {
         let base_url = credentials.base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        // The client secret goes to this URL first thing: never in clear text.
+        if let Err(problem) = crate::http::credential_url(&base_url) {
             return Err(WebhookApiError::Transport {
                 url: base_url,
-                detail:
-                    "the Personio base URL must start with https:// (e.g. https://api.personio.de)"
-                        .to_owned(),
+                detail: format!(
+                    "the Personio base URL is not usable: {problem} (e.g. https://api.personio.de)"
+                ),
             });
         }
         let http =
@@ -246,5 +247,17 @@ mod tests {
             Some("The client_id is not valid.")
         );
         assert_eq!(message_of(b"<html>"), None);
+    }
+
+    #[tokio::test]
+    async fn no_session_is_opened_over_plain_http_to_another_host() {
+        let credentials = V2Credentials {
+            account: AccountId::parse("acme").expect("an account id"),
+            base_url: "http://api.personio.de".to_owned(),
+            client_id: "id".to_owned(),
+            client_secret: SecretString::from("secret"),
+        };
+        let error = V2Session::open(&credentials).await.err().expect("refused");
+        assert!(error.to_string().contains("clear text"), "{error}");
     }
 }
