@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
+use sync_core::http::BodyError;
 use sync_core::retry::{self, Backoff, Failed, GaveUp, RetryAfter};
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -124,6 +125,7 @@ pub(crate) struct ClientSettings {
     pub concurrency: usize,
     pub max_attempts: u32,
     pub request_timeout: Duration,
+    pub max_body_bytes: usize,
 }
 
 /// One tenant's connection to its SCIM server.
@@ -141,6 +143,8 @@ pub(crate) struct Client {
     capabilities: OnceCell<Capabilities>,
     /// Set when a server answered PATCH with 501 although its configuration announced it.
     patch_refused: AtomicBool,
+    /// The most bytes of one answer read into memory.
+    body_limit: usize,
 }
 
 impl Client {
@@ -170,6 +174,7 @@ impl Client {
             counts: Default::default(),
             capabilities: OnceCell::new(),
             patch_refused: AtomicBool::new(false),
+            body_limit: settings.max_body_bytes,
         })
     }
 
@@ -365,7 +370,14 @@ impl Client {
         };
         let (etag, location) = (header(ETAG), header(LOCATION));
         let retry_after = retry::retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(describe)?;
+        let bytes = match sync_core::http::read_body(response, self.body_limit).await {
+            Ok(bytes) => bytes,
+            // Not retried: the same request would get the same answer.
+            Err(error @ BodyError::TooLarge { .. }) => {
+                return Ok(Attempt::Malformed(format!("{}: {error}", url.path())))
+            }
+            Err(BodyError::Transport(error)) => return Err(describe(error)),
+        };
         match status {
             200..=299 => {
                 let body = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -440,6 +452,7 @@ mod tests {
             concurrency: 1,
             max_attempts: 1,
             request_timeout: Duration::from_secs(1),
+            max_body_bytes: 1024,
         };
         let error = Client::new(settings("http://app.example/scim/v2"))
             .err()

@@ -60,6 +60,9 @@ pub struct ScimSettings {
     pub max_attempts: u32,
     /// Time allowed for one request.
     pub request_timeout: Duration,
+    /// The most bytes of one answer read into memory: [`sync_core::http::DEFAULT_BODY_LIMIT`]
+    /// (32 MiB). A larger answer is an error, not a retry.
+    pub max_body_bytes: usize,
     /// Neutral field → SCIM attribute path, over [`DEFAULT_PATHS`]; an empty path switches a
     /// field off. E.g. `hire_date` → `urn:example:params:scim:schemas:extension:hr:2.0:User:hireDate`.
     pub attribute_paths: BTreeMap<String, String>,
@@ -79,6 +82,7 @@ impl ScimSettings {
             concurrency: DEFAULT_CONCURRENCY,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_body_bytes: sync_core::http::DEFAULT_BODY_LIMIT,
             attribute_paths: BTreeMap::new(),
         }
     }
@@ -118,6 +122,7 @@ impl ScimDestination {
             concurrency: settings.concurrency,
             max_attempts: settings.max_attempts,
             request_timeout: settings.request_timeout,
+            max_body_bytes: settings.max_body_bytes,
         })
         .map_err(invalid)?;
         Ok(Self { client, schema })

@@ -67,6 +67,9 @@ pub struct PersonioSettings {
     pub max_attempts: u32,
     /// Time limit of one request: 30 s.
     pub request_timeout: Duration,
+    /// The most bytes of one answer read into memory: [`crate::http::DEFAULT_BODY_LIMIT`]
+    /// (32 MiB, some 15 times a full page). A larger answer is an error, not a retry.
+    pub max_body_bytes: usize,
     /// First retry delay scale (doubles per attempt, with jitter): 500 ms.
     pub retry_base: Duration,
     /// Longest wait between attempts, `Retry-After` included: 30 s.
@@ -102,6 +105,7 @@ impl PersonioSettings {
             concurrency: 8,
             max_attempts: 6,
             request_timeout: Duration::from_secs(30),
+            max_body_bytes: crate::http::DEFAULT_BODY_LIMIT,
             retry_base: Duration::from_millis(500),
             retry_cap: Duration::from_secs(30),
             max_fetch_attempts: 3,
@@ -170,6 +174,7 @@ impl PersonioClient {
                 },
                 partner_id: settings.partner_id,
                 app_id: settings.app_id,
+                body_limit: settings.max_body_bytes,
             },
         );
         Ok(Self {

@@ -162,10 +162,17 @@ impl V2Session {
             Ok(response) => {
                 let status = response.status();
                 let retry_after = retry::retry_after(response.headers());
-                match response.bytes().await {
-                    Ok(body) if status.is_success() => return Ok(body.to_vec()),
+                match crate::http::read_body(response, crate::http::DEFAULT_BODY_LIMIT).await {
+                    Ok(body) if status.is_success() => return Ok(body),
                     Ok(body) => (Failure::Status(status, message_of(&body)), retry_after),
-                    Err(error) => (Failure::Transport(error.to_string()), None),
+                    Err(error @ crate::http::BodyError::TooLarge { .. }) => {
+                        return Err(Failed::Final(WebhookApiError::Malformed {
+                            detail: format!("{path}: {error}"),
+                        }))
+                    }
+                    Err(crate::http::BodyError::Transport(error)) => {
+                        (Failure::Transport(error.to_string()), None)
+                    }
                 }
             }
             // Not connected: nothing reached Personio, so even a create may be repeated.
