@@ -1,13 +1,17 @@
-//! What a SCIM server answers cannot exhaust our memory: bodies are read up to a limit. A small
-//! axum server on a free loopback port plays the misbehaving destination.
+//! What a SCIM server answers cannot exhaust our memory: bodies are read up to a limit, and
+//! `totalResults` is a claim to check against the pages, never a size to allocate. A small axum
+//! server on a free loopback port plays the misbehaving destination.
 
 mod support;
 
 use axum::body::{Body, Bytes};
+use axum::extract::Query;
 use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
 use futures::stream;
 use serde_json::json;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use support::settings;
 use sync_core::ports::Destination;
@@ -42,6 +46,32 @@ async fn an_answer_that_never_ends_is_cut_off_at_the_limit_with_a_clear_error() 
     let base_url = serve(Router::new().fallback(endless)).await;
     let error = destination(&base_url).users().await.expect_err("refused");
     assert!(error.to_string().contains("larger than 32 MiB"), "{error}");
+}
+
+#[tokio::test]
+async fn a_huge_total_results_with_few_users_pages_until_the_list_runs_out() {
+    let users = |Query(query): Query<HashMap<String, String>>| async move {
+        let resources = match query.get("startIndex").map(String::as_str) {
+            Some("1") => json!([
+                {"id": "u1", "userName": "ada@example.com"},
+                {"id": "u2", "userName": "grace@example.com"},
+            ]),
+            _ => json!([]),
+        };
+        axum::Json(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 4_000_000_000_u64,
+            "Resources": resources,
+        }))
+    };
+    let app = Router::new().route("/scim/v2/Users", get(users)).route(
+        "/scim/v2/ServiceProviderConfig",
+        get(|| async { axum::Json(json!({})) }),
+    );
+    let base_url = serve(app).await;
+    let listed = destination(&base_url).users().await.expect("users");
+    let names: Vec<&str> = listed.iter().map(|user| user.user_name.as_str()).collect();
+    assert_eq!(names, ["ada@example.com", "grace@example.com"]);
 }
 
 #[tokio::test]
