@@ -257,6 +257,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_endless_token_answer_is_cut_off_at_the_limit_with_a_clear_error() {
+        use axum::body::{Body, Bytes};
+        use std::convert::Infallible;
+        let endless = || async {
+            let chunk = Bytes::from(vec![b' '; 64 * 1024]);
+            axum::response::Response::new(Body::from_stream(futures::stream::repeat(Ok::<
+                _,
+                Infallible,
+            >(
+                chunk
+            ))))
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free loopback port");
+        let address = listener.local_addr().expect("the bound address");
+        let app = axum::Router::new().fallback(endless);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let credentials = V2Credentials {
+            account: AccountId::parse("acme").expect("an account id"),
+            base_url: format!("http://{address}"),
+            client_id: "id".to_owned(),
+            client_secret: SecretString::from("secret"),
+        };
+        let error = V2Session::open(&credentials).await.err().expect("refused");
+        assert!(error.to_string().contains("larger than 32 MiB"), "{error}");
+    }
+
+    #[tokio::test]
     async fn no_session_is_opened_over_plain_http_to_another_host() {
         let credentials = V2Credentials {
             account: AccountId::parse("acme").expect("an account id"),
