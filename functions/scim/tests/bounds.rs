@@ -89,3 +89,29 @@ async fn an_answer_announced_larger_than_the_configured_limit_is_refused_unread(
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_pages_without_end_is_stopped_at_a_million_users() {
+    // Every page full, whatever the index: the list would never run out on its own.
+    let page: serde_json::Value = json!({
+        "totalResults": 4_000_000_000_u64,
+        "Resources": (0..1000)
+            .map(|n| json!({"id": format!("u{n}"), "userName": format!("user{n}@example.com")}))
+            .collect::<Vec<_>>(),
+    });
+    let page = Bytes::from(serde_json::to_vec(&page).expect("JSON"));
+    let users = move || {
+        let page = page.clone();
+        async move { Response::new(Body::from(page)) }
+    };
+    let app = Router::new().route("/scim/v2/Users", get(users)).route(
+        "/scim/v2/ServiceProviderConfig",
+        get(|| async { axum::Json(json!({})) }),
+    );
+    let base_url = serve(app).await;
+    let error = destination(&base_url).users().await.expect_err("refused");
+    assert!(
+        error.to_string().contains("more than 1000000 users"),
+        "{error}"
+    );
+}
