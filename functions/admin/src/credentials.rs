@@ -88,6 +88,9 @@ pub async fn personio(deps: Deps, ids: Ids, body: Body) -> Result<StatusCode, Ap
                     (StatusCode::UNPROCESSABLE_ENTITY, "personio_access_denied")
                 }
                 CheckError::Unavailable { .. } => (StatusCode::BAD_GATEWAY, "personio_unavailable"),
+                CheckError::InsecureUrl { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "personio_url_insecure")
+                }
             };
             tracing::info!(tenant_id = %ids.tenant, account = %account_id, code, "Personio credentials not accepted");
             return Err(ApiError::new(status, code, error.to_string()));

@@ -37,6 +37,15 @@ pub enum CheckError {
         /// Personio's message.
         detail: String,
     },
+    /// The account's base URL would carry the secret in clear text (plain `http` to another
+    /// machine), so nothing was sent.
+    #[error("the Personio base URL of account {account} is not usable: {detail}; fix personio.accounts.{account}.base_url in the tenant's config; nothing was sent or saved")]
+    InsecureUrl {
+        /// The account.
+        account: String,
+        /// What is wrong with the URL.
+        detail: String,
+    },
     /// Personio could not be asked (down, rate limited, unreachable, unreadable answer).
     #[error("could not check the credentials of account {account} with Personio at {url}: {detail}; nothing was saved, try again")]
     Unavailable {
@@ -77,6 +86,13 @@ pub async fn check(
 ) -> Result<(), CheckError> {
     let base = account.base_url.trim().trim_end_matches('/').to_owned();
     let name = account.name.to_string();
+    // The secret is the first thing sent: never in clear text, whatever the stored config says.
+    if let Err(detail) = sync_core::http::credential_url(&base) {
+        return Err(CheckError::InsecureUrl {
+            account: name,
+            detail,
+        });
+    }
     let unavailable = |url: &str, detail: String| CheckError::Unavailable {
         account: name.clone(),
         url: url.to_owned(),
@@ -105,7 +121,7 @@ pub async fn check(
         .await
         .map_err(|error| unavailable(&auth_url, transport(&error)))?;
     let status = response.status();
-    let bytes = response.bytes().await.unwrap_or_default();
+    let bytes = bounded_body(response).await;
     let token = match status.as_u16() {
         200..=299 => {
             serde_json::from_slice::<AuthAnswer>(&bytes)
@@ -146,7 +162,7 @@ pub async fn check(
     .await
     .map_err(|error| unavailable(&list_url, transport(&error)))?;
     let status = response.status();
-    let bytes = response.bytes().await.unwrap_or_default();
+    let bytes = bounded_body(response).await;
     match status.as_u16() {
         200..=299 => Ok(()),
         // A fresh token refused means the credential lacks the right (personio-api.md notes v2
@@ -164,6 +180,14 @@ pub async fn check(
     }
 }
 
+/// The answer's body, at most [`sync_core::http::DEFAULT_BODY_LIMIT`]; one that cannot be read
+/// or is larger reads as empty, which the callers report as "no token" or "no message".
+async fn bounded_body(response: reqwest::Response) -> Vec<u8> {
+    sync_core::http::read_body(response, sync_core::http::DEFAULT_BODY_LIMIT)
+        .await
+        .unwrap_or_default()
+}
+
 fn transport(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         "no answer in time".to_owned()
@@ -171,5 +195,26 @@ fn transport(error: &reqwest::Error) -> String {
         "could not connect".to_owned()
     } else {
         "the request failed".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    #[tokio::test]
+    async fn a_secret_is_never_checked_over_plain_http_to_another_host() {
+        let account: AccountConfig =
+            serde_json::from_value(serde_json::json!({"base_url": "http://api.personio.de"}))
+                .expect("an account");
+        let credentials = PersonioCredentials {
+            client_id: "id".to_owned(),
+            client_secret: SecretString::from("secret"),
+        };
+        let error = check(&account, &credentials, Duration::from_secs(2))
+            .await
+            .expect_err("refused");
+        assert!(error.to_string().contains("clear text"), "{error}");
     }
 }

@@ -483,3 +483,53 @@ async fn an_unreachable_personio_is_a_transport_error() {
 
     assert!(matches!(error, SourceError::Transport { .. }), "{error}");
 }
+
+#[tokio::test]
+async fn a_client_for_plain_http_to_another_host_is_refused() {
+    let settings = PersonioSettings::new(
+        AccountId::parse("acme").unwrap(),
+        "http://api.personio.de",
+        "client-id",
+        SecretString::from("secret"),
+    );
+    let error = PersonioClient::new(settings).err().expect("refused");
+    assert!(error.to_string().contains("https"), "{error}");
+}
+
+#[tokio::test]
+async fn a_page_that_never_ends_is_cut_off_at_the_limit_with_a_clear_error() {
+    use axum::body::{Body, Bytes};
+    use axum::response::Response;
+    use axum::routing::post;
+    // Personio as it should never be: a token, then a list page of blanks without end.
+    let auth = || async {
+        axum::Json(
+            serde_json::json!({"success": true, "data": {"token": "papi-t", "expires_in": 86400}}),
+        )
+    };
+    let endless = || async {
+        let chunk = Bytes::from(vec![b' '; 64 * 1024]);
+        Response::new(Body::from_stream(futures::stream::repeat(Ok::<
+            _,
+            std::convert::Infallible,
+        >(chunk))))
+    };
+    let app = axum::Router::new()
+        .route("/v1/auth", post(auth))
+        .fallback(endless);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free loopback port");
+    let address = listener.local_addr().expect("the bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut settings = PersonioSettings::new(
+        AccountId::parse("acme").unwrap(),
+        format!("http://{address}"),
+        "client-id",
+        SecretString::from("secret"),
+    );
+    settings.max_attempts = 1;
+    settings.request_timeout = Duration::from_secs(10);
+    let error = client(settings).employees().await.expect_err("refused");
+    assert!(error.to_string().contains("larger than 32 MiB"), "{error}");
+}

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
+use sync_core::http::BodyError;
 use sync_core::retry::{self, Backoff, Failed, GaveUp, RetryAfter};
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -124,6 +125,7 @@ pub(crate) struct ClientSettings {
     pub concurrency: usize,
     pub max_attempts: u32,
     pub request_timeout: Duration,
+    pub max_body_bytes: usize,
 }
 
 /// One tenant's connection to its SCIM server.
@@ -141,11 +143,17 @@ pub(crate) struct Client {
     capabilities: OnceCell<Capabilities>,
     /// Set when a server answered PATCH with 501 although its configuration announced it.
     patch_refused: AtomicBool,
+    /// The most bytes of one answer read into memory.
+    body_limit: usize,
 }
 
 impl Client {
-    /// Builds the client; fails only when the TLS stack cannot be set up.
+    /// Builds the client; fails when the base URL would send the token in clear text (plain
+    /// `http` to another machine) or the TLS stack cannot be set up.
     pub fn new(settings: ClientSettings) -> Result<Self, String> {
+        // Checked here too, not only where settings are parsed: every request carries the token.
+        sync_core::http::credential_url(settings.base_url.as_str())
+            .map_err(|problem| format!("base_url {problem}"))?;
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
@@ -166,6 +174,7 @@ impl Client {
             counts: Default::default(),
             capabilities: OnceCell::new(),
             patch_refused: AtomicBool::new(false),
+            body_limit: settings.max_body_bytes,
         })
     }
 
@@ -361,7 +370,14 @@ impl Client {
         };
         let (etag, location) = (header(ETAG), header(LOCATION));
         let retry_after = retry::retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(describe)?;
+        let bytes = match sync_core::http::read_body(response, self.body_limit).await {
+            Ok(bytes) => bytes,
+            // Not retried: the same request would get the same answer.
+            Err(error @ BodyError::TooLarge { .. }) => {
+                return Ok(Attempt::Malformed(format!("{}: {error}", url.path())))
+            }
+            Err(BodyError::Transport(error)) => return Err(describe(error)),
+        };
         match status {
             200..=299 => {
                 let body = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -426,6 +442,25 @@ fn describe(error: reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_for_plain_http_to_another_host_is_refused() {
+        let settings = |url: &str| ClientSettings {
+            tenant: "acme".into(),
+            base_url: Url::parse(url).expect("a URL"),
+            token: SecretString::from("t"),
+            concurrency: 1,
+            max_attempts: 1,
+            request_timeout: Duration::from_secs(1),
+            max_body_bytes: 1024,
+        };
+        let error = Client::new(settings("http://app.example/scim/v2"))
+            .err()
+            .expect("refused");
+        assert!(error.contains("https"), "{error}");
+        assert!(Client::new(settings("http://127.0.0.1:8080/scim/v2")).is_ok());
+        assert!(Client::new(settings("https://app.example/scim/v2")).is_ok());
+    }
 
     #[test]
     fn capabilities_default_to_patch_without_etags() {

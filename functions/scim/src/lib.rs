@@ -60,6 +60,9 @@ pub struct ScimSettings {
     pub max_attempts: u32,
     /// Time allowed for one request.
     pub request_timeout: Duration,
+    /// The most bytes of one answer read into memory: [`sync_core::http::DEFAULT_BODY_LIMIT`]
+    /// (32 MiB). A larger answer is an error, not a retry.
+    pub max_body_bytes: usize,
     /// Neutral field → SCIM attribute path, over [`DEFAULT_PATHS`]; an empty path switches a
     /// field off. E.g. `hire_date` → `urn:example:params:scim:schemas:extension:hr:2.0:User:hireDate`.
     pub attribute_paths: BTreeMap<String, String>,
@@ -79,6 +82,7 @@ impl ScimSettings {
             concurrency: DEFAULT_CONCURRENCY,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_body_bytes: sync_core::http::DEFAULT_BODY_LIMIT,
             attribute_paths: BTreeMap::new(),
         }
     }
@@ -118,6 +122,7 @@ impl ScimDestination {
             concurrency: settings.concurrency,
             max_attempts: settings.max_attempts,
             request_timeout: settings.request_timeout,
+            max_body_bytes: settings.max_body_bytes,
         })
         .map_err(invalid)?;
         Ok(Self { client, schema })
@@ -138,15 +143,7 @@ impl ScimDestination {
 /// The base URL, refusing plain `http` except to this machine: the bearer token must not travel
 /// in clear text.
 fn parse_base_url(text: &str) -> Result<Url, String> {
-    let url =
-        Url::parse(text.trim()).map_err(|e| format!("base_url {text:?} is not a URL ({e})"))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        "http" => Err(format!("base_url {text:?} uses plain http; use https so that the token is not sent in clear text")),
-        scheme => Err(format!("base_url {text:?} has scheme {scheme:?}; use https")),
-    }
+    sync_core::http::credential_url(text).map_err(|problem| format!("base_url {problem}"))
 }
 
 #[async_trait]
@@ -228,6 +225,10 @@ mod tests {
         assert!(parse_base_url("http://127.0.0.1:8080/acme/v2").is_ok());
         assert!(parse_base_url("http://localhost/v2").is_ok());
         assert!(parse_base_url("http://app.example/scim/v2").is_err());
+        assert!(parse_base_url("http://127.0.0.2:8080/acme/v2").is_ok());
+        assert!(parse_base_url("http://[::1]:8080/acme/v2").is_ok());
+        assert!(parse_base_url("http://127.0.0.1.app.example/v2").is_err());
+        assert!(parse_base_url("http://localhost.app.example/v2").is_err());
         assert!(parse_base_url("ftp://app.example").is_err());
         assert!(parse_base_url("app.example/scim").is_err());
     }

@@ -10,6 +10,7 @@ use crate::path::{eq_filter, AttrPath};
 use crate::resource::{Edit, Target};
 use crate::schema::{to_json, ENTERPRISE_USER};
 use crate::ScimDestination;
+use futures::future;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -19,6 +20,9 @@ use sync_core::record::{FieldChange, USER_NAME};
 
 /// Users asked for per page; lowered to the server's `filter.maxResults` when smaller.
 const PAGE_SIZE: usize = 100;
+/// The most users a listing reads before giving up: twenty times the largest tenant planned
+/// for (50,000 people), so that a server paging without end cannot fill our memory.
+const MAX_USERS: usize = 1_000_000;
 /// Users asked for in a search by a unique attribute: more than one is already suspicious.
 const SEARCH_SIZE: usize = 10;
 
@@ -49,14 +53,32 @@ impl ScimDestination {
         let step = first.resources.len();
         let mut resources = first.resources;
         if step > 0 && first.total > step {
-            let starts: Vec<usize> = (1 + step..=first.total).step_by(step).collect();
-            let pages: Vec<Page> = stream::iter(starts)
+            // `totalResults` is the server's claim, not a size: the start indexes are made as
+            // the pages go out, and the list ends at the first empty page, so a server that
+            // claims four billion users and holds two costs a few requests, not 16 GB.
+            let starts = (1 + step..=first.total).step_by(step);
+            let mut pages = stream::iter(starts)
                 .map(|start| self.page(None, start, count))
                 .buffered(self.client.concurrency())
-                .try_collect()
+                .try_take_while(|page| future::ready(Ok(!page.resources.is_empty())));
+            let too_many = |read: usize| DestinationError::Transport {
+                detail: format!(
+                    "the destination of tenant {tenant} listed more than {MAX_USERS} users \
+                     ({read} so far, {} claimed); check that the SCIM base URL points at this \
+                     tenant's users",
+                    first.total
+                ),
+            };
+            while let Some(page) = pages
+                .try_next()
                 .await
-                .map_err(|f| f.into_collection_error(tenant, "/Users"))?;
-            resources.extend(pages.into_iter().flat_map(|page| page.resources));
+                .map_err(|f| f.into_collection_error(tenant, "/Users"))?
+            {
+                resources.extend(page.resources);
+                if resources.len() > MAX_USERS {
+                    return Err(too_many(resources.len()));
+                }
+            }
         }
         let mut seen = BTreeSet::new();
         let users: Vec<DestinationUser> = resources

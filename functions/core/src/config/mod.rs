@@ -156,12 +156,10 @@ impl TenantConfig {
                     account.name
                 ));
             }
-            if !(account.base_url.starts_with("https://")
-                || account.base_url.starts_with("http://"))
-            {
+            if let Err(problem) = crate::http::credential_url(&account.base_url) {
                 problems.push(format!(
-                    "personio.accounts.{}.base_url must start with https:// (got `{}`)",
-                    account.name, account.base_url
+                    "personio.accounts.{}.base_url: {problem}",
+                    account.name
                 ));
             }
             if account.rate_limit_per_minute == 0 || account.rate_limit_burst == 0 {
@@ -178,6 +176,11 @@ impl TenantConfig {
                 .push(
                     "destination.base_url: a SCIM destination needs the SCIM base URL".to_owned(),
                 ),
+            DestinationConfig::Scim { base_url, .. } => {
+                if let Err(problem) = crate::http::credential_url(base_url) {
+                    problems.push(format!("destination.base_url: {problem}"));
+                }
+            }
             _ => {}
         }
         let fields = self.mapping.effective_fields();

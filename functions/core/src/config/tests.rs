@@ -110,3 +110,31 @@ fn office_time_zone_wins_over_the_tenant_one() {
     );
     assert_eq!(config.timezone_for(None), chrono_tz::Europe::Berlin);
 }
+
+#[test]
+fn plain_http_is_a_problem_for_personio_and_scim_unless_it_stays_on_this_machine() {
+    let with_urls = |personio: &str, scim: &str| {
+        format!(
+            "tenant = \"acme\"\n[[personio.accounts]]\nbase_url = \"{personio}\"\n\
+             [destination]\nkind = \"scim\"\nbase_url = \"{scim}\"\n"
+        )
+    };
+    let err = TenantConfig::from_toml(&with_urls(
+        "http://app.example",
+        "http://app.example/scim/v2",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("personio.accounts.main.base_url"), "{err}");
+    assert!(err.contains("destination.base_url"), "{err}");
+    assert!(err.contains("https"), "{err}");
+    for (personio, scim) in [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:9090/scim/v2"),
+        ("http://localhost", "http://localhost/scim/v2"),
+        ("http://[::1]:8080", "http://127.0.0.2/scim/v2"),
+        ("https://api.personio.de", "https://app.example/scim/v2"),
+    ] {
+        let config = TenantConfig::from_toml(&with_urls(personio, scim));
+        assert!(config.is_ok(), "{personio} {scim}: {:?}", config.err());
+    }
+}

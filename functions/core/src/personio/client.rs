@@ -67,6 +67,9 @@ pub struct PersonioSettings {
     pub max_attempts: u32,
     /// Time limit of one request: 30 s.
     pub request_timeout: Duration,
+    /// The most bytes of one answer read into memory: [`crate::http::DEFAULT_BODY_LIMIT`]
+    /// (32 MiB, some 15 times a full page). A larger answer is an error, not a retry.
+    pub max_body_bytes: usize,
     /// First retry delay scale (doubles per attempt, with jitter): 500 ms.
     pub retry_base: Duration,
     /// Longest wait between attempts, `Retry-After` included: 30 s.
@@ -102,6 +105,7 @@ impl PersonioSettings {
             concurrency: 8,
             max_attempts: 6,
             request_timeout: Duration::from_secs(30),
+            max_body_bytes: crate::http::DEFAULT_BODY_LIMIT,
             retry_base: Duration::from_millis(500),
             retry_cap: Duration::from_secs(30),
             max_fetch_attempts: 3,
@@ -139,12 +143,13 @@ impl PersonioClient {
     /// Builds the client. Sends nothing yet; see [`PersonioClient::verify_credentials`].
     pub fn new(settings: PersonioSettings) -> Result<Self, SourceError> {
         let base_url = settings.base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        // The client secret and the token travel to this URL: never in clear text.
+        if let Err(problem) = crate::http::credential_url(&base_url) {
             return Err(SourceError::Transport {
                 url: base_url,
-                detail:
-                    "the Personio base URL must start with https:// (e.g. https://api.personio.de)"
-                        .to_owned(),
+                detail: format!(
+                    "the Personio base URL is not usable: {problem} (e.g. https://api.personio.de)"
+                ),
             });
         }
         let http = crate::http::client(settings.request_timeout).map_err(|error| {
@@ -169,6 +174,7 @@ impl PersonioClient {
                 },
                 partner_id: settings.partner_id,
                 app_id: settings.app_id,
+                body_limit: settings.max_body_bytes,
             },
         );
         Ok(Self {

@@ -12,6 +12,7 @@
 
 use super::client::RateLimit;
 use super::wire::{AuthRequest, AuthResponse, ErrorEnvelope};
+use crate::http::{self, BodyError};
 use crate::ports::SourceError;
 use crate::retry::{self, Backoff, Failed, GaveUp};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -53,6 +54,8 @@ pub(super) struct SessionConfig {
     pub partner_id: Option<String>,
     /// `X-Personio-App-ID`, when set.
     pub app_id: Option<String>,
+    /// The most bytes of one answer read into memory.
+    pub body_limit: usize,
 }
 
 /// A token and which renewal produced it.
@@ -201,9 +204,10 @@ impl Session {
         if let Some(app) = &self.config.app_id {
             request = request.header("X-Personio-App-ID", app);
         }
-        let (status, retry_after, body) = match receive(request).await {
+        let (status, retry_after, body) = match receive(request, path, self.config.body_limit).await
+        {
             Ok(received) => received,
-            Err(failure) => return Step::Retry(failure, None),
+            Err(unreceived) => return unreceived.into_step(),
         };
         if status.is_success() {
             return match serde_json::from_slice::<T>(&body) {
@@ -309,10 +313,11 @@ impl Session {
             .post(url)
             .json(&body)
             .header(header::ACCEPT, "application/json");
-        let (status, retry_after, bytes) = match receive(request).await {
-            Ok(received) => received,
-            Err(failure) => return Step::Retry(failure, None),
-        };
+        let (status, retry_after, bytes) =
+            match receive(request, "/v1/auth", self.config.body_limit).await {
+                Ok(received) => received,
+                Err(unreceived) => return unreceived.into_step(),
+            };
         if status.is_success() {
             return match serde_json::from_slice::<AuthResponse>(&bytes) {
                 Ok(answer) => Step::Done(Ok(answer)),
@@ -345,21 +350,42 @@ impl Session {
     }
 }
 
-/// Sends a request and reads its status, `Retry-After` and whole body.
+/// Why a request got no answer to look at.
+enum Unreceived {
+    /// Worth another attempt.
+    Failed(Failure),
+    /// The body was over the limit: the same request would get the same answer, so no retry.
+    TooLarge(String),
+}
+
+impl Unreceived {
+    fn into_step<T>(self) -> Step<T> {
+        match self {
+            Self::Failed(failure) => Step::Retry(failure, None),
+            Self::TooLarge(detail) => Step::Done(Err(SourceError::Malformed { detail })),
+        }
+    }
+}
+
+/// Sends a request and reads its status, `Retry-After` and whole body, up to `limit` bytes.
 async fn receive(
     request: reqwest::RequestBuilder,
-) -> Result<(StatusCode, Option<Duration>, Vec<u8>), Failure> {
+    path: &str,
+    limit: usize,
+) -> Result<(StatusCode, Option<Duration>, Vec<u8>), Unreceived> {
     let response = request
         .send()
         .await
-        .map_err(|error| Failure::Transport(describe(&error)))?;
+        .map_err(|error| Unreceived::Failed(Failure::Transport(describe(&error))))?;
     let status = response.status();
     let retry_after = retry::retry_after(response.headers());
-    let body = response
-        .bytes()
+    let body = http::read_body(response, limit)
         .await
-        .map_err(|error| Failure::Transport(describe(&error)))?;
-    Ok((status, retry_after, body.into()))
+        .map_err(|error| match error {
+            BodyError::TooLarge { .. } => Unreceived::TooLarge(format!("{path}: {error}")),
+            BodyError::Transport(error) => Unreceived::Failed(Failure::Transport(describe(&error))),
+        })?;
+    Ok((status, retry_after, body))
 }
 
 fn status_of(failure: &Failure) -> u16 {

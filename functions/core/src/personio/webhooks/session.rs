@@ -48,12 +48,13 @@ impl V2Session {
     /// Fetches a token with the client-credentials grant.
     pub(super) async fn open(credentials: &V2Credentials) -> Result<Self, WebhookApiError> {
         let base_url = credentials.base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        // The client secret goes to this URL first thing: never in clear text.
+        if let Err(problem) = crate::http::credential_url(&base_url) {
             return Err(WebhookApiError::Transport {
                 url: base_url,
-                detail:
-                    "the Personio base URL must start with https:// (e.g. https://api.personio.de)"
-                        .to_owned(),
+                detail: format!(
+                    "the Personio base URL is not usable: {problem} (e.g. https://api.personio.de)"
+                ),
             });
         }
         let http =
@@ -161,10 +162,17 @@ impl V2Session {
             Ok(response) => {
                 let status = response.status();
                 let retry_after = retry::retry_after(response.headers());
-                match response.bytes().await {
-                    Ok(body) if status.is_success() => return Ok(body.to_vec()),
+                match crate::http::read_body(response, crate::http::DEFAULT_BODY_LIMIT).await {
+                    Ok(body) if status.is_success() => return Ok(body),
                     Ok(body) => (Failure::Status(status, message_of(&body)), retry_after),
-                    Err(error) => (Failure::Transport(error.to_string()), None),
+                    Err(error @ crate::http::BodyError::TooLarge { .. }) => {
+                        return Err(Failed::Final(WebhookApiError::Malformed {
+                            detail: format!("{path}: {error}"),
+                        }))
+                    }
+                    Err(crate::http::BodyError::Transport(error)) => {
+                        (Failure::Transport(error.to_string()), None)
+                    }
                 }
             }
             // Not connected: nothing reached Personio, so even a create may be repeated.
@@ -246,5 +254,46 @@ mod tests {
             Some("The client_id is not valid.")
         );
         assert_eq!(message_of(b"<html>"), None);
+    }
+
+    #[tokio::test]
+    async fn an_endless_token_answer_is_cut_off_at_the_limit_with_a_clear_error() {
+        use axum::body::{Body, Bytes};
+        use std::convert::Infallible;
+        let endless = || async {
+            let chunk = Bytes::from(vec![b' '; 64 * 1024]);
+            axum::response::Response::new(Body::from_stream(futures::stream::repeat(Ok::<
+                _,
+                Infallible,
+            >(
+                chunk
+            ))))
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free loopback port");
+        let address = listener.local_addr().expect("the bound address");
+        let app = axum::Router::new().fallback(endless);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let credentials = V2Credentials {
+            account: AccountId::parse("acme").expect("an account id"),
+            base_url: format!("http://{address}"),
+            client_id: "id".to_owned(),
+            client_secret: SecretString::from("secret"),
+        };
+        let error = V2Session::open(&credentials).await.err().expect("refused");
+        assert!(error.to_string().contains("larger than 32 MiB"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn no_session_is_opened_over_plain_http_to_another_host() {
+        let credentials = V2Credentials {
+            account: AccountId::parse("acme").expect("an account id"),
+            base_url: "http://api.personio.de".to_owned(),
+            client_id: "id".to_owned(),
+            client_secret: SecretString::from("secret"),
+        };
+        let error = V2Session::open(&credentials).await.err().expect("refused");
+        assert!(error.to_string().contains("clear text"), "{error}");
     }
 }
