@@ -134,11 +134,6 @@ impl UsedAttributes {
     pub fn kept_after_mapping_keys(&self) -> &[&'static str] {
         &self.kept_after_mapping
     }
-
-    /// Whether the engine reads `relation`.
-    pub fn uses(&self, relation: Relation) -> bool {
-        self.relations.contains(&relation)
-    }
 }
 
 impl TenantConfig {
