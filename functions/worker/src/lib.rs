@@ -202,12 +202,8 @@ impl Attempt<'_> {
             mailer: deps.mailer,
             progress: &NoProgress,
         };
-        let target = match &job.target {
-            JobTarget::Everyone => RunTarget::Everyone,
-            JobTarget::Person { person } => RunTarget::Person(person.clone()),
-        };
         let request = RunRequest {
-            target,
+            target: RunTarget::from(&job.target),
             dry_run: job.dry_run,
             trigger: job.trigger.clone(),
             now: self.now,

@@ -126,6 +126,16 @@ pub enum RunTarget {
     Person(PersonKey),
 }
 
+impl From<&crate::ports::JobTarget> for RunTarget {
+    /// What a queued job asks to run.
+    fn from(target: &crate::ports::JobTarget) -> Self {
+        match target {
+            crate::ports::JobTarget::Everyone => Self::Everyone,
+            crate::ports::JobTarget::Person { person } => Self::Person(person.clone()),
+        }
+    }
+}
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct RunRequest {

@@ -204,12 +204,8 @@ impl Harness {
 
     /// Runs one queued job, as the worker will.
     pub async fn run_job(&self, job: &Job) -> RunOutcome {
-        let target = match &job.target {
-            JobTarget::Everyone => RunTarget::Everyone,
-            JobTarget::Person { person } => RunTarget::Person(person.clone()),
-        };
         let request = RunRequest {
-            target,
+            target: RunTarget::from(&job.target),
             dry_run: job.dry_run,
             trigger: job.trigger.clone(),
             now: Utc::now(),
