@@ -17,8 +17,18 @@ use sync_core::run::{self, Ports, RunError, RunOutcome, RunRequest, RunTarget};
 use sync_local::{DirectoryDestination, FolderStore, OutboxMailer, StoredUser};
 use tempfile::TempDir;
 
-/// The base config every harness uses; `extra` TOML is appended (sections only).
+/// The base config every harness uses, with a directory destination; `extra` TOML is appended
+/// (sections only).
 pub fn config_text(destination: &str, extra: &str) -> String {
+    tenant_config_text(
+        &format!("kind = \"directory\"\npath = \"{destination}\""),
+        extra,
+    )
+}
+
+/// The base config of every harness with `destination` as the body of its `[destination]`
+/// section; `extra` TOML is appended (sections only).
+pub fn tenant_config_text(destination: &str, extra: &str) -> String {
     format!(
         r#"
 tenant = "e2e-tenant"
@@ -28,8 +38,7 @@ timezone = "Europe/Berlin"
 name = "main"
 
 [destination]
-kind = "directory"
-path = "{destination}"
+{destination}
 
 [email]
 to = ["admins@tenant.example"]

@@ -31,24 +31,9 @@ use tempfile::TempDir;
 
 /// The tenant config of a SCIM harness; `extra` TOML is appended (sections only).
 pub fn scim_config_text(base_url: &str, extra: &str) -> String {
-    format!(
-        r#"
-tenant = "e2e-tenant"
-timezone = "Europe/Berlin"
-
-[[personio.accounts]]
-name = "main"
-
-[destination]
-kind = "scim"
-base_url = "{base_url}"
-
-[email]
-to = ["admins@tenant.example"]
-from = "sync@vendor.example"
-
-{extra}
-"#
+    crate::harness::tenant_config_text(
+        &format!("kind = \"scim\"\nbase_url = \"{base_url}\""),
+        extra,
     )
 }
 
