@@ -7,3 +7,4 @@ mod guards;
 mod lifecycle;
 mod scim;
 mod state;
+mod stopped;

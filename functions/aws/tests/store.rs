@@ -93,6 +93,7 @@ fn run(started: &str, changes: usize, errors: usize) -> RunRecord {
         failure: None,
         changes: (0..changes).map(change).collect(),
         errors: (0..errors).map(error).collect(),
+        summary_pending: false,
     }
 }
 
@@ -232,7 +233,9 @@ async fn runs_are_listed_newest_first_as_summaries() {
     let store = support::fresh_store(Some(2)).await;
     let tenant = support::tenant();
     let old = run("2026-11-21T10:00:00Z", 2, 0);
-    let middle = run("2026-11-22T10:00:00Z", 2_000, 25);
+    let mut middle = run("2026-11-22T10:00:00Z", 2_000, 25);
+    // The next run finds a summary a stopped run did not send from the headers.
+    middle.summary_pending = true;
     let new = run("2026-11-23T10:00:00Z", 0, 0);
     for record in [&middle, &new, &old] {
         store.save_run(&tenant, record).await.unwrap();
@@ -245,6 +248,8 @@ async fn runs_are_listed_newest_first_as_summaries() {
     let summary = &listed[1];
     assert_eq!(summary.counts, middle.counts);
     assert!(summary.changes.is_empty());
+    assert!(summary.summary_pending);
+    assert!(!listed[0].summary_pending);
     assert_eq!(
         summary.errors,
         middle.errors[..sync_aws::dynamo::RUN_SUMMARY_ERRORS].to_vec()

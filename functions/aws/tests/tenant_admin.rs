@@ -37,6 +37,7 @@ fn run(started: &str, changes: usize) -> RunRecord {
             })
             .collect(),
         errors: vec![],
+        summary_pending: false,
     }
 }
 

@@ -175,4 +175,10 @@ pub struct RunRecord {
     pub changes: Vec<ChangeItem>,
     /// Per-record errors.
     pub errors: Vec<RecordError>,
+    /// The run's summary email is due and not yet sent. A finished record is saved with it set
+    /// and saved again once the email went out, so that the summary of a run stopped in between
+    /// is sent by the tenant's next run (`run::recovery`). Absent in records written before it
+    /// existed: those count as sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub summary_pending: bool,
 }

@@ -64,12 +64,15 @@ pub fn escape_html(text: &str) -> String {
 /// The `errors.csv` of a stored run, as its email attached it: the email named people from the
 /// whole fetch, a stored run keeps the names of the people it changed.
 pub fn stored_run_errors_csv(run: &crate::history::RunRecord) -> Vec<u8> {
-    let names: BTreeMap<PersonKey, String> = run
-        .changes
+    errors_csv(&run.errors, &stored_names(run))
+}
+
+/// The names a stored run keeps: those of the people it changed.
+pub fn stored_names(run: &crate::history::RunRecord) -> BTreeMap<PersonKey, String> {
+    run.changes
         .iter()
         .filter_map(|change| Some((change.person.clone(), change.name.clone()?)))
-        .collect();
-    errors_csv(&run.errors, &names)
+        .collect()
 }
 
 /// `errors.csv`: one row per record error, with the person's name when known.

@@ -99,6 +99,7 @@ fn run(id: &RunId) -> RunRecord {
             message: "no email".into(),
             hint: "add a work email in Personio".into(),
         }],
+        summary_pending: false,
     }
 }
 

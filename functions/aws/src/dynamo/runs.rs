@@ -481,5 +481,7 @@ fn summary_of(run: &RunRecord) -> RunRecord {
             .take(RUN_SUMMARY_ERRORS)
             .cloned()
             .collect(),
+        // The next run reads headers to find the summaries a stopped run did not send.
+        summary_pending: run.summary_pending,
     }
 }

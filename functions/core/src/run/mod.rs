@@ -1,6 +1,8 @@
 //! A run, start to finish, as the pipeline reads: fetch (with normalise, map and scope) → match
 //! → guard the fetch → plan (with lifecycle) → guard the plan → apply → record → email. Each step
 //! is a call into its own module; this file only orders them and decides how the run ends.
+//! Before all of it, a run puts right what a stopped run of its tenant left behind (`recovery`):
+//! an unsent summary, a `running` record no one will finish.
 //!
 //! Held runs end in `held`: [`approve`] applies the held plan, [`reject`] drops it.
 
@@ -9,8 +11,10 @@ mod held;
 mod matching;
 mod notify;
 mod recording;
+mod recovery;
 
 pub use held::{approve, reject};
+pub use recovery::{INTERRUPTED, STALE_AFTER};
 
 use crate::apply::{apply, ApplyContext, ApplyError};
 use crate::config::TenantConfig;
@@ -25,7 +29,7 @@ use crate::ports::{
 use crate::progress::Progress;
 use crate::state::{Snapshot, SourceStats};
 use chrono::{DateTime, Utc};
-use notify::notify;
+use notify::{notify, record_and_notify, Send};
 use std::collections::BTreeMap;
 
 /// Why a run stopped. Each message tells the admin what to do.
@@ -192,6 +196,8 @@ pub async fn run_with(
         request.now,
     );
     if !request.dry_run {
+        // Before the held check: the summary of a held run is among what a stopped run may owe.
+        recovery::recover(ports, config, &run_id, request.now).await?;
         if let Some(held) = held::pending_held(ports.store, config).await? {
             return Err(RunError::HeldRunPending { run_id: held });
         }
@@ -324,8 +330,7 @@ async fn stop_before_apply(
         };
         ports.store.save_held(tenant, &held).await?;
     }
-    ports.store.save_run(tenant, &record).await?;
-    notify(ports, config, &record, names).await;
+    record_and_notify(ports, config, &mut record, names, Send::Now).await?;
     Ok(RunOutcome { record, plan })
 }
 
@@ -375,7 +380,6 @@ async fn finish(
     record.errors = plan.errors.iter().cloned().chain(applied.errors).collect();
     record.counts.errors = record.errors.len();
     record.finished_at = Some(Utc::now());
-    ports.store.save_run(&config.tenant, &record).await?;
     tracing::info!(
         created = record.counts.created,
         updated = record.counts.updated,
@@ -383,7 +387,7 @@ async fn finish(
         errors = record.counts.errors,
         "run completed"
     );
-    notify(ports, config, &record, names).await;
+    record_and_notify(ports, config, &mut record, names, Send::Now).await?;
     Ok(record)
 }
 
@@ -392,38 +396,29 @@ async fn finish(
 async fn fail(
     ports: &Ports<'_>,
     config: &TenantConfig,
-    record: RunRecord,
+    mut record: RunRecord,
     error: RunError,
     names: &BTreeMap<PersonKey, String>,
     on_refusal: OnRefusal,
 ) -> RunError {
-    // Recorded even when quiet, so that the run is in the history should the retry never start
-    // (the Lambda stops, the secret is gone).
-    let recorded = record_failure(ports, config, record, &error).await;
-    let quiet = on_refusal == OnRefusal::RecordSilently && error.is_refused_credentials();
-    if let (Some(record), false) = (recorded, quiet) {
-        notify(ports, config, &record, names).await;
-    }
-    error
-}
-
-/// Saves `record` as failed with `error` (not for a dry run); the record, when saved or tried.
-async fn record_failure(
-    ports: &Ports<'_>,
-    config: &TenantConfig,
-    mut record: RunRecord,
-    error: &RunError,
-) -> Option<RunRecord> {
     // The caller reports the error to the admin; the log keeps it for operators.
     tracing::info!(error = %error, "run failed");
+    if record.dry_run {
+        return error;
+    }
     record.status = RunStatus::Failed;
     record.failure = Some(error.to_string());
     record.finished_at = Some(Utc::now());
-    if record.dry_run {
-        return None;
-    }
-    if let Err(store_error) = ports.store.save_run(&config.tenant, &record).await {
+    // Recorded even when quiet, so that the run is in the history should the retry never start
+    // (the Lambda stops, the secret is gone): the next run then sends its summary.
+    let quiet = on_refusal == OnRefusal::RecordSilently && error.is_refused_credentials();
+    let send = if quiet { Send::Later } else { Send::Now };
+    if let Err(store_error) = record_and_notify(ports, config, &mut record, names, send).await {
         tracing::error!(error = %store_error, "could not record the failed run");
+        // The history cannot say it: the email still must.
+        if !quiet {
+            notify(ports, config, &record, names).await;
+        }
     }
-    Some(record)
+    error
 }

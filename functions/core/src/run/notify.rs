@@ -1,14 +1,61 @@
 //! Email: the run's summary to the tenant's admins, when their policy wants one.
+//!
+//! A finished record is saved with `summary_pending` set, the email sent, and the record saved
+//! again with it cleared. A run stopped in between (a Lambda killed or timed out) leaves the flag
+//! set, and the tenant's next run sends that summary (`recovery`): an admin may get a summary
+//! twice, never none.
 
 use super::Ports;
 use crate::config::TenantConfig;
 use crate::history::RunRecord;
 use crate::ids::PersonKey;
+use crate::ports::StoreError;
 use crate::report;
 use std::collections::BTreeMap;
 
-/// Sends the summary if the tenant wants one. A mail failure is logged, never fails the run:
-/// the run's effects are already recorded.
+/// Whether the summary is sent now or left to the next run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Send {
+    Now,
+    /// The caller may still run again under the same run id (a refused credential read again):
+    /// the record is saved as pending, and a run that never comes leaves it to the next one.
+    Later,
+}
+
+/// Saves the finished `record` and sends its summary if the tenant wants one. A mail failure is
+/// logged, never fails the run: the run's effects are already recorded.
+pub(super) async fn record_and_notify(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    record: &mut RunRecord,
+    names: &BTreeMap<PersonKey, String>,
+    send: Send,
+) -> Result<(), StoreError> {
+    record.summary_pending = report::should_send(config, record);
+    ports.store.save_run(&config.tenant, record).await?;
+    if record.summary_pending && send == Send::Now {
+        notify_recorded(ports, config, record, names).await;
+    }
+    Ok(())
+}
+
+/// Sends the summary of `record`, saved with `summary_pending`, and clears the flag.
+pub(super) async fn notify_recorded(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    record: &mut RunRecord,
+    names: &BTreeMap<PersonKey, String>,
+) {
+    notify(ports, config, record, names).await;
+    // Cleared after any attempt: a refused email is logged, and retrying it on every later run
+    // would not make it arrive.
+    record.summary_pending = false;
+    if let Err(error) = ports.store.save_run(&config.tenant, record).await {
+        tracing::warn!(error = %error, "summary sent, but not marked sent: the next run may send it again");
+    }
+}
+
+/// Sends the summary if the tenant wants one.
 pub(super) async fn notify(
     ports: &Ports<'_>,
     config: &TenantConfig,

@@ -26,6 +26,7 @@ pub(super) fn started(id: RunId, trigger: Trigger, dry_run: bool, now: DateTime<
         failure: None,
         changes: Vec::new(),
         errors: Vec::new(),
+        summary_pending: false,
     }
 }
 
