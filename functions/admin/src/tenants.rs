@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use serde_json::{json, Value};
-use sync_core::config::{ConfigError, TenantConfig};
+use sync_core::config::{ConfigError, DestinationConfig, TenantConfig};
 use sync_core::ids::{AccountId, TenantId};
 use sync_core::ports::{StoreError, VersionedConfig};
 
@@ -37,6 +37,28 @@ pub fn validate(config: &TenantConfig, what: &str) -> Result<(), ApiError> {
         Err(ConfigError::Invalid(problems)) => Err(ApiError::invalid(what, problems)),
         Err(ConfigError::Parse(message)) => Err(ApiError::invalid(what, vec![message])),
     }
+}
+
+/// [`validate`], and a directory destination refused where there are no local folders (a
+/// deployed admin API): it would be accepted here and fail at every run.
+pub fn validate_deployable(
+    deps: &AdminDeps,
+    config: &TenantConfig,
+    what: &str,
+) -> Result<(), ApiError> {
+    validate(config, what)?;
+    if deps.local.is_none() && matches!(config.destination, DestinationConfig::Directory { .. }) {
+        return Err(ApiError::invalid(
+            what,
+            vec![
+                "destination.kind: \"directory\" writes to a folder on one machine and is for the \
+                 command line only; a deployed tenant needs kind = \"scim\" with the app's \
+                 base_url"
+                    .to_owned(),
+            ],
+        ));
+    }
+    Ok(())
 }
 
 /// Saves `config` over `expected` (`None`: a new tenant), mapping a lost race to 412 (or 409
@@ -108,7 +130,7 @@ async fn answer(
 pub async fn create(deps: Deps, body: Body) -> Result<Response, ApiError> {
     let bytes = request::read_body(body).await?;
     let config: TenantConfig = request::parse_body(&bytes, false)?;
-    validate(&config, "tenant config")?;
+    validate_deployable(&deps, &config, "tenant config")?;
     let version = save(&deps, &config, None).await?;
     tracing::info!(tenant_id = %config.tenant, version, "tenant created");
     let location = format!("/tenants/{}", config.tenant);
@@ -146,7 +168,21 @@ pub async fn replace(
             )],
         ));
     }
-    validate(&config, "tenant config")?;
+    validate_deployable(&deps, &config, "tenant config")?;
+    // Before the save: should the save then fail, the account is still named but has no
+    // credentials (its runs say so), and repeating the PUT finishes; deleting after the save
+    // would, on a failure, leave a secret that an account added later under the name inherits.
+    let kept = account_names(&config);
+    let removed: Vec<AccountId> = account_names(&current.config)
+        .into_iter()
+        .filter(|account| !kept.contains(account))
+        .collect();
+    if !removed.is_empty() {
+        deps.secrets_admin
+            .delete_account_secrets(&ids.tenant, &removed)
+            .await?;
+        tracing::info!(tenant_id = %ids.tenant, accounts = removed.len(), "credentials of removed accounts deleted");
+    }
     let version = save(&deps, &config, Some(current.version)).await?;
     tracing::info!(tenant_id = %ids.tenant, version, "tenant config replaced");
     answer(&deps, StatusCode::OK, &VersionedConfig { config, version }).await

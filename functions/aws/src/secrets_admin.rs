@@ -151,7 +151,7 @@ impl SecretsAdmin for SecretsManagerSecrets {
         Ok(stored)
     }
 
-    async fn delete_tenant_secrets(
+    async fn delete_account_secrets(
         &self,
         tenant: &TenantId,
         accounts: &[AccountId],
@@ -159,6 +159,15 @@ impl SecretsAdmin for SecretsManagerSecrets {
         for account in accounts {
             self.delete(&personio_secret_name(tenant, account)).await?;
         }
+        Ok(())
+    }
+
+    async fn delete_tenant_secrets(
+        &self,
+        tenant: &TenantId,
+        accounts: &[AccountId],
+    ) -> Result<(), SecretsAdminError> {
+        self.delete_account_secrets(tenant, accounts).await?;
         self.delete(&destination_secret_name(tenant)).await?;
         self.delete(&webhook_secret_name(tenant)).await
     }

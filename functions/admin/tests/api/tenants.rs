@@ -303,6 +303,83 @@ async fn delete_removes_config_state_schedule_and_secrets_but_leaves_the_app_alo
 }
 
 #[tokio::test]
+async fn removing_an_account_deletes_its_credentials_and_adding_it_back_starts_without_them() {
+    let h = Harness::new().await;
+    let tenant = h.tenant(3, 7).await;
+    let mut config = tenant.config.clone();
+    let main = config["personio"]["accounts"][0].clone();
+    let mut second = main.clone();
+    second["name"] = json!("second");
+    config["personio"]["accounts"] = json!([main.clone(), second]);
+    let added = h
+        .put_matching(TENANT, &tenant.params(), &config, "\"1\"")
+        .await;
+    assert_eq!(added.status, 200, "{}", added.text());
+    // The second account reads the same fake Personio, with its credentials.
+    let secret = tenant.fake_config.client_secret.as_str();
+    let stored = h
+        .json(
+            "PUT",
+            "/tenants/{tenant}/credentials/personio/{account}",
+            &[("tenant", &tenant.id), ("account", "second")],
+            &json!({"client_id": tenant.fake_config.client_id, "client_secret": secret}),
+        )
+        .await;
+    assert_eq!(stored.status, 204, "{}", stored.text());
+    assert_eq!(h.secret_names(&tenant.id).await.len(), 2);
+
+    config["personio"]["accounts"] = json!([main.clone()]);
+    let removed = h
+        .put_matching(TENANT, &tenant.params(), &config, "\"2\"")
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.text());
+    let names = h.secret_names(&tenant.id).await;
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].ends_with("/personio/main"), "{names:?}");
+
+    // The same name again is a new account: nothing of the old one's credentials comes back.
+    let mut second = main.clone();
+    second["name"] = json!("second");
+    config["personio"]["accounts"] = json!([main, second]);
+    let again = h
+        .put_matching(TENANT, &tenant.params(), &config, "\"3\"")
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(
+        again.json()["credentials"]["personio"],
+        json!({"main": true, "second": false})
+    );
+    logs::assert_free_of(&[secret]);
+}
+
+#[tokio::test]
+async fn a_deployed_admin_api_refuses_a_directory_destination_when_it_is_entered() {
+    let h = Harness::deployed().await;
+    let id = test_support::moto::unique("t");
+    let dir = tempfile::tempdir().unwrap();
+    let fake = fake_personio::FakePersonio::start(
+        crate::support::company(1, 1),
+        fake_personio::FakeConfig::default(),
+    )
+    .await
+    .unwrap();
+    let config = crate::support::config_json(&id, &fake, &dir, "sync@vendor.example");
+    let refused = h.json("POST", "/tenants", &[], &config).await;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (422, "invalid_config"),
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused.text().contains("kind = \\\"scim\\\""),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(h.get(TENANT, &[("tenant", &id)]).await.status, 404);
+}
+
+#[tokio::test]
 async fn unknown_paths_and_methods_answer_json_errors() {
     let h = Harness::new().await;
     // Neither is in the contract, so they go past the checking helper.

@@ -101,6 +101,14 @@ pub trait SecretsAdmin: Send + Sync {
         tenant: &TenantId,
         accounts: &[crate::ids::AccountId],
     ) -> Result<StoredSecrets, SecretsAdminError>;
+    /// Deletes the Personio credentials of accounts removed from the tenant, without a recovery
+    /// window (an account added again under the same name must not inherit them); a secret that
+    /// does not exist is not an error.
+    async fn delete_account_secrets(
+        &self,
+        tenant: &TenantId,
+        accounts: &[crate::ids::AccountId],
+    ) -> Result<(), SecretsAdminError>;
     /// Deletes every secret of the tenant (these accounts' credentials, destination, webhook) at
     /// once, without a recovery window; a secret that does not exist is not an error.
     async fn delete_tenant_secrets(

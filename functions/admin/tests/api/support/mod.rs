@@ -104,8 +104,18 @@ fn aws_config(endpoint: &str, table: &str, queue_url: &str, sender: &str) -> Aws
 }
 
 impl Harness {
-    /// A table, a FIFO queue and a verified sender of its own on the shared moto.
+    /// A table, a FIFO queue and a verified sender of its own on the shared moto; its tenants
+    /// keep the app's users in a folder.
     pub async fn new() -> Self {
+        Self::with_local(Some(Arc::new(sync_local::Directories))).await
+    }
+
+    /// As deployed: no local folders, so a directory destination is refused.
+    pub async fn deployed() -> Self {
+        Self::with_local(None).await
+    }
+
+    async fn with_local(local: Option<Arc<dyn sync_core::ports::LocalDestinations>>) -> Self {
         logs::capture(LOG_FILTER);
         let moto = moto::shared();
         let table = moto::unique("table");
@@ -142,8 +152,7 @@ impl Harness {
             secrets_admin: Arc::new(aws.secrets.clone()),
             jobs: Arc::new(aws.jobs.clone()),
             mailer: Arc::new(aws.mailer.clone()),
-            // These tenants keep the app's users in a folder.
-            local: Some(Arc::new(sync_local::Directories)),
+            local,
             settings: AdminSettings {
                 personio_attempts: 1,
                 personio_timeout: Duration::from_secs(5),
