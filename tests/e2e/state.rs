@@ -101,6 +101,24 @@ impl Store for LinksStopSaving<'_> {
         self.inner.held(tenant, run_id).await
     }
 
+    async fn claim_held(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        self.inner.claim_held(tenant, run_id, by).await
+    }
+
+    async fn release_held(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.release_held(tenant, run_id, by).await
+    }
+
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError> {
         self.inner.remove_held(tenant, run_id).await
     }

@@ -45,7 +45,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use sync_core::ports::{ConfigStore, Jobs, Mailer, Secrets, SecretsAdmin, Store, TenantAdmin};
+use sync_core::ports::{ConfigStore, Jobs, Secrets, SecretsAdmin, Store, TenantAdmin};
 
 /// The ports the admin API works through, built once per cold start.
 #[derive(Clone)]
@@ -63,8 +63,6 @@ pub struct AdminDeps {
     pub secrets_admin: Arc<dyn SecretsAdmin>,
     /// The job queue ("sync now").
     pub jobs: Arc<dyn Jobs>,
-    /// Summary emails of approved runs.
-    pub mailer: Arc<dyn Mailer>,
     /// Local directory destinations: `None` in Lambda (a tenant with one is refused), a folder in
     /// tests that keep the app's users in files.
     pub local: Option<Arc<dyn sync_core::ports::LocalDestinations>>,

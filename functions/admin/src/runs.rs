@@ -10,7 +10,6 @@
 use crate::error::ApiError;
 use crate::request::{self, Ids};
 use crate::tenants::load;
-use crate::wiring;
 use crate::Deps;
 use axum::body::Body;
 use axum::extract::RawQuery;
@@ -21,12 +20,10 @@ use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::sync::Arc;
-use sync_core::history::{RunRecord, RunStatus, Trigger};
+use sync_core::history::{RunRecord, Trigger};
 use sync_core::ids::{AccountId, PersonKey, PersonioId, RunId};
 use sync_core::ports::{Job, JobTarget};
-use sync_core::progress::NoProgress;
-use sync_core::run::{self, Ports, RunError};
+use sync_core::run::{self, RunError};
 
 /// `{dry_run?, person?: {account?, id}}`.
 #[derive(Deserialize)]
@@ -96,35 +93,19 @@ pub async fn start(deps: Deps, ids: Ids, body: Body) -> Result<Response, ApiErro
             }
         }
     };
-    if !config.enabled {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "tenant_disabled",
-            format!(
-                "tenant {} is disabled; enable it first (POST /tenants/{}/enable)",
-                ids.tenant, ids.tenant
-            ),
-        ));
-    }
+    refuse_disabled(&config, &ids)?;
     if !body.dry_run {
-        // The worker would drop the job anyway (a held run blocks every run that writes).
-        let recent = deps.store.runs(&ids.tenant, 100).await?;
-        if let Some(held) = recent.iter().find(|run| run.status == RunStatus::Held) {
+        // The worker would drop the job anyway (a held run blocks every run that writes). Read
+        // from the held runs themselves: no number of later runs hides one.
+        if let Some(held) = deps.store.held_runs(&ids.tenant).await?.first() {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "run_held",
-                format!("run {} is held and waits for approval; approve or reject it first (POST /tenants/{}/runs/{}/approve or /reject); dry runs are still possible", held.id, ids.tenant, held.id),
+                format!("run {held} is held and waits for approval; approve or reject it first (POST /tenants/{}/runs/{held}/approve or /reject); dry runs are still possible", ids.tenant),
             ));
         }
     }
-    let now = Utc::now();
-    let run_id = RunId::new(now);
-    let until = now
-        + chrono::Duration::from_std(deps.settings.queued_for)
-            .unwrap_or_else(|_| chrono::Duration::hours(1));
-    deps.tenants
-        .mark_queued(&ids.tenant, &run_id, until)
-        .await?;
+    let run_id = RunId::new(Utc::now());
     let job = Job {
         tenant: ids.tenant.clone(),
         target,
@@ -132,19 +113,50 @@ pub async fn start(deps: Deps, ids: Ids, body: Body) -> Result<Response, ApiErro
         dry_run: body.dry_run,
         run_id: Some(run_id.clone()),
     };
+    queue(&deps, &ids, job, &run_id).await?;
+    tracing::info!(tenant_id = %ids.tenant, run_id = %run_id, dry_run = body.dry_run, "run queued");
+    Ok(queued(&ids, &run_id, json!({})))
+}
+
+/// 409 for a disabled tenant: the worker would drop its jobs.
+fn refuse_disabled(config: &sync_core::config::TenantConfig, ids: &Ids) -> Result<(), ApiError> {
+    if config.enabled {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "tenant_disabled",
+        format!(
+            "tenant {} is disabled; enable it first (POST /tenants/{}/enable)",
+            ids.tenant, ids.tenant
+        ),
+    ))
+}
+
+/// Notes run `run_id` as queued (so that reading it answers `queued` before it starts) and
+/// queues `job` in the tenant's message group.
+async fn queue(deps: &Deps, ids: &Ids, job: Job, run_id: &RunId) -> Result<(), ApiError> {
+    let until = Utc::now()
+        + chrono::Duration::from_std(deps.settings.queued_for)
+            .unwrap_or_else(|_| chrono::Duration::hours(1));
+    deps.tenants.mark_queued(&ids.tenant, run_id, until).await?;
     // The run id is new, so this job never collapses with another.
     deps.jobs.enqueue(&job, &format!("admin:{run_id}")).await?;
-    tracing::info!(tenant_id = %ids.tenant, run_id = %run_id, dry_run = body.dry_run, "run queued");
+    Ok(())
+}
+
+/// `202 Accepted` with `{run_id, status: "queued"}` and `extra`, and the run's `Location`.
+fn queued(ids: &Ids, run_id: &RunId, extra: Value) -> Response {
+    let mut body = json!({ "run_id": run_id, "status": "queued" });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
     let location = format!("/tenants/{}/runs/{run_id}", ids.tenant);
-    let mut response = (
-        StatusCode::ACCEPTED,
-        Json(json!({ "run_id": run_id, "status": "queued" })),
-    )
-        .into_response();
+    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
     if let Ok(value) = location.parse() {
         response.headers_mut().insert(LOCATION, value);
     }
-    Ok(response)
+    response
 }
 
 /// A run without its change and error lists (history pages).
@@ -272,41 +284,40 @@ fn run_error(ids: &Ids, error: RunError) -> ApiError {
     }
 }
 
-/// `POST /tenants/{tenant}/runs/{run}/approve`: applies the held plan now, as a new run.
-pub async fn approve(deps: Deps, ids: Ids) -> Result<Json<Value>, ApiError> {
-    let run_id = ids.run()?.clone();
+/// `POST /tenants/{tenant}/runs/{run}/approve`: claims the held run for a new run and queues
+/// that run in the tenant's message group (so it never overlaps another run of the tenant, and
+/// a large plan is not bound to this request's time); `202` with the new run's id to poll.
+pub async fn approve(deps: Deps, ids: Ids) -> Result<Response, ApiError> {
+    let held_run = ids.run()?.clone();
     let config = load(&deps, &ids.tenant).await?.config;
-    held(&deps, &ids, &run_id).await?;
-    let destination = wiring::destination(&deps, &config).await?;
-    let deps = Arc::clone(&deps.0);
-    let held_run = run_id.clone();
-    // The engine's apply future cannot be proven `Send` (rustc's higher-ranked lifetime limits
-    // with its concurrent-write closures), which an axum handler must be; so the approval runs on
-    // a blocking thread that drives it with the runtime's handle, as the CLI does with block_on.
-    let outcome = tokio::task::spawn_blocking(move || {
-        tokio::runtime::Handle::current().block_on(async move {
-            let ports = Ports {
-                // Approval applies the held plan; it reads nothing from Personio.
-                sources: Vec::new(),
-                destination: destination.as_ref(),
-                store: deps.store.as_ref(),
-                mailer: deps.mailer.as_ref(),
-                progress: &NoProgress,
-            };
-            run::approve(&ports, &config, &held_run, Utc::now()).await
-        })
-    })
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "approval_aborted",
-            "the approval stopped unexpectedly; GET the runs to see how far it came",
-        )
-    })?
-    .map_err(|error| run_error(&ids, error))?;
-    tracing::info!(tenant_id = %ids.tenant, held_run = %run_id, run_id = %outcome.record.id, "held run approved");
-    Ok(Json(json!({ "approved": run_id, "run": outcome.record })))
+    refuse_disabled(&config, &ids)?;
+    held(&deps, &ids, &held_run).await?;
+    let run_id = RunId::new(Utc::now());
+    // The claim decides between concurrent approvals and rejections: one wins, the others get
+    // 409 `run_not_held`.
+    run::claim_for_approval(deps.store.as_ref(), &ids.tenant, &held_run, &run_id)
+        .await
+        .map_err(|error| run_error(&ids, error))?;
+    let job = Job {
+        tenant: ids.tenant.clone(),
+        target: JobTarget::Everyone,
+        trigger: Trigger::Approval {
+            held_run: held_run.clone(),
+        },
+        dry_run: false,
+        run_id: Some(run_id.clone()),
+    };
+    if let Err(error) = queue(&deps, &ids, job, &run_id).await {
+        // Not queued: give the claim back, so that the admin can approve again.
+        if let Err(release) =
+            run::release_approval(deps.store.as_ref(), &ids.tenant, &held_run, &run_id).await
+        {
+            tracing::error!(error = %release, "could not give back the claim of an approval that was not queued");
+        }
+        return Err(error);
+    }
+    tracing::info!(tenant_id = %ids.tenant, held_run = %held_run, run_id = %run_id, "held run approved; its apply is queued");
+    Ok(queued(&ids, &run_id, json!({ "approved": held_run })))
 }
 
 /// `POST /tenants/{tenant}/runs/{run}/reject`: drops the held plan; nothing is written.

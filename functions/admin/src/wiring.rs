@@ -1,5 +1,5 @@
-//! The admin API's use of the adapter factory: Personio clients (attribute checks and previews)
-//! and the destination (approving a held run), built as the worker builds them, with the admin
+//! The admin API's use of the adapter factory: Personio clients (attribute checks and previews),
+//! built as the worker builds them, with the admin
 //! API's shorter Personio limits (an HTTP API answers within 30 s), and errors as API answers.
 
 use crate::error::ApiError;
@@ -9,7 +9,6 @@ use sync_adapters::{BuildError, Factory, PersonioLimits};
 use sync_core::config::TenantConfig;
 use sync_core::ids::AccountId;
 use sync_core::personio::PersonioClient;
-use sync_core::ports::Destination;
 
 pub use sync_adapters::as_sources;
 
@@ -50,12 +49,4 @@ pub async fn personio_clients(
     config: &TenantConfig,
 ) -> Result<Vec<(AccountId, PersonioClient)>, ApiError> {
     Ok(factory(deps).sources(config).await?)
-}
-
-/// The tenant's destination: SCIM with its stored token, or a directory where allowed (tests).
-pub async fn destination(
-    deps: &AdminDeps,
-    config: &TenantConfig,
-) -> Result<Box<dyn Destination>, ApiError> {
-    Ok(factory(deps).destination(config).await?)
 }

@@ -306,6 +306,25 @@ pub trait Store: Send + Sync {
     async fn save_held(&self, tenant: &TenantId, held: &HeldRun) -> Result<(), StoreError>;
     /// A held run's plan, if it is still held.
     async fn held(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<HeldRun>, StoreError>;
+    /// Claims held run `run_id` for one approval or rejection, `by` naming it (the approving
+    /// run's id). `true` when it is now claimed by `by` (also when `by` had claimed it before:
+    /// a redelivered approval job goes on); `false` when the run is not held or another claimed
+    /// it. Atomic: of two concurrent claims, one wins. The held run stays (and keeps blocking the
+    /// tenant's other runs) until it is removed.
+    async fn claim_held(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<bool, StoreError>;
+    /// Gives up `by`'s claim on a held run (an approval that could not be queued); a claim by
+    /// another, or none, is left as it is.
+    async fn release_held(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<(), StoreError>;
     /// Forgets a held run (approved or rejected).
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError>;
     /// The runs that are held now, oldest first (read from the held runs themselves, so no number

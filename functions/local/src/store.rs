@@ -311,17 +311,90 @@ impl Store for FolderStore {
         Ok(held)
     }
 
+    async fn claim_held(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        let held = self.held_path(tenant, run_id);
+        let claim = held.with_extension("claim");
+        let by = by.to_owned();
+        blocking(&claim.clone(), move || {
+            if !held.exists() {
+                return Ok(false);
+            }
+            if std::fs::read_to_string(&claim).is_ok_and(|owner| owner == by) {
+                return Ok(true);
+            }
+            // Creating a file that must not exist yet is atomic: of two processes, one wins.
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&claim);
+            match created {
+                Ok(mut file) => {
+                    use std::io::Write;
+                    file.write_all(by.as_bytes())
+                        .map_err(|err| StoreError::Io {
+                            action: "write",
+                            location: claim.display().to_string(),
+                            detail: err.to_string(),
+                        })?;
+                    Ok(true)
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(err) => Err(StoreError::Io {
+                    action: "write",
+                    location: claim.display().to_string(),
+                    detail: err.to_string(),
+                }),
+            }
+        })
+        .await
+    }
+
+    async fn release_held(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        let claim = self.held_path(tenant, run_id).with_extension("claim");
+        let by = by.to_owned();
+        blocking(&claim.clone(), move || {
+            if std::fs::read_to_string(&claim).is_ok_and(|owner| owner == by) {
+                std::fs::remove_file(&claim).map_err(|err| StoreError::Io {
+                    action: "write",
+                    location: claim.display().to_string(),
+                    detail: err.to_string(),
+                })?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError> {
         let path = self.held_path(tenant, run_id);
-        blocking(&path.clone(), move || match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            // Approving or rejecting twice is not an error: the run is no longer held either way.
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(err) => Err(StoreError::Io {
-                action: "write",
-                location: path.display().to_string(),
-                detail: err.to_string(),
-            }),
+        let claim = path.with_extension("claim");
+        blocking(&path.clone(), move || {
+            // The plan first: once it is gone the run is no longer held, claimed or not.
+            for file in [&path, &claim] {
+                match std::fs::remove_file(file) {
+                    Ok(()) => {}
+                    // Approving or rejecting twice is not an error: the run is no longer held.
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(err) => {
+                        return Err(StoreError::Io {
+                            action: "write",
+                            location: file.display().to_string(),
+                            detail: err.to_string(),
+                        })
+                    }
+                }
+            }
+            Ok(())
         })
         .await
     }

@@ -406,6 +406,44 @@ async fn held_runs_are_saved_loaded_and_removed() {
 }
 
 #[tokio::test]
+async fn a_held_run_is_claimed_by_one_caller_until_given_back_or_removed() {
+    let root = tempfile::tempdir().unwrap();
+    let store = FolderStore::new(root.path());
+    let acme = tenant("acme");
+    let id = run_id("2026-11-23T15:00:00Z");
+    assert!(
+        !store.claim_held(&acme, &id, "a").await.unwrap(),
+        "not held"
+    );
+    store.save_held(&acme, &held(&id)).await.unwrap();
+
+    assert!(store.claim_held(&acme, &id, "a").await.unwrap());
+    assert!(
+        store.claim_held(&acme, &id, "a").await.unwrap(),
+        "again by its owner"
+    );
+    assert!(!store.claim_held(&acme, &id, "b").await.unwrap());
+    // Still held, and listed: it keeps blocking other runs.
+    assert_eq!(store.held_runs(&acme).await.unwrap(), vec![id.clone()]);
+
+    store.release_held(&acme, &id, "b").await.unwrap();
+    assert!(
+        !store.claim_held(&acme, &id, "b").await.unwrap(),
+        "not b's to give back"
+    );
+    store.release_held(&acme, &id, "a").await.unwrap();
+    assert!(store.claim_held(&acme, &id, "b").await.unwrap());
+
+    store.remove_held(&acme, &id).await.unwrap();
+    assert!(!store.claim_held(&acme, &id, "c").await.unwrap());
+    store.save_held(&acme, &held(&id)).await.unwrap();
+    assert!(
+        store.claim_held(&acme, &id, "c").await.unwrap(),
+        "no claim outlives removal"
+    );
+}
+
+#[tokio::test]
 async fn tenants_do_not_see_each_others_state() {
     let root = tempfile::tempdir().unwrap();
     let store = FolderStore::new(root.path());

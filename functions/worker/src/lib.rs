@@ -72,8 +72,11 @@ pub enum JobOutcome {
     Continued,
     /// The tenant has no config (deleted since the job was queued).
     UnknownTenant,
-    /// The tenant is disabled; the job was dropped.
+    /// The tenant is disabled; the job was dropped (an approval's claim is given back).
     Disabled,
+    /// An approval job whose held run is no longer held by it (applied by an earlier delivery,
+    /// or rejected): dropped.
+    NotHeld,
 }
 
 /// A job that failed, with its cause; [`JobError::is_retryable`] says whether the message comes
@@ -151,6 +154,10 @@ pub async fn run_job(
     };
     let config = versioned.config;
     if !config.enabled {
+        if let (Trigger::Approval { held_run }, Some(approving)) = (&job.trigger, &job.run_id) {
+            // Approvable again once the tenant is enabled.
+            run::release_approval(deps.store, &job.tenant, held_run, approving).await?;
+        }
         tracing::info!("job for a disabled tenant dropped");
         return Ok(JobOutcome::Disabled);
     }
@@ -202,6 +209,24 @@ impl Attempt<'_> {
             mailer: deps.mailer,
             progress: &NoProgress,
         };
+        if let Trigger::Approval { held_run } = &job.trigger {
+            return match run::apply_approved(
+                &ports,
+                self.config,
+                held_run,
+                self.run_id.clone(),
+                self.now,
+            )
+            .await
+            {
+                Ok(outcome) => Ok(JobOutcome::Ran(outcome.record.status)),
+                Err(RunError::NotHeld { .. }) => {
+                    tracing::info!(held_run = %held_run, "the held run is no longer held by this approval; job dropped");
+                    Ok(JobOutcome::NotHeld)
+                }
+                Err(error) => Err(error.into()),
+            };
+        }
         let request = RunRequest {
             target: RunTarget::from(&job.target),
             dry_run: job.dry_run,

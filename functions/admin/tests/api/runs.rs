@@ -194,7 +194,7 @@ async fn errors_csv_is_the_email_attachment_of_the_run() {
 }
 
 #[tokio::test]
-async fn a_held_run_is_approved_inline_and_only_a_held_run_can_be_approved() {
+async fn a_held_run_is_approved_through_the_queue_and_only_a_held_run_can_be_approved() {
     let h = Harness::new().await;
     let tenant = h.tenant(12, 34).await;
     let other = h.tenant(2, 35).await;
@@ -253,12 +253,25 @@ async fn a_held_run_is_approved_inline_and_only_a_held_run_can_be_approved() {
             &json!(null),
         )
         .await;
-    assert_eq!(approved.status, 200, "{}", approved.text());
+    assert_eq!(approved.status, 202, "{}", approved.text());
     let body = approved.json();
     assert_eq!(body["approved"], second.as_str());
-    assert_eq!(body["run"]["status"], "completed");
-    assert_eq!(body["run"]["trigger"]["kind"], "approval");
-    assert_eq!(body["run"]["counts"]["deactivated"], leaving.len());
+    assert_eq!(body["status"], "queued");
+    let applying = body["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        approved.header("location").as_deref(),
+        Some(format!("/tenants/{}/runs/{applying}", tenant.id).as_str())
+    );
+    assert_eq!(run(&h, &tenant, &applying).await["status"], "queued");
+    // Claimed but not applied yet: still held, so nothing else may write.
+    let blocked = h.json("POST", RUNS, &tenant.params(), &json!({})).await;
+    assert_eq!((blocked.status, blocked.code().as_str()), (409, "run_held"));
+
+    assert_eq!(h.run_queued_jobs().await, 1);
+    let applied = run(&h, &tenant, &applying).await;
+    assert_eq!(applied["status"], "completed", "{applied}");
+    assert_eq!(applied["trigger"]["kind"], "approval");
+    assert_eq!(applied["counts"]["deactivated"], leaving.len());
     assert_eq!(run(&h, &tenant, &second).await["status"], "approved");
 
     let twice = h
@@ -269,7 +282,110 @@ async fn a_held_run_is_approved_inline_and_only_a_held_run_can_be_approved() {
             &json!(null),
         )
         .await;
-    assert_eq!(twice.status, 409);
+    assert_eq!((twice.status, twice.code().as_str()), (409, "run_not_held"));
+}
+
+/// A tenant whose second run is held (three leavers over a guard of one).
+async fn held_tenant(h: &Harness, seed: u64) -> (Fixture, String) {
+    let tenant = h.tenant(12, seed).await;
+    let mut config = tenant.config.clone();
+    config["guard"] = json!({"max_deactivations": 1});
+    h.put_matching("/tenants/{tenant}", &tenant.params(), &config, "\"1\"")
+        .await;
+    sync_now(h, &tenant, json!({})).await;
+    h.run_queued_jobs().await;
+    let leaving = leavers(&tenant, 3);
+    tenant.fake.update(|company| {
+        for id in &leaving {
+            company.remove(*id);
+        }
+    });
+    let held = sync_now(h, &tenant, json!({})).await;
+    h.run_queued_jobs().await;
+    assert_eq!(run(h, &tenant, &held).await["status"], "held");
+    (tenant, held)
+}
+
+#[tokio::test]
+async fn of_concurrent_approvals_and_a_rejection_exactly_one_goes_on_and_it_applies_once() {
+    let h = Harness::new().await;
+    let (tenant, held) = held_tenant(&h, 40).await;
+    let params = [("tenant", tenant.id.as_str()), ("run", held.as_str())];
+    let (a, b, c, d) = tokio::join!(
+        h.json("POST", APPROVE, &params, &json!(null)),
+        h.json("POST", APPROVE, &params, &json!(null)),
+        h.json("POST", REJECT, &params, &json!(null)),
+        h.json("POST", APPROVE, &params, &json!(null)),
+    );
+    let answers = [&a, &b, &c, &d];
+    let won: Vec<_> = answers
+        .iter()
+        .filter(|answer| answer.status == 200 || answer.status == 202)
+        .collect();
+    assert_eq!(won.len(), 1, "{:?}", answers.map(|a| a.text()));
+    for lost in answers
+        .iter()
+        .filter(|a| a.status != 200 && a.status != 202)
+    {
+        assert_eq!((lost.status, lost.code().as_str()), (409, "run_not_held"));
+    }
+    h.run_queued_jobs().await;
+    let runs = h.get(RUNS, &tenant.params()).await.json()["runs"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let approvals = runs
+        .iter()
+        .filter(|run| run["trigger"]["kind"] == "approval")
+        .count();
+    let status = run(&h, &tenant, &held).await["status"].clone();
+    if c.status == 200 {
+        assert_eq!(status, "rejected");
+        assert_eq!(approvals, 0);
+    } else {
+        assert_eq!(status, "approved");
+        assert_eq!(approvals, 1, "applied once");
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_tenant_cannot_approve_and_an_approval_dropped_by_disabling_can_be_made_again() {
+    let h = Harness::new().await;
+    let (tenant, held) = held_tenant(&h, 41).await;
+    let params = [("tenant", tenant.id.as_str()), ("run", held.as_str())];
+    let approved = h.json("POST", APPROVE, &params, &json!(null)).await;
+    assert_eq!(approved.status, 202, "{}", approved.text());
+    // Disabled before the worker got to it: the job is dropped and its claim given back.
+    let disable = h
+        .json(
+            "POST",
+            "/tenants/{tenant}/disable",
+            &tenant.params(),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(disable.status, 200);
+    h.run_queued_jobs().await;
+    assert_eq!(run(&h, &tenant, &held).await["status"], "held");
+    let refused = h.json("POST", APPROVE, &params, &json!(null)).await;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (409, "tenant_disabled")
+    );
+
+    let enable = h
+        .json(
+            "POST",
+            "/tenants/{tenant}/enable",
+            &tenant.params(),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(enable.status, 200);
+    let again = h.json("POST", APPROVE, &params, &json!(null)).await;
+    assert_eq!(again.status, 202, "{}", again.text());
+    h.run_queued_jobs().await;
+    assert_eq!(run(&h, &tenant, &held).await["status"], "approved");
 }
 
 #[tokio::test]

@@ -34,6 +34,7 @@ const DATA: &str = "data";
 const CHANGE_CHUNKS: &str = "change_chunks";
 const ERROR_CHUNKS: &str = "error_chunks";
 const PARTS: &str = "parts";
+const CLAIMED_BY: &str = "claimed_by";
 
 /// A new generation, never equal to the one it replaces (deleting the old chunks would
 /// otherwise delete the new ones).
@@ -435,6 +436,78 @@ impl DynamoStore {
         Err(StoreError::Conflict {
             what: format!("held run {run_id} of tenant {tenant}"),
         })
+    }
+
+    /// Sets `claimed_by` on the held run's header, on condition that the header exists and has
+    /// none: DynamoDB decides between concurrent claims.
+    pub(super) async fn claim_held_header(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        let pk = keys::tenant_pk(tenant);
+        let sk = keys::held_sk(run_id);
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, items::s(&pk))
+            .key(keys::SK, items::s(&sk))
+            .update_expression("SET #claimed = :by")
+            .condition_expression(
+                "attribute_exists(#pk) AND (attribute_not_exists(#claimed) OR #claimed = :by)",
+            )
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#claimed", CLAIMED_BY)
+            .expression_attribute_values(":by", items::s(by))
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(super::sdk_error("write", &self.location(&pk, &sk), err)),
+        }
+    }
+
+    /// Removes `claimed_by` from the held run's header if `by` holds it.
+    pub(super) async fn release_held_header(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        let pk = keys::tenant_pk(tenant);
+        let sk = keys::held_sk(run_id);
+        let released = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, items::s(&pk))
+            .key(keys::SK, items::s(&sk))
+            .update_expression("REMOVE #claimed")
+            .condition_expression("#claimed = :by")
+            .expression_attribute_names("#claimed", CLAIMED_BY)
+            .expression_attribute_values(":by", items::s(by))
+            .send()
+            .await;
+        match released {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(super::sdk_error("write", &self.location(&pk, &sk), err)),
+        }
     }
 
     pub(super) async fn delete_held(

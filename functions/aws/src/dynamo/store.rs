@@ -178,6 +178,24 @@ impl Store for DynamoStore {
         self.read_held(tenant, run_id).await
     }
 
+    async fn claim_held(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        self.claim_held_header(tenant, run_id, by).await
+    }
+
+    async fn release_held(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        self.release_held_header(tenant, run_id, by).await
+    }
+
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError> {
         self.delete_held(tenant, run_id).await
     }

@@ -13,7 +13,7 @@ mod notify;
 mod recording;
 mod recovery;
 
-pub use held::{approve, reject};
+pub use held::{apply_approved, approve, claim_for_approval, reject, release_approval};
 pub use recovery::{INTERRUPTED, STALE_AFTER};
 
 use crate::apply::{apply, ApplyContext, ApplyError};

@@ -151,7 +151,6 @@ impl Harness {
             secrets: Arc::new(aws.secrets.clone()),
             secrets_admin: Arc::new(aws.secrets.clone()),
             jobs: Arc::new(aws.jobs.clone()),
-            mailer: Arc::new(aws.mailer.clone()),
             local,
             settings: AdminSettings {
                 personio_attempts: 1,
