@@ -92,7 +92,10 @@ impl Secrets for MemorySecrets {
         Err(missing(tenant, "personio"))
     }
 
-    async fn destination_token(&self, tenant: &TenantId) -> Result<SecretString, SecretsError> {
+    async fn destination_token(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<sync_core::ports::DestinationToken, SecretsError> {
         Err(missing(tenant, "destination"))
     }
 

@@ -36,6 +36,19 @@ pub enum BuildError {
         /// What is wrong.
         detail: String,
     },
+    /// A stored credential would go to another origin than the one it was entered for (the
+    /// config's base URL changed since).
+    #[error("the stored {what} was entered for {stored}, but the config now points at {configured}; it is not sent there until it is entered again for the new address ({fix})")]
+    OriginChanged {
+        /// Which credential.
+        what: String,
+        /// The origin it was entered for.
+        stored: String,
+        /// The origin the config names now.
+        configured: String,
+        /// How to enter it again.
+        fix: String,
+    },
     /// A directory destination where there is no local folder (a deployed tenant).
     #[error("destination kind `directory` writes to a local folder and works only with the personio-sync CLI; give a deployed tenant kind `scim`")]
     NoLocalDirectory,
@@ -142,6 +155,15 @@ impl<'a> Factory<'a> {
         let mut sources = Vec::with_capacity(config.personio.accounts.len());
         for account in &config.personio.accounts {
             let credentials = self.secrets.personio(&config.tenant, &account.name).await?;
+            check_origin(credentials.origin.as_deref(), &account.base_url, || {
+                (
+                    format!("Personio credential of account `{}`", account.name),
+                    format!(
+                        "PUT /tenants/{}/credentials/personio/{}",
+                        config.tenant, account.name
+                    ),
+                )
+            })?;
             sources.push((
                 account.name.clone(),
                 self.personio_client(config, account, credentials)?,
@@ -161,10 +183,16 @@ impl<'a> Factory<'a> {
                 attribute_paths,
             } => {
                 let token = self.secrets.destination_token(&config.tenant).await?;
+                check_origin(token.origin.as_deref(), base_url, || {
+                    (
+                        "destination token".to_owned(),
+                        format!("PUT /tenants/{}/credentials/destination", config.tenant),
+                    )
+                })?;
                 let mut scim = sync_scim::ScimSettings::new(
                     config.tenant.to_string(),
                     base_url.clone(),
-                    token,
+                    token.token,
                 );
                 scim.concurrency = config.apply.concurrency;
                 scim.attribute_paths = attribute_paths.clone();
@@ -193,6 +221,29 @@ impl<'a> Factory<'a> {
     }
 }
 
+/// Refuses a credential entered for `stored` on its way to `url`'s origin. A credential without
+/// a recorded origin goes where the config points (stored before origins were kept, or a CLI's).
+/// A `url` that is no credential URL passes here: the client refuses it with its own message.
+fn check_origin(
+    stored: Option<&str>,
+    url: &str,
+    describe: impl FnOnce() -> (String, String),
+) -> Result<(), BuildError> {
+    let (Some(stored), Ok(configured)) = (stored, sync_core::http::credential_origin(url)) else {
+        return Ok(());
+    };
+    if stored == configured {
+        return Ok(());
+    }
+    let (what, fix) = describe();
+    Err(BuildError::OriginChanged {
+        what,
+        stored: stored.to_owned(),
+        configured,
+        fix,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,7 +264,7 @@ mod tests {
         async fn destination_token(
             &self,
             _: &TenantId,
-        ) -> Result<secrecy::SecretString, SecretsError> {
+        ) -> Result<sync_core::ports::DestinationToken, SecretsError> {
             Err(SecretsError::Missing { name: "d".into() })
         }
         async fn webhook(

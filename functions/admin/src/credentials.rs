@@ -21,7 +21,8 @@ use axum::Json;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_core::ports::PersonioCredentials;
+use sync_core::config::DestinationConfig;
+use sync_core::ports::{DestinationToken, PersonioCredentials};
 
 /// `{client_id, client_secret}`.
 #[derive(Deserialize)]
@@ -75,6 +76,8 @@ pub async fn personio(deps: Deps, ids: Ids, body: Body) -> Result<StatusCode, Ap
     let credentials = PersonioCredentials {
         client_id,
         client_secret,
+        // Entered for this address: a run will not send it to another.
+        origin: sync_core::http::credential_origin(&account.base_url).ok(),
     };
     match personio_check::check(account, &credentials, deps.settings.personio_timeout).await {
         Ok(()) => {}
@@ -111,9 +114,21 @@ pub async fn destination(deps: Deps, ids: Ids, body: Body) -> Result<StatusCode,
     if token.expose_secret().is_empty() {
         return Err(empty("token"));
     }
-    load(&deps, &ids.tenant).await?;
+    let config = load(&deps, &ids.tenant).await?.config;
+    // Entered for the SCIM base URL configured now: a run will not send it to another.
+    let origin = match &config.destination {
+        DestinationConfig::Scim { base_url, .. } => Some(
+            sync_core::http::credential_origin(base_url).map_err(|problem| {
+                ApiError::invalid(
+                    "tenant config",
+                    vec![format!("destination.base_url: {problem}")],
+                )
+            })?,
+        ),
+        DestinationConfig::Directory { .. } => None,
+    };
     deps.secrets_admin
-        .store_destination_token(&ids.tenant, &token)
+        .store_destination_token(&ids.tenant, &DestinationToken { token, origin })
         .await?;
     tracing::info!(tenant_id = %ids.tenant, "destination token stored");
     Ok(StatusCode::NO_CONTENT)

@@ -211,6 +211,7 @@ mod tests {
         let credentials = PersonioCredentials {
             client_id: "id".to_owned(),
             client_secret: SecretString::from("secret"),
+            origin: None,
         };
         let error = check(&account, &credentials, Duration::from_secs(2))
             .await

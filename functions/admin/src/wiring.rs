@@ -33,6 +33,11 @@ impl From<BuildError> for ApiError {
                 "invalid_config",
                 error.to_string(),
             ),
+            BuildError::OriginChanged { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "credential_origin_changed",
+                error.to_string(),
+            ),
             BuildError::Destination { .. } | BuildError::NoLocalDirectory => Self::new(
                 StatusCode::CONFLICT,
                 "destination_unusable",

@@ -5,12 +5,18 @@
 //! Names (one secret per value, so each can be rotated and permitted on its own):
 //!
 //! ```text
-//! personio-sync/<tenant>/personio/<account>   {"client_id": "…", "client_secret": "…"}
-//! personio-sync/<tenant>/destination          the SCIM bearer token, plain or {"token": "…"}
+//! personio-sync/<tenant>/personio/<account>   {"client_id": "…", "client_secret": "…",
+//!                                             "origin": "https://…"}
+//! personio-sync/<tenant>/destination          the SCIM bearer token, plain or
+//!                                             {"token": "…", "origin": "https://…"}
 //! personio-sync/<tenant>/webhook              the token Personio sends, plain or JSON with the
 //!                                             previous token and the companies (read whole by
 //!                                             `WebhookSecret::from_stored`)
 //! ```
+//!
+//! `origin` is the origin of the base URL the credential was entered for (the admin API records
+//! it); a run refuses to send the credential to another origin. A secret without it (stored by
+//! hand, or before origins were kept) goes where the config points.
 //!
 //! Values are held as `SecretString` and never logged; error messages name the secret, never its
 //! value.
@@ -26,7 +32,7 @@ use std::time::Duration;
 // tokio's clock, so that tests can move time past the TTL without waiting.
 use sync_core::ids::{AccountId, TenantId};
 use sync_core::personio::webhooks::WebhookSecret;
-use sync_core::ports::{PersonioCredentials, Secrets, SecretsError};
+use sync_core::ports::{DestinationToken, PersonioCredentials, Secrets, SecretsError};
 use tokio::time::Instant;
 
 /// The name of a tenant's Personio credentials for one account.
@@ -224,22 +230,33 @@ impl SecretsManagerSecrets {
         account: &AccountId,
         credentials: &PersonioCredentials,
     ) -> Result<(), SecretWriteError> {
-        let json = serde_json::json!({
+        let mut json = serde_json::json!({
             "client_id": credentials.client_id,
             "client_secret": credentials.client_secret.expose_secret(),
         });
+        if let Some(origin) = &credentials.origin {
+            json["origin"] = Value::from(origin.as_str());
+        }
         let value = SecretString::from(json.to_string());
         self.put_secret(&personio_secret_name(tenant, account), &value)
             .await
     }
 
-    /// Stores a tenant's destination token (as plain text).
+    /// Stores a tenant's destination token: `{"token": "…", "origin": "…"}`, or plain text when
+    /// no origin is known.
     pub async fn put_destination_token(
         &self,
         tenant: &TenantId,
-        token: &SecretString,
+        token: &DestinationToken,
     ) -> Result<(), SecretWriteError> {
-        self.put_secret(&destination_secret_name(tenant), token)
+        let value = match &token.origin {
+            Some(origin) => SecretString::from(
+                serde_json::json!({"token": token.token.expose_secret(), "origin": origin})
+                    .to_string(),
+            ),
+            None => token.token.clone(),
+        };
+        self.put_secret(&destination_secret_name(tenant), &value)
             .await
     }
 
@@ -309,11 +326,28 @@ pub fn parse_personio(
     Ok(PersonioCredentials {
         client_id: field("client_id")?,
         client_secret: SecretString::from(field("client_secret")?),
+        origin: origin_field(&json, &malformed)?,
     })
 }
 
-/// Parses a token stored as plain text or as `{"token": "…"}`.
-pub fn parse_token(name: &str, value: &SecretString) -> Result<SecretString, SecretsError> {
+/// The optional `origin` of a stored credential: the origin it was entered for.
+fn origin_field(
+    json: &Value,
+    malformed: &dyn Fn(&str) -> SecretsError,
+) -> Result<Option<String>, SecretsError> {
+    match json.get("origin") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(origin)) if !origin.trim().is_empty() => {
+            Ok(Some(origin.trim().to_owned()))
+        }
+        Some(_) => Err(malformed(
+            "its field origin is not the https://host of the address it was entered for",
+        )),
+    }
+}
+
+/// Parses a token stored as plain text or as `{"token": "…"}` (with an optional `origin`).
+pub fn parse_token(name: &str, value: &SecretString) -> Result<DestinationToken, SecretsError> {
     let malformed = |detail: &str| SecretsError::Malformed {
         name: name.to_owned(),
         detail: detail.to_owned(),
@@ -323,9 +357,10 @@ pub fn parse_token(name: &str, value: &SecretString) -> Result<SecretString, Sec
         let json: Value = serde_json::from_str(text)
             .map_err(|_| malformed(r#"it starts with '{' but is not JSON; store the token as plain text or {"token": "…"}"#))?;
         return match json.get("token") {
-            Some(Value::String(token)) if !token.trim().is_empty() => {
-                Ok(SecretString::from(token.trim().to_owned()))
-            }
+            Some(Value::String(token)) if !token.trim().is_empty() => Ok(DestinationToken {
+                token: SecretString::from(token.trim().to_owned()),
+                origin: origin_field(&json, &malformed)?,
+            }),
             Some(Value::String(_)) => Err(malformed("its field token is empty")),
             Some(_) => Err(malformed("its field token is not a string")),
             None => Err(malformed("it is JSON without a field token")),
@@ -334,7 +369,10 @@ pub fn parse_token(name: &str, value: &SecretString) -> Result<SecretString, Sec
     if text.is_empty() {
         return Err(malformed("it is empty"));
     }
-    Ok(SecretString::from(text.to_owned()))
+    Ok(DestinationToken {
+        token: SecretString::from(text.to_owned()),
+        origin: None,
+    })
 }
 
 #[async_trait]
@@ -348,7 +386,7 @@ impl Secrets for SecretsManagerSecrets {
         parse_personio(&name, &self.value(&name).await?)
     }
 
-    async fn destination_token(&self, tenant: &TenantId) -> Result<SecretString, SecretsError> {
+    async fn destination_token(&self, tenant: &TenantId) -> Result<DestinationToken, SecretsError> {
         let name = destination_secret_name(tenant);
         parse_token(&name, &self.value(&name).await?)
     }
@@ -415,12 +453,14 @@ mod tests {
         assert_eq!(
             parse_token("n", &secret(" tok-1 \n"))
                 .unwrap()
+                .token
                 .expose_secret(),
             "tok-1"
         );
         assert_eq!(
             parse_token("n", &secret(r#"{"token":"tok-2"}"#))
                 .unwrap()
+                .token
                 .expose_secret(),
             "tok-2"
         );

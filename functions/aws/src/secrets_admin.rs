@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::SecretString;
 use sync_core::ids::{AccountId, TenantId};
-use sync_core::ports::{PersonioCredentials, SecretsAdmin, SecretsAdminError, StoredSecrets};
+use sync_core::ports::{
+    DestinationToken, PersonioCredentials, SecretsAdmin, SecretsAdminError, StoredSecrets,
+};
 
 fn from_write(error: SecretWriteError) -> SecretsAdminError {
     SecretsAdminError {
@@ -101,7 +103,7 @@ impl SecretsAdmin for SecretsManagerSecrets {
     async fn store_destination_token(
         &self,
         tenant: &TenantId,
-        token: &SecretString,
+        token: &DestinationToken,
     ) -> Result<(), SecretsAdminError> {
         self.put_destination_token(tenant, token)
             .await

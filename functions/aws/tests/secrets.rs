@@ -8,7 +8,7 @@ use std::time::Duration;
 use sync_aws::secrets::{destination_secret_name, personio_secret_name, webhook_secret_name};
 use sync_aws::SecretsManagerSecrets;
 use sync_core::ids::AccountId;
-use sync_core::ports::{PersonioCredentials, Secrets, SecretsError};
+use sync_core::ports::{DestinationToken, PersonioCredentials, Secrets, SecretsError};
 
 async fn secrets(ttl: Duration) -> SecretsManagerSecrets {
     let deps = support::deps_with("unused").await;
@@ -48,13 +48,20 @@ async fn stored_secrets_are_read_back_under_their_names() {
     let credentials = PersonioCredentials {
         client_id: "papi-1".into(),
         client_secret: secret("s3cr3t"),
+        origin: Some("https://api.personio.de".into()),
     };
     secrets
         .put_personio(&tenant, &account, &credentials)
         .await
         .unwrap();
     secrets
-        .put_destination_token(&tenant, &secret("scim-token"))
+        .put_destination_token(
+            &tenant,
+            &DestinationToken {
+                token: secret("scim-token"),
+                origin: Some("https://app.example".into()),
+            },
+        )
         .await
         .unwrap();
     secrets
@@ -65,11 +72,16 @@ async fn stored_secrets_are_read_back_under_their_names() {
     let read = secrets.personio(&tenant, &account).await.unwrap();
     assert_eq!(read.client_id, "papi-1");
     assert_eq!(read.client_secret.expose_secret(), "s3cr3t");
+    // The origin each was entered for comes back with it.
+    assert_eq!(read.origin.as_deref(), Some("https://api.personio.de"));
+    let token = secrets.destination_token(&tenant).await.unwrap();
+    assert_eq!(token.origin.as_deref(), Some("https://app.example"));
     assert_eq!(
         secrets
             .destination_token(&tenant)
             .await
             .unwrap()
+            .token
             .expose_secret(),
         "scim-token"
     );
@@ -104,6 +116,7 @@ async fn a_token_stored_as_json_is_accepted() {
             .destination_token(&tenant)
             .await
             .unwrap()
+            .token
             .expose_secret(),
         "from-json"
     );
@@ -162,6 +175,7 @@ async fn values_are_cached_until_the_ttl_passes() {
             .destination_token(&tenant)
             .await
             .unwrap()
+            .token
             .expose_secret(),
         "first"
     );
@@ -173,6 +187,7 @@ async fn values_are_cached_until_the_ttl_passes() {
             .destination_token(&tenant)
             .await
             .unwrap()
+            .token
             .expose_secret(),
         "first"
     );
@@ -182,6 +197,7 @@ async fn values_are_cached_until_the_ttl_passes() {
             .destination_token(&tenant)
             .await
             .unwrap()
+            .token
             .expose_secret(),
         "second"
     );
@@ -195,6 +211,7 @@ async fn values_are_cached_until_the_ttl_passes() {
             .destination_token(&tenant)
             .await
             .unwrap()
+            .token
             .expose_secret(),
         "second"
     );
@@ -229,6 +246,7 @@ async fn forgetting_a_tenant_reads_its_secrets_again_and_leaves_other_tenants_ca
                 .destination_token(&tenant)
                 .await
                 .unwrap()
+                .token
                 .expose_secret()
                 .to_owned()
         }

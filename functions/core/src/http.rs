@@ -115,6 +115,12 @@ pub fn credential_url(text: &str) -> Result<Url, String> {
     }
 }
 
+/// The origin (`scheme://host[:port]`) of a credential URL, as stored with a credential: a run
+/// sends the credential only to the origin it was entered for.
+pub fn credential_origin(text: &str) -> Result<String, String> {
+    Ok(credential_url(text)?.origin().ascii_serialization())
+}
+
 /// Whether `url` points at this machine. By the parsed host, never by a prefix of the text:
 /// `127.0.0.1.evil.example` is a domain like any other.
 fn is_loopback(url: &Url) -> bool {
@@ -132,6 +138,27 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_origin_is_scheme_host_and_port_whatever_the_path() {
+        assert_eq!(
+            credential_origin("https://API.personio.de/v1/").unwrap(),
+            "https://api.personio.de"
+        );
+        assert_eq!(
+            credential_origin("https://app.example:8443/scim/v2").unwrap(),
+            "https://app.example:8443"
+        );
+        assert_eq!(
+            credential_origin("https://app.example:443/scim").unwrap(),
+            "https://app.example"
+        );
+        assert_eq!(
+            credential_origin("http://127.0.0.1:9000/x").unwrap(),
+            "http://127.0.0.1:9000"
+        );
+        assert!(credential_origin("http://evil.example").is_err());
+    }
 
     #[test]
     fn credentials_go_over_https_or_stay_on_this_machine() {

@@ -360,6 +360,29 @@ pub struct PersonioCredentials {
     pub client_id: String,
     /// Its secret.
     pub client_secret: secrecy::SecretString,
+    /// The origin (`https://host[:port]`, see [`crate::http::credential_origin`]) of the base URL
+    /// the credential was entered for: a run refuses to send it anywhere else. `None` for one
+    /// stored before origins were kept, or given to the command line, whose user writes the
+    /// config as well.
+    pub origin: Option<String>,
+}
+
+/// The destination's bearer token and, like [`PersonioCredentials::origin`], the origin of the
+/// base URL it was entered for.
+#[derive(Clone)]
+pub struct DestinationToken {
+    /// The token.
+    pub token: secrecy::SecretString,
+    /// The origin it may be sent to; `None`: not recorded.
+    pub origin: Option<String>,
+}
+
+impl std::fmt::Debug for DestinationToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DestinationToken")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for PersonioCredentials {
@@ -413,10 +436,7 @@ pub trait Secrets: Send + Sync {
         account: &crate::ids::AccountId,
     ) -> Result<PersonioCredentials, SecretsError>;
     /// The destination's bearer token.
-    async fn destination_token(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<secrecy::SecretString, SecretsError>;
+    async fn destination_token(&self, tenant: &TenantId) -> Result<DestinationToken, SecretsError>;
     /// The webhook secret: the token(s) Personio sends and the companies they are for, read from
     /// the whole stored value with [`WebhookSecret::from_stored`] (the one parser, so no adapter
     /// can drop the previous token or the company pinning).

@@ -158,6 +158,8 @@ impl LocalSecrets {
             return Ok(PersonioCredentials {
                 client_id: parsed.client_id,
                 client_secret: SecretString::from(parsed.client_secret),
+                // The command line's user writes the config too: nothing to pin.
+                origin: None,
             });
         }
         let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
@@ -168,6 +170,7 @@ impl LocalSecrets {
             (Some(client_id), Some(secret)) => Ok(PersonioCredentials {
                 client_id,
                 client_secret: SecretString::from(secret),
+                origin: None,
             }),
             _ => Err(SecretsError::NotGiven {
                 what: format!("the Personio credentials of account `{account}`"),
@@ -212,8 +215,14 @@ impl Secrets for LocalSecrets {
         self.personio_credentials(account)
     }
 
-    async fn destination_token(&self, _tenant: &TenantId) -> Result<SecretString, SecretsError> {
-        self.token()
+    async fn destination_token(
+        &self,
+        _tenant: &TenantId,
+    ) -> Result<sync_core::ports::DestinationToken, SecretsError> {
+        Ok(sync_core::ports::DestinationToken {
+            token: self.token()?,
+            origin: None,
+        })
     }
 
     async fn webhook(&self, _tenant: &TenantId) -> Result<WebhookSecret, SecretsError> {

@@ -101,6 +101,16 @@ pub enum JobError {
 }
 
 impl JobError {
+    /// Whether the cached secrets may be the cause: a credential refused, missing, unusable or
+    /// entered for another address may have been stored anew since they were read.
+    fn mends_with_fresh_secrets(&self) -> bool {
+        match self {
+            Self::Run(error) => error.is_refused_credentials(),
+            Self::Adapters(error) => !error.is_transient(),
+            _ => false,
+        }
+    }
+
     /// Whether trying again later may succeed (the message is then redelivered): Personio, the
     /// destination, the store or the queue unavailable. Not: bad credentials or settings, a held
     /// run, anything an admin must fix first.
@@ -172,11 +182,12 @@ pub async fn run_job(
         deadline,
     };
     match attempt.run(OnRefusal::RecordSilently).await {
-        Err(JobError::Run(error)) if error.is_refused_credentials() => {
+        Err(error) if error.mends_with_fresh_secrets() => {
             // A warm worker reads secrets through a cache (minutes): after a credential was
-            // rotated the cached copy is refused while the stored one works. Read them again and
-            // run once more; if that is refused too, the engine records and emails it.
-            tracing::info!(error = %error, "credentials refused; reading the tenant's secrets again and running once more");
+            // rotated or entered again the cached copy is refused (or missing, or for another
+            // address) while the stored one works. Read them again and run once more; if that
+            // fails too, it is recorded and emailed.
+            tracing::info!(error = %error, "credentials refused or unusable; reading the tenant's secrets again and running once more");
             deps.secrets.forget(&job.tenant).await;
             attempt.run(OnRefusal::Report).await
         }
@@ -195,13 +206,42 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
+    fn request(&self) -> RunRequest {
+        RunRequest {
+            target: RunTarget::from(&self.job.target),
+            dry_run: self.job.dry_run,
+            trigger: self.job.trigger.clone(),
+            now: self.now,
+            deadline: self.deadline,
+            run_id: Some(self.run_id.clone()),
+        }
+    }
+
     async fn run(&self, on_refusal: OnRefusal) -> Result<JobOutcome, JobError> {
         let (deps, job) = (self.deps, self.job);
         let factory = Factory {
             local: deps.local,
             ..Factory::new(deps.secrets)
         };
-        let adapters = factory.adapters(self.config).await?;
+        let adapters = match factory.adapters(self.config).await {
+            Ok(adapters) => adapters,
+            Err(error) if !error.is_transient() && on_refusal == OnRefusal::Report => {
+                // Nothing a retry mends (a credential missing or entered for another address, a
+                // destination unusable): the history and the admins say what to fix.
+                let request = self.request();
+                run::record_unstartable(
+                    deps.store,
+                    deps.mailer,
+                    self.config,
+                    &request,
+                    error.to_string(),
+                )
+                .await
+                .map_err(|store| JobError::Run(store.into()))?;
+                return Err(error.into());
+            }
+            Err(error) => return Err(error.into()),
+        };
         let ports = Ports {
             sources: adapters.sources(),
             destination: adapters.destination.as_ref(),
@@ -227,15 +267,7 @@ impl Attempt<'_> {
                 Err(error) => Err(error.into()),
             };
         }
-        let request = RunRequest {
-            target: RunTarget::from(&job.target),
-            dry_run: job.dry_run,
-            trigger: job.trigger.clone(),
-            now: self.now,
-            deadline: self.deadline,
-            run_id: Some(self.run_id.clone()),
-        };
-        match run::run_with(&ports, self.config, request, on_refusal).await {
+        match run::run_with(&ports, self.config, self.request(), on_refusal).await {
             Ok(outcome) if outcome.record.status == RunStatus::Partial => {
                 // Everyone, whatever the job was: the snapshot knows what is done, the plan finds
                 // the rest.

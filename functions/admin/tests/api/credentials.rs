@@ -24,10 +24,64 @@ async fn personio_credentials_are_stored_only_after_personio_accepts_them() {
         stored["client_secret"],
         tenant.fake_config.client_secret.as_str()
     );
+    // With the origin it was entered for, which runs hold it to.
+    let origin = sync_core::http::credential_origin(&tenant.fake.url()).unwrap();
+    assert_eq!(stored["origin"], origin.as_str());
     let read = h.get("/tenants/{tenant}", &tenant.params()).await.json();
     assert_eq!(read["credentials"]["personio"]["main"], true);
     assert_eq!(h.bodies_containing(&tenant.fake_config.client_secret), 0);
     logs::assert_free_of(&[&tenant.fake_config.client_secret]);
+}
+
+#[tokio::test]
+async fn a_changed_personio_address_is_refused_until_the_credential_is_entered_for_it() {
+    let h = Harness::new().await;
+    let tenant = h.tenant(3, 15).await;
+    let elsewhere = fake_personio::FakePersonio::start(
+        crate::support::company(3, 15),
+        tenant.fake_config.clone(),
+    )
+    .await
+    .unwrap();
+    let mut config = tenant.config.clone();
+    config["personio"]["accounts"][0]["base_url"] = json!(elsewhere.url());
+    let moved = h
+        .put_matching("/tenants/{tenant}", &tenant.params(), &config, "\"1\"")
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.text());
+
+    let preview = h.get("/tenants/{tenant}/preview", &tenant.params()).await;
+    assert_eq!(
+        (preview.status, preview.code().as_str()),
+        (409, "credential_origin_changed"),
+        "{}",
+        preview.text()
+    );
+    assert!(
+        preview.text().contains(&elsewhere.url()),
+        "{}",
+        preview.text()
+    );
+    assert_eq!(
+        elsewhere.stats().auth_requests,
+        0,
+        "the secret never went there"
+    );
+
+    let again = h
+        .json(
+            "PUT",
+            PERSONIO,
+            &[("tenant", &tenant.id), ("account", "main")],
+            &json!({
+                "client_id": tenant.fake_config.client_id,
+                "client_secret": tenant.fake_config.client_secret,
+            }),
+        )
+        .await;
+    assert_eq!(again.status, 204, "{}", again.text());
+    let preview = h.get("/tenants/{tenant}/preview", &tenant.params()).await;
+    assert_eq!(preview.status, 200, "{}", preview.text());
 }
 
 #[tokio::test]

@@ -78,11 +78,11 @@ pub trait SecretsAdmin: Send + Sync {
         account: &crate::ids::AccountId,
         credentials: &PersonioCredentials,
     ) -> Result<(), SecretsAdminError>;
-    /// Stores the destination's bearer token.
+    /// Stores the destination's bearer token, with the origin it was entered for.
     async fn store_destination_token(
         &self,
         tenant: &TenantId,
-        token: &secrecy::SecretString,
+        token: &crate::ports::DestinationToken,
     ) -> Result<(), SecretsAdminError>;
     /// The webhook secret as stored (bare token or JSON), for a rotation; `None` when absent.
     async fn webhook_secret(

@@ -330,7 +330,7 @@ async fn stop_before_apply(
         };
         ports.store.save_held(tenant, &held).await?;
     }
-    record_and_notify(ports, config, &mut record, names, Send::Now).await?;
+    record_and_notify(&ports.outbox(), config, &mut record, names, Send::Now).await?;
     Ok(RunOutcome { record, plan })
 }
 
@@ -387,7 +387,39 @@ async fn finish(
         errors = record.counts.errors,
         "run completed"
     );
-    record_and_notify(ports, config, &mut record, names, Send::Now).await?;
+    record_and_notify(&ports.outbox(), config, &mut record, names, Send::Now).await?;
+    Ok(record)
+}
+
+/// Records and emails a run that could not start because the tenant's adapters could not be
+/// built (a credential missing or refused for another origin, a destination unusable): no job
+/// ends without a trace in the history and the admins' inbox. `failure` says what to fix.
+pub async fn record_unstartable(
+    store: &dyn crate::ports::Store,
+    mailer: &dyn crate::ports::Mailer,
+    config: &TenantConfig,
+    request: &RunRequest,
+    failure: String,
+) -> Result<RunRecord, crate::ports::StoreError> {
+    let run_id = request
+        .run_id
+        .clone()
+        .unwrap_or_else(|| RunId::new(request.now));
+    let mut record = recording::started(
+        run_id,
+        request.trigger.clone(),
+        request.dry_run,
+        request.now,
+    );
+    record.status = RunStatus::Failed;
+    record.failure = Some(failure);
+    record.finished_at = Some(Utc::now());
+    let out = notify::Outbox { store, mailer };
+    if record.dry_run {
+        // A dry run leaves no history; its caller sees the error.
+        return Ok(record);
+    }
+    record_and_notify(&out, config, &mut record, &BTreeMap::new(), Send::Now).await?;
     Ok(record)
 }
 
@@ -413,11 +445,13 @@ async fn fail(
     // (the Lambda stops, the secret is gone): the next run then sends its summary.
     let quiet = on_refusal == OnRefusal::RecordSilently && error.is_refused_credentials();
     let send = if quiet { Send::Later } else { Send::Now };
-    if let Err(store_error) = record_and_notify(ports, config, &mut record, names, send).await {
+    if let Err(store_error) =
+        record_and_notify(&ports.outbox(), config, &mut record, names, send).await
+    {
         tracing::error!(error = %store_error, "could not record the failed run");
         // The history cannot say it: the email still must.
         if !quiet {
-            notify(ports, config, &record, names).await;
+            notify(&ports.outbox(), config, &record, names).await;
         }
     }
     error

@@ -5,13 +5,28 @@
 //! set, and the tenant's next run sends that summary (`recovery`): an admin may get a summary
 //! twice, never none.
 
-use super::Ports;
 use crate::config::TenantConfig;
 use crate::history::RunRecord;
 use crate::ids::PersonKey;
-use crate::ports::StoreError;
+use crate::ports::{Mailer, Store, StoreError};
 use crate::report;
 use std::collections::BTreeMap;
+
+/// Where a finished record and its summary go.
+#[derive(Clone, Copy)]
+pub(super) struct Outbox<'a> {
+    pub store: &'a dyn Store,
+    pub mailer: &'a dyn Mailer,
+}
+
+impl<'a> super::Ports<'a> {
+    pub(super) fn outbox(&self) -> Outbox<'a> {
+        Outbox {
+            store: self.store,
+            mailer: self.mailer,
+        }
+    }
+}
 
 /// Whether the summary is sent now or left to the next run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,39 +40,39 @@ pub(super) enum Send {
 /// Saves the finished `record` and sends its summary if the tenant wants one. A mail failure is
 /// logged, never fails the run: the run's effects are already recorded.
 pub(super) async fn record_and_notify(
-    ports: &Ports<'_>,
+    out: &Outbox<'_>,
     config: &TenantConfig,
     record: &mut RunRecord,
     names: &BTreeMap<PersonKey, String>,
     send: Send,
 ) -> Result<(), StoreError> {
     record.summary_pending = report::should_send(config, record);
-    ports.store.save_run(&config.tenant, record).await?;
+    out.store.save_run(&config.tenant, record).await?;
     if record.summary_pending && send == Send::Now {
-        notify_recorded(ports, config, record, names).await;
+        notify_recorded(out, config, record, names).await;
     }
     Ok(())
 }
 
 /// Sends the summary of `record`, saved with `summary_pending`, and clears the flag.
 pub(super) async fn notify_recorded(
-    ports: &Ports<'_>,
+    out: &Outbox<'_>,
     config: &TenantConfig,
     record: &mut RunRecord,
     names: &BTreeMap<PersonKey, String>,
 ) {
-    notify(ports, config, record, names).await;
+    notify(out, config, record, names).await;
     // Cleared after any attempt: a refused email is logged, and retrying it on every later run
     // would not make it arrive.
     record.summary_pending = false;
-    if let Err(error) = ports.store.save_run(&config.tenant, record).await {
+    if let Err(error) = out.store.save_run(&config.tenant, record).await {
         tracing::warn!(error = %error, "summary sent, but not marked sent: the next run may send it again");
     }
 }
 
 /// Sends the summary if the tenant wants one.
 pub(super) async fn notify(
-    ports: &Ports<'_>,
+    out: &Outbox<'_>,
     config: &TenantConfig,
     record: &RunRecord,
     names: &BTreeMap<PersonKey, String>,
@@ -71,7 +86,7 @@ pub(super) async fn notify(
         .clone()
         .unwrap_or_else(|| "personio-sync@localhost".to_owned());
     let email = report::render_summary(config, record, &from, names);
-    if let Err(error) = ports.mailer.send(&email).await {
+    if let Err(error) = out.mailer.send(&email).await {
         tracing::error!(error = %error, "could not send the summary email");
     }
 }

@@ -56,7 +56,7 @@ pub(super) async fn recover(
         if record.summary_pending {
             tracing::info!(stopped_run = %record.id, "sending the summary a stopped run did not send");
             let names = report::stored_names(&record);
-            notify_recorded(ports, config, &mut record, &names).await;
+            notify_recorded(&ports.outbox(), config, &mut record, &names).await;
         }
     }
     Ok(())

@@ -6,9 +6,12 @@
 use crate::support::stack::{group_of, id_of, Stack};
 use crate::support::tenant::{Spec, Tenant};
 use aws_sdk_sqs::types::Message;
+use secrecy::SecretString;
 use std::collections::BTreeSet;
 use sync_core::history::{RunStatus, Trigger};
-use sync_core::ports::ConfigStore;
+use sync_core::http::credential_origin;
+use sync_core::ids::AccountId;
+use sync_core::ports::{ConfigStore, PersonioCredentials};
 
 /// A loopback URL nothing listens on.
 fn closed_port_url() -> String {
@@ -82,6 +85,18 @@ async fn a_batch_drops_unreadable_bodies_consumes_final_failures_and_hands_back_
     let mut config = down.config.clone();
     config.personio.accounts[0].base_url = down.fake.url();
     stack.deps.store.put_config(&config, Some(1)).await.unwrap();
+    // A new address: its credential must be entered again for it (`origin.rs`).
+    let credentials = PersonioCredentials {
+        client_id: down.fake_config.client_id.clone(),
+        client_secret: SecretString::from(down.fake_config.client_secret.clone()),
+        origin: credential_origin(&down.fake.url()).ok(),
+    };
+    stack
+        .deps
+        .secrets
+        .put_personio(&down.id, &AccountId::default(), &credentials)
+        .await
+        .unwrap();
     let again = stack.receive_exactly(2).await;
     let ids: BTreeSet<String> = again.iter().map(id_of).collect();
     assert_eq!(ids, BTreeSet::from([down_id, healthy_id]));

@@ -22,6 +22,7 @@ mod held;
 mod isolation;
 mod no_op;
 mod ordering;
+mod origin;
 mod rotation;
 mod schedule;
 mod support;

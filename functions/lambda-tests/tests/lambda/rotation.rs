@@ -29,6 +29,7 @@ async fn a_job_after_the_personio_credential_was_rotated_runs_with_the_new_one_n
     let rotated = PersonioCredentials {
         client_id: "rotated-client".to_owned(),
         client_secret: SecretString::from("rotated-secret-0123456789".to_owned()),
+        origin: None,
     };
     let admin = SecretsManagerSecrets::new(stack.deps.clients.secrets.clone(), Duration::ZERO);
     admin

@@ -10,10 +10,13 @@ use fake_personio::{generate_company, Company, CompanySpec, FakeConfig, FakePers
 use secrecy::SecretString;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use sync_core::config::TenantConfig;
+use sync_core::config::{DestinationConfig, TenantConfig};
 use sync_core::history::{RunRecord, Trigger};
+use sync_core::http::credential_origin;
 use sync_core::ids::{AccountId, PersonKey, PersonioId, TenantId};
-use sync_core::ports::{ConfigStore, Job, JobTarget, Jobs, PersonioCredentials, Store};
+use sync_core::ports::{
+    ConfigStore, DestinationToken, Job, JobTarget, Jobs, PersonioCredentials, Store,
+};
 use sync_core::state::Snapshot;
 use sync_local::DirectoryDestination;
 use tempfile::TempDir;
@@ -199,9 +202,11 @@ from = "{sender}"
         let (client_id, client_secret) = spec
             .credentials
             .unwrap_or((spec.fake.client_id.clone(), spec.fake.client_secret.clone()));
+        // With the origins the admin API records when credentials are entered.
         let credentials = PersonioCredentials {
             client_id,
             client_secret: SecretString::from(client_secret),
+            origin: credential_origin(&config.personio.accounts[0].base_url).ok(),
         };
         let secrets = &stack.deps.secrets;
         secrets
@@ -209,7 +214,14 @@ from = "{sender}"
             .await
             .expect("store the Personio credentials");
         if spec.scim {
-            let token = SecretString::from(scim_server().token.clone());
+            let origin = match &config.destination {
+                DestinationConfig::Scim { base_url, .. } => credential_origin(base_url).ok(),
+                DestinationConfig::Directory { .. } => None,
+            };
+            let token = DestinationToken {
+                token: SecretString::from(scim_server().token.clone()),
+                origin,
+            };
             secrets
                 .put_destination_token(&id, &token)
                 .await

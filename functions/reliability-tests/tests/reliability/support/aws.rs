@@ -22,7 +22,7 @@ use sync_aws::{create_table, AwsConfig, Deps};
 use sync_core::config::TenantConfig;
 use sync_core::history::RunRecord;
 use sync_core::ids::{AccountId, TenantId};
-use sync_core::ports::{ConfigStore, Job, Jobs, PersonioCredentials, Store};
+use sync_core::ports::{ConfigStore, DestinationToken, Job, Jobs, PersonioCredentials, Store};
 use test_support::moto;
 use test_support::scim::{scim_server, tenant_url, ScimReader};
 use worker::WorkerDeps;
@@ -187,12 +187,19 @@ from = "{sender}"
                 &PersonioCredentials {
                     client_id: credentials.client_id,
                     client_secret: SecretString::from(credentials.client_secret),
+                    origin: None,
                 },
             )
             .await
             .expect("store the Personio credentials");
         deps.secrets
-            .put_destination_token(&tenant, &SecretString::from(scim_server().token.clone()))
+            .put_destination_token(
+                &tenant,
+                &DestinationToken {
+                    token: SecretString::from(scim_server().token.clone()),
+                    origin: None,
+                },
+            )
             .await
             .expect("store the SCIM token");
         Self {
