@@ -1,0 +1,74 @@
+//! The stack's IAM policies allow every DynamoDB operation the store makes. moto does not check
+//! IAM, so no other test would notice a call the deployed functions are denied (the held-run
+//! claim added `UpdateItem`).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The SDK's operation builders and the IAM action each needs. `TransactWriteItems` is
+/// authorised per item (as `PutItem`/`DeleteItem`), so it adds no action of its own.
+const OPERATIONS: [(&str, &str); 6] = [
+    (".get_item()", "dynamodb:GetItem"),
+    (".put_item()", "dynamodb:PutItem"),
+    (".delete_item()", "dynamodb:DeleteItem"),
+    (".update_item()", "dynamodb:UpdateItem"),
+    (".query()", "dynamodb:Query"),
+    (".batch_write_item()", "dynamodb:BatchWriteItem"),
+];
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("the workspace root")
+}
+
+/// The IAM actions the DynamoDB store's code needs.
+fn actions_in_code() -> BTreeSet<&'static str> {
+    let dir = workspace().join("functions/aws/src/dynamo");
+    let mut code = String::new();
+    for entry in std::fs::read_dir(&dir).expect("the dynamo sources") {
+        let path = entry.expect("an entry").path();
+        code.push_str(&std::fs::read_to_string(&path).expect("a source file"));
+    }
+    OPERATIONS
+        .iter()
+        .filter(|(call, _)| code.contains(call))
+        .map(|(_, action)| *action)
+        .collect()
+}
+
+/// The lines of resource `name` in template.yaml, up to the next top-level resource.
+fn resource(template: &str, name: &str) -> String {
+    let header = format!("  {name}:");
+    let mut lines = template.lines().skip_while(|line| *line != header);
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("{name} in template.yaml"));
+    let is_resource = |line: &str| {
+        line.strip_prefix("  ")
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+    };
+    std::iter::once(first)
+        .chain(lines.take_while(|line| !is_resource(line)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_worker_and_the_admin_api_may_make_every_dynamodb_call_the_store_makes() {
+    let template = std::fs::read_to_string(workspace().join("template.yaml")).expect("template");
+    let needed = actions_in_code();
+    assert!(needed.contains("dynamodb:UpdateItem"), "{needed:?}");
+    for function in ["WorkerFunction", "AdminFunction"] {
+        let policy = resource(&template, function);
+        let missing: Vec<_> = needed
+            .iter()
+            .filter(|action| !policy.contains(*action))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{function} is not allowed {missing:?}, which the store calls"
+        );
+    }
+}
