@@ -64,9 +64,15 @@ impl ConfigStore for MemoryConfigs {
 #[derive(Default)]
 pub struct MemorySecrets {
     webhook: Mutex<BTreeMap<TenantId, String>>,
+    webhook_reads: std::sync::atomic::AtomicUsize,
 }
 
 impl MemorySecrets {
+    /// How many times a webhook secret was asked for (each a Secrets Manager call in AWS).
+    pub fn webhook_reads(&self) -> usize {
+        self.webhook_reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Stores the webhook secret of `tenant` (the bare token or the JSON form).
     pub fn set_webhook(&self, tenant: &TenantId, value: &str) {
         self.webhook
@@ -100,6 +106,8 @@ impl Secrets for MemorySecrets {
     }
 
     async fn webhook(&self, tenant: &TenantId) -> Result<WebhookSecret, SecretsError> {
+        self.webhook_reads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let stored = self
             .webhook
             .lock()

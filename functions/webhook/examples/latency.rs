@@ -90,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
         secrets: &secrets,
         events: &store,
         jobs: &jobs,
+        misses: &webhook::Misses::default(),
         now: Utc::now(),
     };
     measure(&deps, 0..100, 202).await;

@@ -2,6 +2,7 @@
 //! ports in [`WebhookDeps`].
 
 use crate::envelope::{Envelope, EventRequest};
+use crate::misses::{Miss, Misses};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -35,6 +36,8 @@ pub struct WebhookDeps<'a> {
     pub events: &'a dyn EventLog,
     /// Where runs are queued.
     pub jobs: &'a dyn Jobs,
+    /// Tenants recently found without a config or webhook secret (kept across deliveries).
+    pub misses: &'a Misses,
     /// Now: the start of the dedupe period and of a pending full run.
     pub now: DateTime<Utc>,
 }
@@ -95,8 +98,6 @@ enum Outcome {
     QueuedEveryone,
     /// A port failed: 503, so Personio delivers again later.
     Unavailable,
-    /// The tenant's secret is unusable: 500, an operator must fix it.
-    Misconfigured,
 }
 
 impl Outcome {
@@ -113,7 +114,6 @@ impl Outcome {
             Self::QueuedPerson => "queued_person",
             Self::QueuedEveryone => "queued_full_run",
             Self::Unavailable => "temporarily_unavailable",
-            Self::Misconfigured => "internal_error",
         }
     }
 
@@ -128,7 +128,6 @@ impl Outcome {
             // the webhook, for an event it added after our catalog.
             Self::QueuedPerson | Self::QueuedEveryone | Self::UnknownEvent => 202,
             Self::Unavailable => 503,
-            Self::Misconfigured => 500,
         }
     }
 
@@ -299,16 +298,35 @@ async fn forget(deps: &WebhookDeps<'_>, tenant: &TenantId, fingerprint: &str) {
 
 /// Finds the tenant's config and secret together (so an unknown tenant costs the same lookups as
 /// a wrong token) and checks the token. A tenant without a config is unknown, whatever its secret.
+///
+/// A tenant recently found without a config or secret ([`Misses`]) costs only the config read,
+/// which every known tenant's delivery makes as well (its secret comes from the secrets cache):
+/// both answers take one DynamoDB read, so their time does not tell whether a tenant exists.
 async fn authenticate(
     deps: &WebhookDeps<'_>,
     tenant: &TenantId,
     presented: &str,
 ) -> Result<(TenantConfig, WebhookSecret), Outcome> {
+    if let Some(miss) = deps.misses.get(tenant) {
+        match (deps.configs.config(tenant).await, miss) {
+            (Ok(None), _) | (Ok(Some(_)), Miss::Secret) => {
+                tracing::info!(miss = ?miss, "webhook for a tenant recently found without a config or secret refused");
+                return Err(Outcome::Unauthorized);
+            }
+            // Created since: look again.
+            (Ok(Some(_)), Miss::Config) => deps.misses.remove(tenant),
+            (Err(error), _) => {
+                tracing::error!(error = %error, "could not read the tenant config");
+                return Err(Outcome::Unavailable);
+            }
+        }
+    }
     let (config, secret) = tokio::join!(deps.configs.config(tenant), deps.secrets.webhook(tenant));
     let config = match config {
         Ok(Some(versioned)) => versioned.config,
         Ok(None) => {
             tracing::info!("webhook for a tenant without a config refused");
+            deps.misses.insert(tenant, Miss::Config);
             return Err(Outcome::Unauthorized);
         }
         Err(error) => {
@@ -320,11 +338,14 @@ async fn authenticate(
         Ok(secret) => secret,
         Err(SecretsError::Missing { .. } | SecretsError::NotGiven { .. }) => {
             tracing::info!("webhook for a tenant without a webhook secret refused");
+            deps.misses.insert(tenant, Miss::Secret);
             return Err(Outcome::Unauthorized);
         }
         Err(error @ SecretsError::Malformed { .. }) => {
-            tracing::error!(error = %error, "the tenant's webhook secret is unusable");
-            return Err(Outcome::Misconfigured);
+            // The operator's problem, not the caller's: logged for them, and answered as any
+            // refused token (a 5xx would make Personio retry, and tell a prober it is there).
+            tracing::error!(error = %error, "the tenant's webhook secret is unusable; store it again (POST /tenants/{{id}}/credentials/webhook/rotate)");
+            return Err(Outcome::Unauthorized);
         }
         Err(error @ SecretsError::Unavailable { .. }) => {
             tracing::error!(error = %error, "could not read the tenant's webhook secret");

@@ -6,6 +6,7 @@
 //! # Layout
 //! - `handler`: [`handle`], [`WebhookDeps`], [`WebhookRequest`], [`WebhookResponse`].
 //! - [`lambda`]: the API Gateway event in, the Lambda's answer out.
+//! - `misses`: [`Misses`], tenants recently found without a config or webhook secret.
 //! - [`envelope`]: the envelope `{company_id, event_name, occurred_at, payload, meta}` and what
 //!   an event asks of the sync (including the payload assumption below).
 //! - the tenant's webhook secret, its two forms and the constant-time token check, live in
@@ -26,7 +27,8 @@
 //! | a body seen in the last 72 hours (Personio's retries) | 200 `duplicate` | nothing |
 //! | `person.*` or `employment.*` with a usable person id | 202 | a one-person run |
 //! | any other documented event, or a person/employment event without a usable id | 202 | a full run, unless one is queued and not started yet |
-//! | a port failed (config, secret, event log, queue) | 503 (500 for an unusable secret) | nothing |
+//! | a port failed (config, secret, event log, queue) | 503 | nothing |
+//! | the tenant's stored secret is unusable (logged as an error for the operator) | 401, as any refused token | nothing |
 //!
 //! `person.deleted` queues a one-person run as well: the engine finds the person gone from
 //! Personio (404) and deactivates the linked user.
@@ -57,10 +59,12 @@
 pub mod envelope;
 mod handler;
 pub mod lambda;
+mod misses;
 
 pub use envelope::{Envelope, EnvelopeError, EventRequest};
 pub use handler::{
     handle, WebhookDeps, WebhookRequest, WebhookResponse, DEDUPE_HOURS, FULL_RUN_PENDING_MINUTES,
     MAX_BODY_BYTES,
 };
+pub use misses::{Miss, Misses, MISS_TTL};
 pub use sync_core::personio::webhooks::{CompanyCheck, SecretFormatError, WebhookSecret};

@@ -9,12 +9,14 @@ use webhook::WebhookDeps;
 async fn main() -> Result<(), lambda_http::Error> {
     // Built once: every invocation on this instance reuses these clients.
     let aws = &sync_aws::cold_start().await?;
+    let misses = &webhook::Misses::default();
     lambda_http::run(service_fn(move |request: Request| async move {
         let deps = WebhookDeps {
             configs: &aws.store,
             secrets: &aws.secrets,
             events: &aws.store,
             jobs: &aws.jobs,
+            misses,
             now: chrono::Utc::now(),
         };
         let answer = webhook::handle(&deps, webhook::lambda::request_from(&request)).await;

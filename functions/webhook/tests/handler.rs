@@ -356,15 +356,59 @@ async fn a_full_run_that_could_not_be_queued_leaves_no_pending_mark_behind() {
 }
 
 #[tokio::test]
-async fn an_unusable_webhook_secret_is_a_500_not_a_401() {
+async fn an_unusable_stored_secret_is_refused_as_any_token_not_answered_with_a_5xx() {
     let harness = Harness::start(3).await;
     harness
         .ports
         .secrets
         .set_webhook(&tenant(TENANT), "{\"token\": 42}");
     let (status, answer) = deliver(&harness.url(), Some(TOKEN), JSON, person_updated(1)).await;
-    assert_eq!((status, answer), (500, json!({"error": "internal_error"})));
+    assert_eq!((status, answer), (401, json!({"error": "unauthorized"})));
     assert_nothing_happened(&harness);
+}
+
+#[tokio::test]
+async fn deliveries_for_a_missing_tenant_or_secret_ask_the_secret_store_once_a_minute() {
+    let harness = Harness::start(3).await;
+    let nobody = format!("{}nobody", harness.receiver);
+    for _ in 0..20 {
+        let (status, answer) = deliver(&nobody, Some(TOKEN), JSON, person_updated(1)).await;
+        assert_eq!((status, answer), (401, json!({"error": "unauthorized"})));
+    }
+    assert_eq!(harness.ports.secrets.webhook_reads(), 1);
+
+    // A tenant with a config but no webhook secret yet: the same.
+    let bare = config("bare", &harness.fake.url(), &harness.path().join("b"));
+    harness.ports.configs.insert(bare);
+    let bare_url = format!("{}bare", harness.receiver);
+    for _ in 0..20 {
+        let (status, _) = deliver(&bare_url, Some("bare-token"), JSON, person_updated(1)).await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(harness.ports.secrets.webhook_reads(), 2);
+
+    // Created since: `nobody` is looked at again at once (its config exists now).
+    let nobody_config = config("nobody", &harness.fake.url(), &harness.path().join("n"));
+    harness.ports.configs.insert(nobody_config);
+    harness
+        .ports
+        .secrets
+        .set_webhook(&tenant("nobody"), "nobody-token");
+    let (status, _) = deliver(&nobody, Some("nobody-token"), JSON, person_updated(1)).await;
+    assert_eq!(status, 202);
+    // Given its secret: believed missing for up to `MISS_TTL` (the `misses` unit tests), so
+    // refused meanwhile; Personio retries.
+    harness
+        .ports
+        .secrets
+        .set_webhook(&tenant("bare"), "bare-token");
+    let (status, _) = deliver(&bare_url, Some("bare-token"), JSON, person_updated(1)).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        harness.ports.secrets.webhook_reads(),
+        3,
+        "nobody's second look"
+    );
 }
 
 #[tokio::test]

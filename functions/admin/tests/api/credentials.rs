@@ -298,6 +298,7 @@ async fn after_a_rotation_the_webhook_receiver_on_secrets_manager_accepts_the_ne
         secrets: &h.aws.secrets,
         events: &h.aws.store,
         jobs: &h.aws.jobs,
+        misses: &webhook::Misses::default(),
         now: Utc::now(),
     };
     let answer = webhook::handle(&deps, delivery(&tenant.id, &second, 1)).await;

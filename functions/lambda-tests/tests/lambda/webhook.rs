@@ -80,6 +80,7 @@ async fn a_delivery_the_queue_does_not_answer_gets_a_5xx_in_time_and_its_retry_i
         secrets: &aws.secrets,
         events: &aws.store,
         jobs: &hung_sqs.jobs,
+        misses: &stack.misses,
         now: Utc::now(),
     };
     let answer = tokio::time::timeout(
@@ -121,6 +122,7 @@ async fn an_event_after_the_queued_full_run_started_queues_one_more_full_run() {
         secrets: &stack.deps.secrets,
         events: &stack.deps.store,
         jobs: &stack.deps.jobs,
+        misses: &stack.misses,
         now: Utc::now(),
     };
 
@@ -184,6 +186,7 @@ async fn a_person_updated_delivery_reaches_the_destination_through_the_queue_and
         secrets: &stack.deps.secrets,
         events: &stack.deps.store,
         jobs: &stack.deps.jobs,
+        misses: &stack.misses,
         now: Utc::now(),
     };
     let body = body(person);
@@ -238,6 +241,7 @@ fn receiver(stack: &Stack) -> WebhookDeps<'_> {
         secrets: &stack.deps.secrets,
         events: &stack.deps.store,
         jobs: &stack.deps.jobs,
+        misses: &stack.misses,
         now: Utc::now(),
     }
 }

@@ -23,7 +23,7 @@ use sync_core::run::{self, Ports, RunOutcome, RunRequest, RunTarget};
 use sync_local::{DirectoryDestination, FolderStore, OutboxMailer, StoredUser};
 use tempfile::TempDir;
 use test_support::ports::{MemoryConfigs, MemorySecrets, QueueJobs};
-use webhook::{WebhookDeps, WebhookRequest, WebhookResponse};
+use webhook::{Misses, WebhookDeps, WebhookRequest, WebhookResponse};
 
 /// The tenant of most tests and its webhook token.
 pub const TENANT: &str = "acme";
@@ -38,6 +38,7 @@ pub struct HandlerPorts {
     /// sync-local's real event log (and, for runs, the state store).
     pub store: FolderStore,
     pub jobs: QueueJobs,
+    pub misses: Misses,
 }
 
 impl HandlerPorts {
@@ -48,6 +49,7 @@ impl HandlerPorts {
             secrets: &self.secrets,
             events: &self.store,
             jobs: &self.jobs,
+            misses: &self.misses,
             now: Utc::now(),
         }
     }
@@ -153,6 +155,7 @@ impl Harness {
             secrets: MemorySecrets::default(),
             store: FolderStore::new(dir.path().join("state")),
             jobs: QueueJobs::default(),
+            misses: Misses::default(),
         });
         ports.configs.insert(config.clone());
         ports.secrets.set_webhook(

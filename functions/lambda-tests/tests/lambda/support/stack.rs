@@ -35,6 +35,8 @@ pub struct Stack {
     pub queue_name: String,
     /// A verified SES identity tenants send their summaries from.
     pub sender: String,
+    /// The webhook receiver's remembered misses, as one warm Lambda keeps them.
+    pub misses: webhook::Misses,
 }
 
 impl Stack {
@@ -78,6 +80,7 @@ impl Stack {
             deps,
             queue_name,
             sender,
+            misses: webhook::Misses::default(),
         }
     }
 
