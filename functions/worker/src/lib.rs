@@ -130,7 +130,9 @@ impl JobError {
                 RunError::HeldRunPending { .. }
                 | RunError::NotHeld { .. }
                 | RunError::UnknownRun { .. }
-                | RunError::UnknownAccount { .. } => false,
+                | RunError::UnknownAccount { .. }
+                // Recorded and emailed; a redelivery would run out of time the same way.
+                | RunError::OutOfTime { .. } => false,
             },
         }
     }
@@ -285,6 +287,12 @@ impl Attempt<'_> {
                     .map_err(JobError::Continuation)?;
                 tracing::info!(run_id = %outcome.record.id, "deadline reached; continuation queued");
                 Ok(JobOutcome::Continued)
+            }
+            Ok(outcome) if outcome.record.status == RunStatus::Failed => {
+                // Stopped at the deadline and not continued (no progress, or too many in a row):
+                // recorded and emailed; the log line feeds the operators' job-failure alarm.
+                tracing::error!(run_id = %outcome.record.id, "job failed; an admin must act: the run was not continued");
+                Ok(JobOutcome::Ran(RunStatus::Failed))
             }
             Ok(outcome) => Ok(JobOutcome::Ran(outcome.record.status)),
             Err(RunError::HeldRunPending { run_id }) => {

@@ -6,6 +6,7 @@
 //!
 //! Held runs end in `held`: [`approve`] applies the held plan, [`reject`] drops it.
 
+mod continuation;
 mod fetch;
 mod held;
 mod matching;
@@ -13,6 +14,7 @@ mod notify;
 mod recording;
 mod recovery;
 
+pub use continuation::MAX_CONTINUATIONS;
 pub use held::{apply_approved, approve, claim_for_approval, reject, release_approval};
 pub use recovery::{INTERRUPTED, STALE_AFTER};
 
@@ -71,6 +73,12 @@ pub enum RunError {
     UnknownAccount {
         /// The account asked for.
         account: AccountId,
+    },
+    /// The run's time ran out before it could write anything (its deadline, a Lambda's limit).
+    #[error("the run reached its time limit while {stage}, before writing anything; nothing was changed. If Personio is slow or rate-limited, raise the worker's Timeout (up to 900 s) or the account's rate limit")]
+    OutOfTime {
+        /// What it was doing.
+        stage: &'static str,
     },
 }
 
@@ -205,8 +213,14 @@ pub async fn run_with(
     }
     let snapshot = ports.store.snapshot(tenant).await?;
 
-    // Fetch, normalise, map and scope.
-    let mut intake = match fetch::fetch(ports, config, &request.target).await {
+    // Fetch, normalise, map and scope; within the deadline, so that a slow Personio ends the run
+    // with a recorded failure rather than the Lambda being stopped mid-way.
+    let fetched = within(
+        request.deadline,
+        "reading Personio",
+        fetch::fetch(ports, config, &request.target),
+    );
+    let mut intake = match fetched.await {
         Ok(intake) => intake,
         Err(error) => {
             let names = BTreeMap::new();
@@ -302,6 +316,21 @@ pub async fn run_with(
     .map(|record| RunOutcome { record, plan })
 }
 
+/// Runs `work` until `deadline`; past it, [`RunError::OutOfTime`] naming `stage`.
+async fn within<T, E: Into<RunError>>(
+    deadline: Option<std::time::Instant>,
+    stage: &'static str,
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, RunError> {
+    let Some(deadline) = deadline else {
+        return work.await.map_err(Into::into);
+    };
+    match tokio::time::timeout_at(deadline.into(), work).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(RunError::OutOfTime { stage }),
+    }
+}
+
 /// Ends a dry run, or a run a guard held: records the plan (and keeps it, when held, for an
 /// approval to apply), and emails the summary.
 async fn stop_before_apply(
@@ -369,11 +398,18 @@ async fn finish(
     if let Some(stats) = stats {
         ports.store.save_source_stats(&config.tenant, stats).await?;
     }
-    record.status = if applied.deferred > 0 {
-        RunStatus::Partial
-    } else {
-        RunStatus::Completed
-    };
+    record.status = RunStatus::Completed;
+    if applied.deferred > 0 {
+        record.status = RunStatus::Partial;
+        let progress = applied.counts.changed_anything() || !applied.errors.is_empty();
+        if let Some(why) =
+            continuation::refused(ports.store, &config.tenant, &record.id, progress).await?
+        {
+            // No continuation: the history, the admins and the operators' alarm say why.
+            record.status = RunStatus::Failed;
+            record.failure = Some(why);
+        }
+    }
     record.counts = applied.counts;
     record.counts.skipped = plan.skips.len();
     record.changes = applied.changes;

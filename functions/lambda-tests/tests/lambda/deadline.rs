@@ -9,7 +9,9 @@ use crate::support::stack::{group_of, job_of, Stack};
 use crate::support::tenant::{users_per_external_id, Spec, Tenant};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use sync_core::history::{RunStatus, Trigger};
+use sync_core::history::{Counts, RunRecord, RunStatus, Trigger};
+use sync_core::ids::RunId;
+use sync_core::ports::Store;
 
 /// Syncs `tenant` in one go through the queue and the worker.
 async fn sync(stack: &Stack, tenant: &Tenant, dedupe_key: &str) {
@@ -47,34 +49,88 @@ async fn assert_same_as_clean(tenant: &Tenant, clean: &Tenant) {
 }
 
 #[tokio::test]
-async fn a_run_past_its_deadline_defers_every_write_and_its_continuation_finishes_the_job() {
+async fn a_job_whose_deadline_has_passed_fails_before_reading_and_is_not_continued() {
     let stack = Stack::new().await;
     let tenant = Tenant::onboard(&stack, Spec::new(12, 51)).await;
-    let clean = Tenant::onboard(&stack, Spec::sharing(&tenant)).await;
 
     tenant.enqueue(&stack, Trigger::Schedule, "tick").await;
     let messages = stack.receive_exactly(1).await;
-    // The Lambda's deadline (less its margin) has already passed when the job starts.
+    // The Lambda's deadline (less its margin) has already passed when the job starts: another
+    // delivery or a continuation would stop at the same point, so none is queued.
     let response = stack.deliver(&[&messages[0]], Some(Instant::now())).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     let runs = tenant.runs(&stack).await;
     assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].status, RunStatus::Partial);
-    assert!(!runs[0].counts.changed_anything(), "{:?}", runs[0].counts);
+    assert_eq!(runs[0].status, RunStatus::Failed);
+    let failure = runs[0].failure.as_deref().unwrap_or_default();
+    assert!(
+        failure.contains("time limit while reading Personio"),
+        "{failure}"
+    );
+    assert_eq!(tenant.proxy().writes(), 0, "nothing was written");
+    assert!(stack.receive(10, 1).await.is_empty(), "no continuation");
     assert_eq!(
-        tenant.proxy().writes(),
-        0,
-        "nothing was written past the deadline"
+        stack.mail_to(&tenant.admins).await.len(),
+        1,
+        "the admins are told"
     );
 
-    continue_run(&stack, &tenant).await;
+    // With time, the next run does the whole job.
+    sync(&stack, &tenant, "again").await;
     let runs = tenant.runs(&stack).await;
-    assert_eq!(runs.len(), 2);
     assert_eq!(runs[0].status, RunStatus::Completed);
     assert_eq!(runs[0].counts.created, tenant.expected_external_ids().len());
+}
 
-    sync(&stack, &clean, "clean").await;
-    assert_same_as_clean(&tenant, &clean).await;
+#[tokio::test]
+async fn after_five_partial_runs_in_a_row_the_next_one_fails_instead_of_queueing_a_sixth() {
+    let stack = Stack::new().await;
+    let spec = Spec {
+        extra: "[apply]\nconcurrency = 1\n".to_owned(),
+        ..Spec::new(12, 54)
+    };
+    let tenant = Tenant::onboard(&stack, spec).await;
+    // Five runs before this one each stopped at the deadline with work left.
+    for minutes in [50, 40, 30, 20, 10] {
+        let started = chrono::Utc::now() - chrono::TimeDelta::minutes(minutes);
+        let record = RunRecord {
+            id: RunId::new(started),
+            trigger: Trigger::Schedule,
+            status: RunStatus::Partial,
+            dry_run: false,
+            started_at: started,
+            finished_at: Some(started + chrono::TimeDelta::minutes(14)),
+            fetched: 12,
+            in_scope: 12,
+            counts: Counts::default(),
+            held_because: Vec::new(),
+            failure: None,
+            changes: Vec::new(),
+            errors: Vec::new(),
+            summary_pending: false,
+        };
+        stack
+            .deps
+            .store
+            .save_run(&tenant.id, &record)
+            .await
+            .unwrap();
+    }
+
+    tenant.enqueue(&stack, Trigger::Schedule, "sixth").await;
+    let messages = stack.receive_exactly(1).await;
+    let deadline = Instant::now() + Duration::from_secs(4);
+    tenant.proxy().hold_create(3, deadline);
+    let response = stack.deliver(&[&messages[0]], Some(deadline)).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let runs = tenant.runs(&stack).await;
+    assert_eq!(runs[0].status, RunStatus::Failed);
+    assert_eq!(runs[0].counts.created, 4, "what it applied is recorded");
+    let failure = runs[0].failure.as_deref().unwrap_or_default();
+    assert!(failure.contains("6 runs in a row"), "{failure}");
+    assert!(stack.receive(10, 1).await.is_empty(), "no continuation");
+    let mails = stack.mail_to(&tenant.admins).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
 }
 
 #[tokio::test]
