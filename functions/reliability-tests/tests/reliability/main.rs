@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! eval "$(bash infra/scim2-server.sh)"; eval "$(bash infra/moto-server.sh)"
-//! cargo test -p reliability-tests                          # 200 scenarios, the fixed seed
+//! cargo test -p reliability-tests                          # 300 scenarios, the fixed seed
 //! RELIABILITY_SEED=0x1234 cargo test -p reliability-tests  # another seed
 //! RELIABILITY_SCENARIOS=50 cargo test -p reliability-tests
 //! RELIABILITY_SEED=… RELIABILITY_ONLY=17 cargo test -p reliability-tests  # replay one scenario
@@ -42,7 +42,10 @@ use support::logs::LogScan;
 #[derive(Default)]
 struct Tally {
     scenarios: u32,
+    redrawn: u32,
     runs: u32,
+    drawn: u32,
+    struck: u32,
     injected: u64,
     violations: usize,
     known: usize,
@@ -54,6 +57,9 @@ fn summary(settings: &Settings, outcomes: &[Outcome], wall: Duration, logs: &Log
     for outcome in outcomes {
         let tally = kinds.entry(outcome.kind_label()).or_default();
         tally.scenarios += 1;
+        tally.redrawn += outcome.redrawn;
+        tally.drawn += outcome.drawn;
+        tally.struck += outcome.struck;
         tally.runs += outcome.runs;
         tally.injected += outcome.injected;
         tally.violations += outcome.violations.len();
@@ -68,15 +74,27 @@ fn summary(settings: &Settings, outcomes: &[Outcome], wall: Duration, logs: &Log
     let _ = writeln!(text, "reliability: seed {:#x}", settings.seed);
     let _ = writeln!(
         text,
-        "{:<44} {:>9} {:>6} {:>7} {:>10} {:>6} {:>7}",
-        "scenario kind", "scenarios", "runs", "faults", "violations", "known", "mean s"
+        "{:<44} {:>9} {:>7} {:>6} {:>6} {:>6} {:>7} {:>10} {:>6} {:>7}",
+        "scenario kind",
+        "scenarios",
+        "redrawn",
+        "runs",
+        "drawn",
+        "struck",
+        "strikes",
+        "violations",
+        "known",
+        "mean s"
     );
     for (kind, tally) in &kinds {
         let _ = writeln!(
             text,
-            "{kind:<44} {:>9} {:>6} {:>7} {:>10} {:>6} {:>7.2}",
+            "{kind:<44} {:>9} {:>7} {:>6} {:>6} {:>6} {:>7} {:>10} {:>6} {:>7.2}",
             tally.scenarios,
+            tally.redrawn,
             tally.runs,
+            tally.drawn,
+            tally.struck,
             tally.injected,
             tally.violations,
             tally.known,
@@ -90,6 +108,10 @@ fn summary(settings: &Settings, outcomes: &[Outcome], wall: Duration, logs: &Log
         .count();
     let runs: u32 = outcomes.iter().map(|o| o.runs).sum();
     let injected: u64 = outcomes.iter().map(|o| o.injected).sum();
+    let drawn: u32 = outcomes.iter().map(|o| o.drawn).sum();
+    let struck: u32 = outcomes.iter().map(|o| o.struck).sum();
+    let redrawn: u32 = outcomes.iter().map(|o| o.redrawn).sum();
+    let unstruck = outcomes.iter().filter(|o| !o.all_struck()).count();
     let stopped = outcomes
         .iter()
         .flat_map(|o| &o.statuses)
@@ -98,12 +120,18 @@ fn summary(settings: &Settings, outcomes: &[Outcome], wall: Duration, logs: &Log
     if stopped > 0 {
         let _ = writeln!(
             text,
-            "note: {stopped} runs stopped mid-run by the scenarios stay `running` in the history (no one closes them)"
+            "note: {stopped} runs stopped mid-run by the scenarios stay `running` within them (the tenant's first run {} minutes later closes such a record)",
+            sync_core::run::STALE_AFTER.num_minutes()
         );
     }
     let _ = writeln!(
         text,
-        "{} passed, {failed} failed ({explained} of them only by known causes); {runs} runs, {injected} faults injected, {} log lines scanned; wall time {:.1} s (seed {:#x})",
+        "faults: {drawn} drawn, {struck} struck ({injected} strikes); {redrawn} draws redrawn because a fault did not strike; {unstruck} scenarios still with a fault that never struck after {} draws",
+        scenario::MAX_DRAWS
+    );
+    let _ = writeln!(
+        text,
+        "{} passed, {failed} failed ({explained} of them only by known causes); {runs} runs, {} log lines scanned; wall time {:.1} s (seed {:#x})",
         outcomes.len() - failed,
         logs.lines_scanned(),
         wall.as_secs_f64(),

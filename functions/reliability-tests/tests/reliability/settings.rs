@@ -3,7 +3,7 @@
 //! | variable | default | meaning |
 //! | --- | --- | --- |
 //! | `RELIABILITY_SEED` | `0x8a11_2026` | the suite's seed (decimal or `0x` hex) |
-//! | `RELIABILITY_SCENARIOS` | 200 (2,000 with `RELIABILITY_SOAK=1`) | how many scenarios |
+//! | `RELIABILITY_SCENARIOS` | 300 (2,000 with `RELIABILITY_SOAK=1`) | how many scenarios |
 //! | `RELIABILITY_SOAK` | off | `1`: the long variant |
 //! | `RELIABILITY_SOAK_MINUTES` | none | run scenarios until this many minutes have passed |
 //! | `RELIABILITY_ONLY` | none | run only the scenario with this index (a replay) |
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// The fixed seed of CI runs: any failure it finds reproduces with the same command.
 pub const DEFAULT_SEED: u64 = 0x8a11_2026;
 /// Scenarios per CI run.
-pub const DEFAULT_SCENARIOS: usize = 200;
+pub const DEFAULT_SCENARIOS: usize = 300;
 /// Scenarios of a soak run.
 pub const SOAK_SCENARIOS: usize = 2_000;
 

@@ -11,10 +11,10 @@ use super::Outcome;
 use crate::known;
 use crate::support::aws::{self, AwsStack};
 use crate::support::changes::{self, Change};
-use crate::support::checks;
 use crate::support::fault_proxy::{Fault, Matcher, Pick, Rule};
 use crate::support::logs::LogScan;
 use crate::support::view::AppView;
+use crate::support::{checks, oracle};
 use axum::http::Method;
 use chrono::Utc;
 use fake_personio::{generate_company, CompanySpec, FakePersonio};
@@ -261,6 +261,24 @@ async fn faulty_round(
         .iter()
         .filter_map(|fault| rule(fault, &stack.admins[0]))
         .collect();
+    // Where each drawn fault is armed, to tell afterwards whether it struck.
+    let mut proxy_rules = 0;
+    let mut scim_rules_seen = 0;
+    let armed_at: Vec<Option<(bool, usize)>> = round_faults
+        .iter()
+        .map(|fault| {
+            if rule(fault, &stack.admins[0]).is_some() {
+                proxy_rules += 1;
+                Some((false, proxy_rules - 1))
+            } else if matches!(fault, AwsFault::Scim(_)) {
+                scim_rules_seen += 1;
+                Some((true, scim_rules_seen - 1))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut killed = false;
     let scim_rules: Vec<Rule> = round_faults
         .iter()
         .filter_map(|fault| match fault {
@@ -288,6 +306,7 @@ async fn faulty_round(
         match stack.deliver(&message, deadline.take(), kill.take()).await {
             None => {
                 outcome.injected += 1;
+                killed = true;
                 outcome.describe("worker stopped mid-run; message delivered again".to_owned());
             }
             Some(response) if !response.batch_item_failures.is_empty() => {
@@ -354,6 +373,8 @@ async fn faulty_round(
         stack.delete(&continuation).await;
     }
     outcome.injected += stack.proxy.injected() + stack.scim.injected();
+    let proxy_struck = stack.proxy.struck_each();
+    let scim_struck = stack.scim.struck_each();
     stack.proxy.disarm();
     stack.scim.disarm();
 
@@ -385,6 +406,26 @@ async fn faulty_round(
         .into_iter()
         .filter(|run| !known.contains(run.id.as_str()))
         .collect();
+    let out_of_time = records.iter().any(|run| {
+        run.status == RunStatus::Partial
+            || run
+                .failure
+                .as_deref()
+                .is_some_and(|why| why.contains("time limit"))
+    });
+    let hits: Vec<bool> = round_faults
+        .iter()
+        .zip(&armed_at)
+        .map(|(fault, armed)| match (fault, armed) {
+            (_, Some((false, index))) => proxy_struck.get(*index).is_some_and(|n| *n > 0),
+            (_, Some((true, index))) => scim_struck.get(*index).is_some_and(|n| *n > 0),
+            (AwsFault::Killed { .. }, None) => killed,
+            (AwsFault::Deadline { .. }, None) => out_of_time,
+            // A redelivery is made by the scenario itself, always.
+            _ => true,
+        })
+        .collect();
+    outcome.note_strikes(hits);
     let v = &mut outcome.violations;
     v.extend(checks::no_duplicates(&after));
     v.extend(checks::no_wrongful_deactivation(&before, &after, &expected));
@@ -440,4 +481,8 @@ async fn faulty_round(
     outcome
         .violations
         .extend(checks::converged(&after, &expected));
+    let company = reference.fake.company();
+    outcome
+        .violations
+        .extend(oracle::violations(&after, &company, company.today));
 }

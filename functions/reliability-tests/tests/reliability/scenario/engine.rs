@@ -9,10 +9,10 @@ use super::personio;
 use super::Outcome;
 use crate::known;
 use crate::support::changes::{self, Change};
-use crate::support::checks;
 use crate::support::logs::LogScan;
 use crate::support::tenant::{FaultyTenant, Patience};
 use crate::support::view::AppView;
+use crate::support::{checks, oracle};
 use fake_personio::{generate_company, Company, CompanySpec, FakePersonio};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -267,7 +267,7 @@ async fn faulty_round(
         .collect();
     tenant.scim.reset_counts();
     tenant.personio.reset_counts();
-    personio::arm(fake, tenant, &personio);
+    let personio_rules = personio::arm(fake, tenant, &personio);
     tenant
         .scim
         .arm(scim.iter().map(faults::scim_rule).collect());
@@ -283,6 +283,18 @@ async fn faulty_round(
     let result = tenant.run(target.clone(), patience).await;
 
     let left = fake.faults();
+    // Which drawn faults struck: the fake's by their budgets, the proxies' by their rules.
+    let proxy_struck = tenant.personio.struck_each();
+    let scim_struck = tenant.scim.struck_each();
+    let fake_struck = personio::strikes_each(&personio, &left);
+    let personio_hits = personio_rules
+        .iter()
+        .zip(&fake_struck)
+        .map(|(rule, fake)| match rule {
+            Some(index) => proxy_struck.get(*index).is_some_and(|n| *n > 0),
+            None => *fake > 0,
+        });
+    outcome.note_strikes(personio_hits.chain(scim_struck.iter().map(|n| *n > 0)));
     personio::disarm(fake, tenant);
     tenant.scim.disarm();
     outcome.injected +=
@@ -343,6 +355,8 @@ async fn faulty_round(
     let after = tenant.view().await;
     let expected = AppView::of_directory(&reference.directory).await;
     v.extend(checks::converged(&after, &expected));
+    let company = fake.company();
+    v.extend(oracle::violations(&after, &company, company.today));
     v
 }
 

@@ -43,6 +43,12 @@ pub struct Outcome {
     pub runs: u32,
     /// Faults that actually struck.
     pub injected: u64,
+    /// Faults drawn (each a fault kind with its parameters).
+    pub drawn: u32,
+    /// Drawn faults that struck at least once.
+    pub struck: u32,
+    /// Earlier draws of this scenario whose faults did not all strike (not counted).
+    pub redrawn: u32,
     /// Statuses of the faulty runs.
     pub statuses: Vec<RunStatus>,
     /// Invariant violations.
@@ -63,6 +69,9 @@ impl Outcome {
             kinds: BTreeSet::new(),
             runs: 0,
             injected: 0,
+            drawn: 0,
+            struck: 0,
+            redrawn: 0,
             statuses: Vec::new(),
             violations: Vec::new(),
             steps: Vec::new(),
@@ -85,6 +94,19 @@ impl Outcome {
         self.kinds.insert(label);
     }
 
+    /// Notes, for each drawn fault, whether it struck.
+    pub fn note_strikes(&mut self, struck: impl IntoIterator<Item = bool>) {
+        for hit in struck {
+            self.drawn += 1;
+            self.struck += u32::from(hit);
+        }
+    }
+
+    /// Whether every drawn fault struck (or none was drawn: a control).
+    pub fn all_struck(&self) -> bool {
+        self.struck == self.drawn
+    }
+
     /// Notes the status of a faulty run.
     pub fn note_status(&mut self, status: RunStatus) {
         self.statuses.push(status);
@@ -104,13 +126,32 @@ impl Outcome {
     }
 }
 
-/// Runs scenario `index` of the suite seeded `suite`.
+/// Draws of one scenario before it counts as it is: a draw whose faults did not all strike proves
+/// nothing about them and is drawn again (from the next seed of its own sequence).
+pub const MAX_DRAWS: u32 = 4;
+
+/// Runs scenario `index` of the suite seeded `suite`, redrawing it while a drawn fault did not
+/// strike (a draw with a violation counts as it is: the violation is the finding).
 pub async fn run(suite: u64, index: usize, logs: &Mutex<LogScan>, aws_share: f64) -> Outcome {
-    let seed = scenario_seed(suite, index);
-    let mut family = StdRng::seed_from_u64(seed ^ 0xfa11);
-    if family.gen_bool(aws_share) {
-        aws::run(index, seed, logs).await
-    } else {
-        engine::run(index, seed, logs).await
+    let first = scenario_seed(suite, index);
+    let mut family = StdRng::seed_from_u64(first ^ 0xfa11);
+    let aws = family.gen_bool(aws_share);
+    let mut draw = 0;
+    loop {
+        let seed = if draw == 0 {
+            first
+        } else {
+            scenario_seed(first, draw as usize)
+        };
+        let mut outcome = if aws {
+            aws::run(index, seed, logs).await
+        } else {
+            engine::run(index, seed, logs).await
+        };
+        outcome.redrawn = draw;
+        draw += 1;
+        if outcome.all_struck() || !outcome.violations.is_empty() || draw == MAX_DRAWS {
+            return outcome;
+        }
     }
 }

@@ -24,7 +24,14 @@ pub fn attribute_keys(company: &Company) -> BTreeSet<String> {
 }
 
 /// Arms the Personio faults: the fake's own, its whitelist, and the proxy's rules.
-pub fn arm(fake: &FakePersonio, tenant: &FaultyTenant, faults: &[PersonioFault]) {
+/// Arms `faults`; for each, the index of its rule in the Personio proxy when the proxy injects it
+/// (`None`: the fake does).
+pub fn arm(
+    fake: &FakePersonio,
+    tenant: &FaultyTenant,
+    faults: &[PersonioFault],
+) -> Vec<Option<usize>> {
+    let mut indexes = Vec::with_capacity(faults.len());
     use fake_personio::Fault as Fake;
     let mut rules = Vec::new();
     let employees = Matcher {
@@ -32,6 +39,13 @@ pub fn arm(fake: &FakePersonio, tenant: &FaultyTenant, faults: &[PersonioFault])
         ..Matcher::default()
     };
     for fault in faults {
+        indexes.push(
+            matches!(
+                fault,
+                PersonioFault::Timeout { .. } | PersonioFault::TokenExpiry { .. }
+            )
+            .then_some(rules.len()),
+        );
         match fault {
             PersonioFault::Storm { requests } => fake.set_fault(Fake::RateLimitStorm {
                 requests: *requests,
@@ -93,6 +107,7 @@ pub fn arm(fake: &FakePersonio, tenant: &FaultyTenant, faults: &[PersonioFault])
         }
     }
     tenant.personio.arm(rules);
+    indexes
 }
 
 /// Switches every Personio fault off again.
@@ -104,6 +119,11 @@ pub fn disarm(fake: &FakePersonio, tenant: &FaultyTenant) {
 
 /// How many times the fake's own faults struck: their budgets less what is left of them.
 pub fn strikes(faults: &[PersonioFault], left: &[fake_personio::Fault]) -> u64 {
+    strikes_each(faults, left).iter().sum()
+}
+
+/// [`strikes`] per fault (faults of one kind share what is left of them; proxy faults count 0).
+pub fn strikes_each(faults: &[PersonioFault], left: &[fake_personio::Fault]) -> Vec<u64> {
     use fake_personio::Fault as Fake;
     let remaining =
         |pick: &dyn Fn(&Fake) -> Option<u32>| -> u32 { left.iter().filter_map(pick).sum() };
@@ -147,5 +167,5 @@ pub fn strikes(faults: &[PersonioFault], left: &[fake_personio::Fault]) -> u64 {
             // Counted by the proxy.
             PersonioFault::Timeout { .. } | PersonioFault::TokenExpiry { .. } => 0,
         })
-        .sum()
+        .collect()
 }

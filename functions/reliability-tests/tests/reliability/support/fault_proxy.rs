@@ -237,6 +237,13 @@ impl FaultProxy {
             .collect();
     }
 
+    /// How many times each armed rule struck, in the order [`FaultProxy::arm`] was given them
+    /// (read before [`FaultProxy::disarm`]).
+    pub fn struck_each(&self) -> Vec<u32> {
+        let guard = self.shared.rules.lock().expect("rules lock");
+        guard.0.iter().map(|armed| armed.struck).collect()
+    }
+
     /// Removes every rule: from now on the proxy only forwards.
     pub fn disarm(&self) {
         self.arm(Vec::new());

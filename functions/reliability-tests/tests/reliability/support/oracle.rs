@@ -1,0 +1,179 @@
+//! An oracle independent of the engine: what the app must hold, computed from the fake Personio's
+//! data by a small model written for the test, not by running the engine a second time (the
+//! reference run could share a defect with the run it checks).
+//!
+//! The model covers the people whose fate the default config leaves no doubt about, with a day
+//! of margin around every date (time zones, pre-hire windows); the rest are left to the
+//! reference comparison:
+//! - employed now (`active`, hired a day ago or earlier, no termination, last working day or
+//!   contract end within a day): an active user with the Personio email as `userName` and
+//!   first and last name as given and family name;
+//! - gone (`inactive` and terminated more than a day ago, or no longer in Personio at all): no
+//!   active user.
+
+use super::view::AppView;
+use chrono::{Days, NaiveDate};
+use fake_personio::{Company, FakeEmployee};
+use std::collections::BTreeSet;
+use sync_core::ids::{AccountId, PersonKey, PersonioId};
+
+/// The `externalId` the app knows Personio person `id` of the main account by.
+fn external_id(id: u64) -> String {
+    PersonKey::new(AccountId::default(), PersonioId::new(id)).external_id()
+}
+
+fn within_a_day(date: Option<NaiveDate>, today: NaiveDate) -> bool {
+    date.is_some_and(|date| date <= today + Days::new(1))
+}
+
+/// Clearly employed on `today`.
+fn employed(person: &FakeEmployee, today: NaiveDate) -> bool {
+    person.status == "active"
+        && !person.email.is_empty()
+        && person.hire_date + Days::new(1) <= today
+        && person.termination_date.is_none()
+        && !within_a_day(person.last_working_day, today)
+        && !within_a_day(person.contract_end_date, today)
+}
+
+/// Clearly gone on `today`.
+fn gone(person: &FakeEmployee, today: NaiveDate) -> bool {
+    person.status == "inactive"
+        && person
+            .termination_date
+            .is_some_and(|date| date + Days::new(1) < today)
+}
+
+/// What `after` holds that the model of `company` on `today` forbids.
+pub fn violations(after: &AppView, company: &Company, today: NaiveDate) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut in_personio = BTreeSet::new();
+    for person in &company.employees {
+        let key = external_id(person.id);
+        in_personio.insert(key.clone());
+        let user = after.users.get(&key);
+        if employed(person, today) {
+            let Some(user) = user else {
+                found.push(format!("oracle: {key} is employed and has no user"));
+                continue;
+            };
+            if !user.active {
+                found.push(format!(
+                    "oracle: {key} is employed and its user is inactive"
+                ));
+            }
+            if user.user_name != person.email.to_lowercase() {
+                found.push(format!(
+                    "oracle: {key}'s userName is not its Personio email"
+                ));
+            }
+            for (field, want) in [
+                ("given_name", &person.first_name),
+                ("family_name", &person.last_name),
+            ] {
+                if user.fields.get(field).map(String::as_str) != Some(want.as_str()) {
+                    found.push(format!("oracle: {key}'s {field} is not its Personio value"));
+                }
+            }
+        } else if gone(person, today) && user.is_some_and(|user| user.active) {
+            found.push(format!(
+                "oracle: {key} left Personio's company and is still active"
+            ));
+        }
+    }
+    for (key, user) in &after.users {
+        if user.active && !in_personio.contains(key) {
+            found.push(format!(
+                "oracle: {key} is no longer in Personio and is still active"
+            ));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::support::view::UserView;
+    use fake_personio::{generate_company, CompanySpec};
+    use std::collections::BTreeMap;
+
+    fn user(person: &FakeEmployee, active: bool) -> UserView {
+        UserView {
+            user_name: person.email.to_lowercase(),
+            active,
+            fields: BTreeMap::from([
+                ("given_name".to_owned(), person.first_name.clone()),
+                ("family_name".to_owned(), person.last_name.clone()),
+            ]),
+            manager: None,
+        }
+    }
+
+    /// The model as the engine should meet it, and each kind of departure it must catch.
+    #[test]
+    fn the_model_accepts_a_correct_app_and_names_each_kind_of_wrong_one() {
+        let mut company = generate_company(&CompanySpec {
+            employees: 60,
+            seed: 7,
+            today: test_support::personio::day(test_support::personio::TODAY),
+        });
+        let today = company.today;
+        // Two leavers, as the scenarios' changes make them.
+        for person in company.employees.iter_mut().take(2) {
+            person.status = "inactive".into();
+            person.termination_date = Some(today - Days::new(10));
+        }
+        let employed: Vec<&FakeEmployee> = company
+            .employees
+            .iter()
+            .filter(|p| super::employed(p, today))
+            .collect();
+        let gone: Vec<&FakeEmployee> = company
+            .employees
+            .iter()
+            .filter(|p| super::gone(p, today))
+            .collect();
+        assert!(
+            employed.len() > 10 && gone.len() == 2,
+            "a company to test on"
+        );
+        let mut app = AppView::default();
+        for person in &employed {
+            app.users.insert(external_id(person.id), user(person, true));
+        }
+        for person in &gone {
+            app.users
+                .insert(external_id(person.id), user(person, false));
+        }
+        assert_eq!(violations(&app, &company, today), Vec::<String>::new());
+
+        let mut wrong = app.clone();
+        wrong.users.remove(&external_id(employed[0].id));
+        wrong
+            .users
+            .get_mut(&external_id(employed[1].id))
+            .unwrap()
+            .active = false;
+        wrong
+            .users
+            .get_mut(&external_id(employed[2].id))
+            .unwrap()
+            .user_name = "x@y".into();
+        wrong
+            .users
+            .get_mut(&external_id(employed[3].id))
+            .unwrap()
+            .fields
+            .insert("family_name".into(), "Other".into());
+        wrong
+            .users
+            .get_mut(&external_id(gone[0].id))
+            .unwrap()
+            .active = true;
+        wrong
+            .users
+            .insert(external_id(999_999), user(employed[4], true));
+        assert_eq!(violations(&wrong, &company, today).len(), 6);
+    }
+}
