@@ -59,11 +59,61 @@ pub struct ApplyContext<'a> {
     pub deadline: Option<std::time::Instant>,
 }
 
+/// How long a write already in flight at the deadline may go on (a slow answer, the client's
+/// retries): it is abandoned after that and counted as deferred. Below the worker's 60 s safety
+/// margin, so the run is still recorded, emailed and continued before the Lambda's limit. An
+/// abandoned write may have landed; the next run finds the user by its externalId.
+pub const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl ApplyContext<'_> {
     /// Whether the deadline has passed.
     pub fn past_deadline(&self) -> bool {
         self.deadline
             .is_some_and(|deadline| std::time::Instant::now() >= deadline)
+    }
+
+    /// Runs the write `work` until [`IN_FLIGHT_GRACE`] past the deadline; `None` when it was
+    /// abandoned there.
+    pub async fn bounded<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        bounded(self.deadline, work).await
+    }
+}
+
+/// [`ApplyContext::bounded`] for `deadline`.
+async fn bounded<T>(
+    deadline: Option<std::time::Instant>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    match deadline {
+        None => Some(work.await),
+        Some(deadline) => tokio::time::timeout_at((deadline + IN_FLIGHT_GRACE).into(), work)
+            .await
+            .ok(),
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_still_in_flight_past_the_grace_is_abandoned_and_one_within_it_finishes() {
+        // Deadlines on tokio's (paused) clock, as the run's are on the real one.
+        let now = || tokio::time::Instant::now().into_std();
+        let deadline = now();
+        let hung = bounded(Some(deadline), std::future::pending::<()>()).await;
+        assert_eq!(hung, None);
+        assert!(
+            tokio::time::Instant::now()
+                >= tokio::time::Instant::from_std(deadline + IN_FLIGHT_GRACE)
+        );
+        let slow = async {
+            tokio::time::sleep(IN_FLIGHT_GRACE - Duration::from_secs(1)).await;
+            7
+        };
+        assert_eq!(bounded(Some(now()), slow).await, Some(7));
+        assert_eq!(bounded(None, async { 8 }).await, Some(8));
     }
 }
 

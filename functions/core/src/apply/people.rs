@@ -31,7 +31,10 @@ pub(super) async fn apply_actions(
             if stopped.load(Ordering::Relaxed) || ctx.past_deadline() {
                 return Ok::<_, ApplyError>((*action, None));
             }
-            let result = execute(ctx, action, previous).await;
+            let Some(result) = ctx.bounded(execute(ctx, action, previous)).await else {
+                // Abandoned past the deadline: deferred to the continuation.
+                return Ok((*action, None));
+            };
             match &result {
                 Ok(link) => {
                     if let Err(error) = ctx.store.save_link(ctx.tenant, link).await {

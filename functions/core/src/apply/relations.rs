@@ -58,11 +58,15 @@ pub(super) async fn apply_managers(
                 }
             },
         };
-        match ctx
-            .destination
-            .set_manager(&link.destination_id, manager_id.as_ref())
-            .await
-        {
+        let written = ctx.bounded(
+            ctx.destination
+                .set_manager(&link.destination_id, manager_id.as_ref()),
+        );
+        let Some(written) = written.await else {
+            // Abandoned past the deadline: deferred to the continuation.
+            return Ok(Err(None));
+        };
+        match written {
             Ok(()) => {
                 let mut link = link.clone();
                 link.manager = wanted.manager.clone();
