@@ -335,6 +335,53 @@ async fn held_runs_are_listed_from_their_own_items_oldest_first() {
 }
 
 #[tokio::test]
+async fn a_held_run_is_claimed_by_one_caller_until_given_back_or_removed() {
+    let store = support::fresh_store(None).await;
+    let tenant = support::tenant();
+    let plan = held(2);
+    let id = &plan.run_id;
+    assert!(
+        !store.claim_held(&tenant, id, "a").await.unwrap(),
+        "not held"
+    );
+    store.save_held(&tenant, &plan).await.unwrap();
+
+    // Concurrent claims: exactly one wins.
+    let (a, b, c) = tokio::join!(
+        store.claim_held(&tenant, id, "a"),
+        store.claim_held(&tenant, id, "b"),
+        store.claim_held(&tenant, id, "c"),
+    );
+    let won: Vec<bool> = [a, b, c].into_iter().map(Result::unwrap).collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    let owner = ["a", "b", "c"][won.iter().position(|w| *w).unwrap()];
+    let other = if owner == "a" { "b" } else { "a" };
+    assert!(
+        store.claim_held(&tenant, id, owner).await.unwrap(),
+        "again by its owner"
+    );
+    // Still held and listed: it keeps blocking the tenant's runs.
+    assert_eq!(store.held_runs(&tenant).await.unwrap(), [id.clone()]);
+    assert!(store.held(&tenant, id).await.unwrap().is_some());
+
+    store.release_held(&tenant, id, other).await.unwrap();
+    assert!(
+        !store.claim_held(&tenant, id, other).await.unwrap(),
+        "not theirs to give back"
+    );
+    store.release_held(&tenant, id, owner).await.unwrap();
+    assert!(store.claim_held(&tenant, id, other).await.unwrap());
+
+    store.remove_held(&tenant, id).await.unwrap();
+    assert!(!store.claim_held(&tenant, id, "d").await.unwrap());
+    store.save_held(&tenant, &plan).await.unwrap();
+    assert!(
+        store.claim_held(&tenant, id, "d").await.unwrap(),
+        "no claim outlives removal"
+    );
+}
+
+#[tokio::test]
 async fn a_damaged_item_is_reported_as_corrupt_with_its_place() {
     let store = support::fresh_store(None).await;
     let tenant = support::tenant();
