@@ -3,11 +3,12 @@
 //! DynamoDB throttling (errors and `UnprocessedItems`), SES throttling and a rejected recipient,
 //! SQS redelivery of a message that already succeeded, the worker stopped at a random point and
 //! restarted, a deadline that splits the run into continuations — and a light destination fault
-//! now and then (the worker's SCIM client has production timeouts, so no stalls here).
+//! now and then (the worker's SCIM client has production timeouts, so no stalls here). One in
+//! five scenarios that start from a synced app is an approval race instead (`approvals`).
 
 use super::engine::protect;
 use super::faults::{self, Aim, AnyFault, ScimFault};
-use super::Outcome;
+use super::{approvals, Outcome};
 use crate::known;
 use crate::support::aws::{self, AwsStack};
 use crate::support::changes::{self, Change};
@@ -25,7 +26,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use sync_core::history::{RunStatus, Trigger};
-use sync_core::ports::{Job, JobTarget};
+use sync_core::ports::{ConfigStore, Job, JobTarget};
 use test_support::harness::Harness;
 
 /// One AWS-side fault.
@@ -169,11 +170,12 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
         .expect("start the fake Personio");
     let stack = AwsStack::start(&fake, seed).await;
     logs.lock().expect("log scan lock").email(&stack.admins[0]);
-    let reference = Harness::on(fake.clone(), "").await;
+    let mut reference = Harness::on(fake.clone(), "").await;
     let mut outcome = Outcome::new(index, seed, "aws");
     outcome.describe(format!("{people} people"));
 
-    if rng.gen_bool(0.5) {
+    let synced_first = rng.gen_bool(0.5);
+    if synced_first {
         outcome.describe("clean first sync".to_owned());
         let job = job(&stack, JobTarget::Everyone);
         let message = stack.enqueue(&job).await;
@@ -200,6 +202,12 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
         },
         _ => JobTarget::Everyone,
     };
+    if synced_first && rng.gen_bool(0.2) {
+        race(&stack, &mut reference, &fake, &mut rng, &mut outcome, logs).await;
+        fake.shutdown();
+        outcome.elapsed = started.elapsed();
+        return outcome;
+    }
     let count = if rng.gen_bool(0.7) { 1 } else { 2 };
     let round_faults: Vec<AwsFault> = (0..count).map(|_| draw_fault(&mut rng)).collect();
     outcome.describe(format!(
@@ -465,6 +473,11 @@ async fn faulty_round(
         ));
     }
 
+    follow_up(stack, reference, outcome).await;
+}
+
+/// The clean follow-up: everything must now equal the reference (and the oracle's model).
+async fn follow_up(stack: &AwsStack, reference: &Harness, outcome: &mut Outcome) {
     // The clean follow-up: everything must now equal the reference.
     let message = stack.enqueue(&job(stack, JobTarget::Everyone)).await;
     outcome.runs += 1;
@@ -485,4 +498,65 @@ async fn faulty_round(
     outcome
         .violations
         .extend(oracle::violations(&after, &company, company.today));
+}
+
+/// The approval race (`approvals`): both tenants hold a run with more than
+/// [`approvals::MAX_DEACTIVATIONS`] deactivations, two people leave, and the decisions race.
+async fn race(
+    stack: &AwsStack,
+    reference: &mut Harness,
+    fake: &FakePersonio,
+    rng: &mut StdRng,
+    outcome: &mut Outcome,
+    logs: &Mutex<LogScan>,
+) {
+    outcome.kind(approvals::LABEL);
+    reference.config.guard.max_deactivations = approvals::MAX_DEACTIVATIONS;
+    let stored = stack
+        .deps
+        .store
+        .config(&stack.tenant)
+        .await
+        .expect("read the config")
+        .expect("a config");
+    let mut config = stored.config;
+    config.guard.max_deactivations = approvals::MAX_DEACTIVATIONS;
+    stack
+        .deps
+        .store
+        .put_config(&config, Some(stored.version))
+        .await
+        .expect("store the guard");
+    let active: Vec<u64> = fake
+        .company()
+        .employees
+        .iter()
+        .filter(|person| person.status == "active")
+        .map(|person| person.id)
+        .collect();
+    let leaving: Vec<u64> = active.choose_multiple(rng, 2).copied().collect();
+    fake.update(|company| {
+        for id in &leaving {
+            company.remove(*id);
+        }
+    });
+    protect(logs, &fake.company());
+    outcome.describe(format!(
+        "approval race; {} people left Personio",
+        leaving.len()
+    ));
+    let before = outcome.violations.len();
+    let struck = approvals::round(stack, reference, rng, outcome).await;
+    outcome.note_strikes([struck]);
+    if outcome.violations.len() == before {
+        approvals::approve_what_is_held(stack, outcome).await;
+        follow_up(stack, reference, outcome).await;
+    }
+    outcome.violations.extend(
+        logs.lock()
+            .expect("log scan lock")
+            .scan()
+            .into_iter()
+            .map(|leak| format!("secret or personal data in the logs: {leak}")),
+    );
 }

@@ -4,6 +4,7 @@
 //! of them can be replayed alone (`RELIABILITY_SEED=S RELIABILITY_ONLY=i`). Which request a fault
 //! hits among concurrent ones can still vary between replays; the faults and their budgets do not.
 
+pub mod approvals;
 pub mod aws;
 pub mod engine;
 pub mod faults;
