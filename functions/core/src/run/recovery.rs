@@ -19,9 +19,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 /// overlaps another is the only exception, and would only be reported early).
 pub const STALE_AFTER: TimeDelta = TimeDelta::minutes(30);
 
-/// How many of the latest records are looked at: a tenant's next run comes within hours, so a
-/// stopped run is among them.
-const LOOK_BACK: usize = 20;
+/// How many of the latest records are looked at. A stopped run's job comes back at once (SQS
+/// redelivers it), so the stopped run is the newest record or close to it; few, because a local
+/// state folder reads whole records (a first sync's lists included).
+const LOOK_BACK: usize = 5;
 
 /// What the history and the summary say about a run that died mid-way.
 pub const INTERRUPTED: &str = "This run stopped before it finished (the function running it was \
