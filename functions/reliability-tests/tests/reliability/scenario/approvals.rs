@@ -211,11 +211,16 @@ pub async fn round(
             }
         }
     }
+    // The decided run is held no more. (After a rejection the scheduled run, planning afresh,
+    // may be held again for the same leavers: that is a new held run.)
     match store.held_runs(&stack.tenant).await {
-        Ok(left) if left.is_empty() => {}
-        Ok(left) => outcome
+        Ok(left) if left.contains(&held.id) => outcome
             .violations
-            .push(format!("{} runs still held after the decision", left.len())),
+            .push("the decided run is still held".to_owned()),
+        Ok(left) if winner.is_some() && !left.is_empty() => outcome
+            .violations
+            .push(format!("{} runs held after an approval", left.len())),
+        Ok(_) => {}
         Err(error) => outcome
             .violations
             .push(format!("could not list held runs: {error}")),
