@@ -361,7 +361,10 @@ async fn a_held_run_is_claimed_by_one_caller_until_given_back_or_removed() {
         "again by its owner"
     );
     // Still held and listed: it keeps blocking the tenant's runs.
-    assert_eq!(store.held_runs(&tenant).await.unwrap(), [id.clone()]);
+    assert_eq!(
+        store.held_runs(&tenant).await.unwrap(),
+        std::slice::from_ref(id)
+    );
     assert!(store.held(&tenant, id).await.unwrap().is_some());
 
     store.release_held(&tenant, id, other).await.unwrap();
