@@ -125,3 +125,73 @@ async fn a_run_that_died_mid_way_is_closed_as_failed_by_the_next_run_and_reporte
     assert!(summaries[0].contains("stopped before it finished"));
     assert!(summaries_of(&harness, &records[1]).is_empty());
 }
+
+/// A mail service that fails the first send, throttled (`transient`) or refusing for good.
+struct FailsOnce {
+    failed: std::sync::atomic::AtomicBool,
+    transient: bool,
+}
+
+#[async_trait]
+impl Mailer for FailsOnce {
+    async fn send(&self, _email: &Email) -> Result<(), MailError> {
+        if self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
+        Err(MailError {
+            detail: "the test's mail service failed".to_owned(),
+            transient: self.transient,
+        })
+    }
+}
+
+/// A run whose summary the mail service failed with `transient`; the record afterwards.
+async fn run_with_failing_mail(
+    harness: &Harness,
+    transient: bool,
+) -> sync_core::history::RunRecord {
+    let mailer = FailsOnce {
+        failed: std::sync::atomic::AtomicBool::new(false),
+        transient,
+    };
+    let mut ports = harness.ports();
+    ports.mailer = &mailer;
+    let request = RunRequest {
+        target: RunTarget::Everyone,
+        dry_run: false,
+        trigger: Trigger::Schedule,
+        now: now(),
+        deadline: None,
+        run_id: None,
+    };
+    let outcome = run::run(&ports, &harness.config, request).await.unwrap();
+    harness
+        .store
+        .run(&harness.config.tenant, &outcome.record.id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_summary_the_mail_service_throttled_is_sent_by_the_next_run() {
+    let harness = Harness::new(3).await;
+    let first = run_with_failing_mail(&harness, true).await;
+    assert!(first.summary_pending, "still to be sent");
+    assert!(summaries_of(&harness, &first.id).is_empty());
+
+    harness.run_at(now() + TimeDelta::minutes(5)).await.unwrap();
+    assert_eq!(summaries_of(&harness, &first.id).len(), 1);
+    let stored = harness.store.run(&harness.config.tenant, &first.id).await;
+    assert!(!stored.unwrap().unwrap().summary_pending);
+}
+
+#[tokio::test]
+async fn a_summary_the_mail_service_refused_for_good_is_not_sent_again() {
+    let harness = Harness::new(3).await;
+    let first = run_with_failing_mail(&harness, false).await;
+    assert!(!first.summary_pending, "a refusal is logged, not retried");
+
+    harness.run_at(now() + TimeDelta::minutes(5)).await.unwrap();
+    assert!(summaries_of(&harness, &first.id).is_empty());
+}

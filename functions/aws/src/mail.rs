@@ -57,7 +57,7 @@ fn hint(code: &str) -> &'static str {
             "SES sending is paused for the configuration set"
         }
         "Throttling" => {
-            "the SES sending quota is used up; the next run's summary will go out as usual"
+            "the SES sending rate or quota is used up; the tenant's next run sends this summary again"
         }
         "ConfigurationSetDoesNotExistException" => "the configuration set does not exist in SES",
         "InvalidParameterValue" => "SES refused the request as malformed",
@@ -72,6 +72,7 @@ impl Mailer for SesMailer {
             return Err(MailError {
                 detail: "the email has no recipients; add admin addresses to the tenant's email settings"
                     .to_owned(),
+                transient: false,
             });
         }
         let rewritten;
@@ -90,6 +91,7 @@ impl Mailer for SesMailer {
             .build()
             .map_err(|err| MailError {
                 detail: format!("could not build the SES request: {err}"),
+                transient: false,
             })?;
         // `Source` and `Destinations` are the envelope, as SES v2's `FromEmailAddress` and
         // `Destination` were: SES checks `Source` against the verified identities and the IAM
@@ -117,7 +119,12 @@ impl Mailer for SesMailer {
                     Some(code) => format!("SES answered {code}: {}", hint(code)),
                     None => "SES did not answer (timeout or connection failure)".to_owned(),
                 };
-                Err(MailError { detail })
+                // Past the SDK's own retries: a throttle or no answer may pass by the next run.
+                let transient = matches!(
+                    err.code(),
+                    None | Some("Throttling" | "TooManyRequestsException" | "ServiceUnavailable")
+                );
+                Err(MailError { detail, transient })
             }
         }
     }

@@ -341,6 +341,9 @@ pub trait Store: Send + Sync {
 pub struct MailError {
     /// The error, without recipients or content.
     pub detail: String,
+    /// Whether sending later may succeed (the mail service throttled or did not answer); a
+    /// summary that failed so is sent again by the tenant's next run.
+    pub transient: bool,
 }
 
 /// Sends summary and welcome emails: SES in AWS, `.eml` files in an outbox folder locally.

@@ -69,7 +69,10 @@ impl Mailer for OutboxMailer {
                 tracing::info!(file = %path.display(), "email written to the outbox");
                 Ok(())
             }
-            Err(detail) => Err(MailError { detail }),
+            Err(detail) => Err(MailError {
+                detail,
+                transient: false,
+            }),
         }
     }
 }

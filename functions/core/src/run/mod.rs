@@ -487,7 +487,7 @@ async fn fail(
         tracing::error!(error = %store_error, "could not record the failed run");
         // The history cannot say it: the email still must.
         if !quiet {
-            notify(&ports.outbox(), config, &record, names).await;
+            let _ = notify(&ports.outbox(), config, &record, names).await;
         }
     }
     error

@@ -61,13 +61,25 @@ pub(super) async fn notify_recorded(
     record: &mut RunRecord,
     names: &BTreeMap<PersonKey, String>,
 ) {
-    notify(out, config, record, names).await;
-    // Cleared after any attempt: a refused email is logged, and retrying it on every later run
-    // would not make it arrive.
+    if notify(out, config, record, names).await == Sent::Later {
+        // Left pending: the tenant's next run sends it again.
+        return;
+    }
+    // Cleared once sent or refused: a refused email is logged, and retrying it on every later
+    // run would not make it arrive.
     record.summary_pending = false;
     if let Err(error) = out.store.save_run(&config.tenant, record).await {
         tracing::warn!(error = %error, "summary sent, but not marked sent: the next run may send it again");
     }
+}
+
+/// How sending a summary ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sent {
+    /// Sent, refused for good, or not wanted.
+    Done,
+    /// The mail service failed in a way that may pass: to be sent again later.
+    Later,
 }
 
 /// Sends the summary if the tenant wants one.
@@ -76,9 +88,9 @@ pub(super) async fn notify(
     config: &TenantConfig,
     record: &RunRecord,
     names: &BTreeMap<PersonKey, String>,
-) {
+) -> Sent {
     if !report::should_send(config, record) {
-        return;
+        return Sent::Done;
     }
     let from = config
         .email
@@ -86,7 +98,15 @@ pub(super) async fn notify(
         .clone()
         .unwrap_or_else(|| "personio-sync@localhost".to_owned());
     let email = report::render_summary(config, record, &from, names);
-    if let Err(error) = out.mailer.send(&email).await {
-        tracing::error!(error = %error, "could not send the summary email");
+    match out.mailer.send(&email).await {
+        Ok(()) => Sent::Done,
+        Err(error) if error.transient => {
+            tracing::warn!(error = %error, "could not send the summary email now; the next run sends it again");
+            Sent::Later
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "could not send the summary email");
+            Sent::Done
+        }
     }
 }
