@@ -464,16 +464,26 @@ impl DynamoStore {
             .send()
             .await;
         match claimed {
-            Ok(_) => Ok(true),
+            Ok(_) => {}
             Err(err)
                 if err
                     .as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                Ok(false)
+                return Ok(false)
             }
-            Err(err) => Err(super::sdk_error("write", &self.location(&pk, &sk), err)),
+            Err(err) => return Err(super::sdk_error("write", &self.location(&pk, &sk), err)),
         }
+        // Read back (consistently) who holds it. DynamoDB decides a conditional update
+        // atomically, so this confirms the claim; a store that evaluates conditions without
+        // isolation (moto, under concurrent requests) lets two writers through, and then only the
+        // one whose value stands goes on.
+        let holder = self.get(&pk, &sk).await?;
+        Ok(holder
+            .as_ref()
+            .and_then(|item| item.get(CLAIMED_BY))
+            .and_then(|value| value.as_s().ok())
+            .is_some_and(|holder| holder == by))
     }
 
     /// Removes `claimed_by` from the held run's header if `by` holds it.
