@@ -188,3 +188,38 @@ async fn a_manager_link_that_cannot_be_saved_stops_new_manager_writes() {
         in_flight(&harness)
     );
 }
+
+#[tokio::test]
+async fn a_run_stopped_by_the_store_records_and_emails_every_user_it_created() {
+    let harness = Harness::new(60).await;
+
+    let (error, _) = run_until_links_fail(&harness, 5).await;
+    assert!(matches!(error, RunError::Store(_)), "{error:?}");
+
+    // Every user in the app was created by the stopped run: its history lists each of them,
+    // those whose link could not be saved included, and so does its email.
+    let runs = harness.store_runs().await;
+    let record = runs.first().expect("the stopped run is in the history");
+    assert_eq!(record.status, sync_core::history::RunStatus::Failed);
+    let users = harness.users().await;
+    assert!(users.len() > 5, "the run created users before it stopped");
+    let listed: std::collections::BTreeSet<String> = record
+        .changes
+        .iter()
+        .filter(|change| change.action == "create")
+        .map(|change| change.person.external_id())
+        .collect();
+    for user in &users {
+        let external = user.external_id.clone().expect("an externalId");
+        assert!(
+            listed.contains(&external),
+            "{external} was created in the app and is not in the failed run's changes"
+        );
+    }
+    assert_eq!(record.counts.created, users.len());
+    let email = harness.emails().pop().expect("the failed run's summary");
+    assert!(
+        email.contains(&format!("{} created", users.len())),
+        "the email says what was created"
+    );
+}

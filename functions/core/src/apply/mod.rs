@@ -167,25 +167,26 @@ impl Applied {
     }
 }
 
-/// Applies `plan`, advancing `snapshot` (and the store) one successful action at a time.
+/// Applies `plan`, advancing `snapshot` (and the store) one successful action at a time. What was
+/// done is added to `applied` as it is done, so a run stopped part-way still has it to record.
 pub async fn apply(
     ctx: &ApplyContext<'_>,
     plan: &Plan,
     snapshot: &mut Snapshot,
-) -> Result<Applied, ApplyError> {
-    let mut applied = Applied::default();
+    applied: &mut Applied,
+) -> Result<(), ApplyError> {
     let total = plan.actions.len() + plan.managers.len() + plan.groups.len() + plan.invites.len();
     ctx.progress.start("apply", total);
     let (deactivations, first): (Vec<_>, Vec<_>) = plan
         .actions
         .iter()
         .partition(|action| action.name() == "deactivate");
-    people::apply_actions(ctx, &first, snapshot, &mut applied).await?;
-    relations::apply_managers(ctx, &plan.managers, snapshot, &mut applied).await?;
-    people::apply_actions(ctx, &deactivations, snapshot, &mut applied).await?;
-    relations::apply_groups(ctx, &plan.groups, snapshot, &mut applied).await?;
-    relations::send_invites(ctx, &plan.invites, snapshot, &mut applied).await?;
+    people::apply_actions(ctx, &first, snapshot, applied).await?;
+    relations::apply_managers(ctx, &plan.managers, snapshot, applied).await?;
+    people::apply_actions(ctx, &deactivations, snapshot, applied).await?;
+    relations::apply_groups(ctx, &plan.groups, snapshot, applied).await?;
+    relations::send_invites(ctx, &plan.invites, snapshot, applied).await?;
     ctx.progress.finish();
     applied.counts.errors = applied.errors.len();
-    Ok(applied)
+    Ok(())
 }

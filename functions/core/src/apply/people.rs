@@ -29,7 +29,7 @@ pub(super) async fn apply_actions(
         let previous = links.get(&action.key).cloned();
         async move {
             if stopped.load(Ordering::Relaxed) || ctx.past_deadline() {
-                return Ok::<_, ApplyError>((*action, None));
+                return Ok::<_, (&Action, ApplyError)>((*action, None));
             }
             let Some(result) = ctx.bounded(execute(ctx, action, previous)).await else {
                 // Abandoned past the deadline: deferred to the continuation.
@@ -39,9 +39,10 @@ pub(super) async fn apply_actions(
                 Ok(link) => {
                     if let Err(error) = ctx.store.save_link(ctx.tenant, link).await {
                         // The app changed and the state cannot remember it: every further write
-                        // would be one more change the next run does not know about.
+                        // would be one more change the next run does not know about. The run's
+                        // record still lists this one, since it was made.
                         stopped.store(true, Ordering::Relaxed);
-                        return Err(ApplyError::Store(error));
+                        return Err((*action, ApplyError::Store(error)));
                     }
                 }
                 Err(error) if error.stops_run() => stopped.store(true, Ordering::Relaxed),
@@ -58,7 +59,10 @@ pub(super) async fn apply_actions(
     let mut stop = None;
     for result in results {
         match result {
-            Err(error) => stop = stop.or(Some(error)),
+            Err((action, error)) => {
+                record_success(ctx, action, applied);
+                stop = stop.or(Some(error));
+            }
             Ok((_, None)) => applied.deferred += 1,
             Ok((action, Some(Ok(link)))) => {
                 record_success(ctx, action, applied);

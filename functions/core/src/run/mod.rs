@@ -18,7 +18,7 @@ pub use continuation::MAX_CONTINUATIONS;
 pub use held::{apply_approved, approve, claim_for_approval, reject, release_approval};
 pub use recovery::{INTERRUPTED, STALE_AFTER};
 
-use crate::apply::{apply, ApplyContext, ApplyError};
+use crate::apply::{apply, Applied, ApplyContext, ApplyError};
 use crate::config::TenantConfig;
 use crate::guard::{self, GuardInput};
 use crate::history::{RunRecord, RunStatus, Trigger};
@@ -389,12 +389,12 @@ async fn finish(
         progress: ports.progress,
         deadline,
     };
-    let applied = match apply(&context, plan, &mut snapshot).await {
-        Ok(applied) => applied,
-        Err(error) => {
-            return Err(fail(ports, config, record, error.into(), names, on_refusal).await)
-        }
-    };
+    let mut applied = Applied::default();
+    if let Err(error) = apply(&context, plan, &mut snapshot, &mut applied).await {
+        // What was changed before the stop stays in the run's history and email.
+        recording::applied(&mut record, plan, applied);
+        return Err(fail(ports, config, record, error.into(), names, on_refusal).await);
+    }
     if let Some(stats) = stats {
         ports.store.save_source_stats(&config.tenant, stats).await?;
     }
@@ -410,11 +410,7 @@ async fn finish(
             record.failure = Some(why);
         }
     }
-    record.counts = applied.counts;
-    record.counts.skipped = plan.skips.len();
-    record.changes = applied.changes;
-    record.errors = plan.errors.iter().cloned().chain(applied.errors).collect();
-    record.counts.errors = record.errors.len();
+    recording::applied(&mut record, plan, applied);
     record.finished_at = Some(Utc::now());
     tracing::info!(
         created = record.counts.created,

@@ -107,3 +107,13 @@ pub(super) fn names_from_plan(plan: &Plan) -> BTreeMap<PersonKey, String> {
         })
         .collect()
 }
+
+/// Puts what applying did into `record`: counts, the changes, the plan's and the apply's errors.
+/// Used for a run that ended and for one that a stopping error cut short alike.
+pub(super) fn applied(record: &mut RunRecord, plan: &Plan, applied: crate::apply::Applied) {
+    record.counts = applied.counts;
+    record.counts.skipped = plan.skips.len();
+    record.changes = applied.changes;
+    record.errors = plan.errors.iter().cloned().chain(applied.errors).collect();
+    record.counts.errors = record.errors.len();
+}
