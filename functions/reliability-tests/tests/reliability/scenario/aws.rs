@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use sync_core::history::{RunStatus, Trigger};
-use sync_core::ports::{ConfigStore, Job, JobTarget};
+use sync_core::ports::{ConfigStore, Job, JobTarget, Secrets, Store};
 use test_support::harness::Harness;
 
 /// One AWS-side fault.
@@ -40,6 +40,12 @@ enum AwsFault {
     SesThrottling { budget: u32 },
     /// SES rejects the recipient.
     SesRejection,
+    /// Secrets Manager fails `budget` reads in a row on a cold-started worker (its cache empty),
+    /// past the SDK's attempts when `budget` reaches them.
+    SecretsUnavailable { budget: u32 },
+    /// SQS fails `budget` sends in a row, and the run meets its deadline after `millis`, so its
+    /// continuation is what SQS refuses.
+    SqsUnavailable { budget: u32, millis: u64 },
     /// The message is delivered again after it succeeded.
     Redelivery,
     /// The worker is stopped after `millis` and the message delivered again.
@@ -57,6 +63,8 @@ impl AwsFault {
             Self::DynamoUnprocessed { .. } => "dynamodb unprocessed items",
             Self::SesThrottling { .. } => "ses throttling",
             Self::SesRejection => "ses rejects recipient",
+            Self::SecretsUnavailable { .. } => "secrets manager unavailable",
+            Self::SqsUnavailable { .. } => "sqs unavailable for the continuation",
             Self::Redelivery => "sqs redelivery",
             Self::Killed { .. } => "worker killed mid-run",
             Self::Deadline { .. } => "lambda deadline",
@@ -66,7 +74,7 @@ impl AwsFault {
 }
 
 fn draw_fault(rng: &mut StdRng) -> AwsFault {
-    match rng.gen_range(0..8) {
+    match rng.gen_range(0..10) {
         0 => AwsFault::DynamoThrottling {
             chance: *[0.1, 0.25, 0.5].choose(rng).expect("choices"),
             budget: rng.gen_range(2..=15),
@@ -74,8 +82,9 @@ fn draw_fault(rng: &mut StdRng) -> AwsFault {
         1 => AwsFault::DynamoUnprocessed {
             budget: rng.gen_range(1..=4),
         },
+        // The SDK makes 5 attempts: larger budgets outlast them.
         2 => AwsFault::SesThrottling {
-            budget: rng.gen_range(1..=6),
+            budget: rng.gen_range(1..=9),
         },
         3 => AwsFault::SesRejection,
         4 => AwsFault::Redelivery,
@@ -84,6 +93,13 @@ fn draw_fault(rng: &mut StdRng) -> AwsFault {
         },
         6 => AwsFault::Deadline {
             millis: rng.gen_range(0..=400),
+        },
+        7 => AwsFault::SecretsUnavailable {
+            budget: rng.gen_range(2..=12),
+        },
+        8 => AwsFault::SqsUnavailable {
+            budget: rng.gen_range(2..=10),
+            millis: rng.gen_range(60..=500),
         },
         _ => AwsFault::Scim(match rng.gen_range(0..3) {
             0 => ScimFault::TooMany {
@@ -109,7 +125,7 @@ fn draw_fault(rng: &mut StdRng) -> AwsFault {
 }
 
 fn rule(fault: &AwsFault, admin: &str) -> Option<Rule> {
-    let dynamodb = |target: &'static str| Matcher {
+    let by_target = |target: &'static str| Matcher {
         target: Some(target),
         ..Matcher::default()
     };
@@ -120,13 +136,13 @@ fn rule(fault: &AwsFault, admin: &str) -> Option<Rule> {
     };
     Some(match fault {
         AwsFault::DynamoThrottling { chance, budget } => Rule {
-            matcher: dynamodb("DynamoDB_20120810."),
+            matcher: by_target("DynamoDB_20120810."),
             pick: Pick::Chance(*chance),
             fault: Fault::Refuse(aws::dynamodb_throttling()),
             budget: *budget,
         },
         AwsFault::DynamoUnprocessed { budget } => Rule {
-            matcher: dynamodb("DynamoDB_20120810.BatchWriteItem"),
+            matcher: by_target("DynamoDB_20120810.BatchWriteItem"),
             pick: Pick::Chance(0.5),
             fault: Fault::RefuseWith(Arc::new(aws::dynamodb_unprocessed)),
             budget: *budget,
@@ -142,6 +158,18 @@ fn rule(fault: &AwsFault, admin: &str) -> Option<Rule> {
             pick: Pick::Nth { first: 1, every: 1 },
             fault: Fault::Refuse(aws::ses_rejection(admin)),
             budget: 1,
+        },
+        AwsFault::SecretsUnavailable { budget } => Rule {
+            matcher: by_target("secretsmanager.GetSecretValue"),
+            pick: Pick::Nth { first: 1, every: 1 },
+            fault: Fault::Refuse(aws::secrets_unavailable()),
+            budget: *budget,
+        },
+        AwsFault::SqsUnavailable { budget, .. } => Rule {
+            matcher: by_target("AmazonSQS.SendMessage"),
+            pick: Pick::Nth { first: 1, every: 1 },
+            fault: Fault::Refuse(aws::sqs_unavailable()),
+            budget: *budget,
         },
         _ => return None,
     })
@@ -302,8 +330,17 @@ async fn faulty_round(
         AwsFault::Killed { millis } => Some(Duration::from_millis(*millis)),
         _ => None,
     });
+    if round_faults
+        .iter()
+        .any(|fault| matches!(fault, AwsFault::SecretsUnavailable { .. }))
+    {
+        // A cold start: the worker reads the secrets afresh.
+        stack.deps.secrets.forget(&stack.tenant).await;
+    }
     let mut deadline = round_faults.iter().find_map(|fault| match fault {
-        AwsFault::Deadline { millis } => Some(Instant::now() + Duration::from_millis(*millis)),
+        AwsFault::Deadline { millis } | AwsFault::SqsUnavailable { millis, .. } => {
+            Some(Instant::now() + Duration::from_millis(*millis))
+        }
         _ => None,
     });
 
@@ -311,7 +348,7 @@ async fn faulty_round(
     let mut delivered = false;
     for _ in 0..8 {
         outcome.runs += 1;
-        match stack.deliver(&message, deadline.take(), kill.take()).await {
+        match deliver_checked(stack, &message, deadline.take(), kill.take(), outcome).await {
             None => {
                 outcome.injected += 1;
                 killed = true;
@@ -339,7 +376,7 @@ async fn faulty_round(
         stack.scim.reset_counts();
         outcome.runs += 1;
         outcome.injected += 1;
-        let response = stack.deliver(&message, None, None).await;
+        let response = deliver_checked(stack, &message, None, None, outcome).await;
         if response.is_none_or(|r| !r.batch_item_failures.is_empty()) {
             outcome
                 .violations
@@ -372,7 +409,7 @@ async fn faulty_round(
         };
         outcome.runs += 1;
         continued = true;
-        let response = stack.deliver(&continuation, None, None).await;
+        let response = deliver_checked(stack, &continuation, None, None, outcome).await;
         if response.is_none_or(|r| !r.batch_item_failures.is_empty()) {
             outcome
                 .violations
@@ -473,7 +510,75 @@ async fn faulty_round(
         ));
     }
 
+    let rejected = round_faults.contains(&AwsFault::SesRejection);
     follow_up(stack, reference, outcome).await;
+    if !rejected {
+        outcome.violations.extend(summaries_delivered(stack).await);
+    }
+}
+
+/// Every finished run's summary reached SES by now: one that SES throttled past the SDK's
+/// attempts is sent by the next run. (A run stopped mid-way owes its summary until it is closed
+/// as stale, and a rejected recipient is not tried again: neither is asked for.)
+async fn summaries_delivered(stack: &AwsStack) -> Vec<String> {
+    let sent = stack.mailbox.sent();
+    stack
+        .runs()
+        .await
+        .into_iter()
+        .filter(|run| run.status != RunStatus::Running)
+        .filter(|run| {
+            !sent
+                .iter()
+                .any(|mail| mail.delivered && mail.is_for(run.id.as_str()))
+        })
+        .map(|run| {
+            format!(
+                "the summary of {} run {} never reached SES",
+                run.status.as_str(),
+                run.id
+            )
+        })
+        .collect()
+}
+
+/// Hands `message` to the worker as [`AwsStack::deliver`] does, then holds each run the delivery
+/// recorded as held or failed to invariant 3 (`checks`): a held run wrote nothing, a failed one
+/// wrote only what its record lists.
+async fn deliver_checked(
+    stack: &AwsStack,
+    message: &aws_sdk_sqs::types::Message,
+    deadline: Option<Instant>,
+    kill: Option<Duration>,
+    outcome: &mut Outcome,
+) -> Option<aws_lambda_events::sqs::SqsBatchResponse> {
+    let before = AppView::of_scim(&stack.reader).await;
+    let known: BTreeSet<String> = stack
+        .runs()
+        .await
+        .into_iter()
+        .map(|run| run.id.as_str().to_owned())
+        .collect();
+    let writes_before = stack.scim.writes();
+    let response = stack.deliver(message, deadline, kill).await;
+    let writes = stack.scim.writes().saturating_sub(writes_before);
+    let stopped: Vec<_> = stack
+        .runs()
+        .await
+        .into_iter()
+        .filter(|run| !known.contains(run.id.as_str()))
+        .filter(|run| matches!(run.status, RunStatus::Held | RunStatus::Failed))
+        .collect();
+    if !stopped.is_empty() {
+        let after = AppView::of_scim(&stack.reader).await;
+        for record in &stopped {
+            outcome.violations.extend(match record.status {
+                RunStatus::Held => checks::wrote_nothing("held", writes, &before, &after),
+                _ => checks::failed_run_reports_writes(record, writes, &before, &after),
+            });
+        }
+    }
+    response
 }
 
 /// The clean follow-up: everything must now equal the reference (and the oracle's model).
@@ -481,7 +586,7 @@ async fn follow_up(stack: &AwsStack, reference: &Harness, outcome: &mut Outcome)
     // The clean follow-up: everything must now equal the reference.
     let message = stack.enqueue(&job(stack, JobTarget::Everyone)).await;
     outcome.runs += 1;
-    let response = stack.deliver(&message, None, None).await;
+    let response = deliver_checked(stack, &message, None, None, outcome).await;
     if response.is_none_or(|r| !r.batch_item_failures.is_empty()) {
         outcome
             .violations
@@ -489,11 +594,42 @@ async fn follow_up(stack: &AwsStack, reference: &Harness, outcome: &mut Outcome)
     }
     stack.delete(&message).await;
     let _ = reference.run_at(Utc::now()).await;
+    // A guard held the run (the changes deactivate more than it allows): compared as it stands
+    // it equals the reference, and the oracle's model holds once an admin approves it.
     let after = AppView::of_scim(&stack.reader).await;
     let expected = AppView::of_directory(&reference.directory).await;
     outcome
         .violations
         .extend(checks::converged(&after, &expected));
+    let held = stack
+        .deps
+        .store
+        .held_runs(&stack.tenant)
+        .await
+        .unwrap_or_default();
+    if !held.is_empty() {
+        outcome.describe("the follow-up run was held; an admin approves it".to_owned());
+        approvals::approve_what_is_held(stack, outcome).await;
+        let reference_held = reference
+            .store
+            .held_runs(&reference.config.tenant)
+            .await
+            .unwrap_or_default();
+        for run_id in reference_held {
+            if let Err(error) = reference.approve(&run_id).await {
+                outcome.violations.push(format!(
+                    "the reference could not approve its held run: {error}"
+                ));
+            }
+        }
+    }
+    let after = AppView::of_scim(&stack.reader).await;
+    let expected = AppView::of_directory(&reference.directory).await;
+    if !held.is_empty() {
+        outcome
+            .violations
+            .extend(checks::converged(&after, &expected));
+    }
     let company = reference.fake.company();
     outcome
         .violations

@@ -56,6 +56,33 @@ pub fn dynamodb_unprocessed(request: &[u8]) -> Canned {
     }
 }
 
+/// Secrets Manager failing on its side (HTTP 500, awsJson1_1 error shape), as during an
+/// outage: retried by the SDK, and past its attempts an error the worker retries later.
+pub fn secrets_unavailable() -> Canned {
+    Canned {
+        status: 500,
+        headers: vec![("Content-Type", "application/x-amz-json-1.1".to_owned())],
+        body: json!({
+            "__type": "InternalServiceError",
+            "message": "An error occurred on the server side."
+        })
+        .to_string(),
+    }
+}
+
+/// SQS failing on its side (HTTP 500, awsJson1_0 error shape).
+pub fn sqs_unavailable() -> Canned {
+    Canned {
+        status: 500,
+        headers: vec![("Content-Type", "application/x-amz-json-1.0".to_owned())],
+        body: json!({
+            "__type": "com.amazonaws.sqs#InternalError",
+            "message": "We encountered an internal error. Please try again."
+        })
+        .to_string(),
+    }
+}
+
 /// An SES error answer (HTTP 400, awsQuery XML error shape).
 fn ses_error(code: &str, message: &str) -> Canned {
     Canned {
@@ -88,6 +115,9 @@ pub struct AwsStack {
     pub proxy: FaultProxy,
     /// The adapters, built as the Lambdas build them, on the proxy's endpoint.
     pub deps: Deps,
+    /// The same resources straight on moto, for the scenario's own reads: a fault armed for the
+    /// worker never strikes the checks.
+    observer: Deps,
     /// Summaries, handed on to SES (through the proxy).
     pub mailbox: Mailbox,
     /// The tenant.
@@ -134,6 +164,8 @@ impl AwsStack {
             .queue_url
             .expect("a queue URL");
         let deps = Deps::new(aws_config(&proxy.url, &table, &queue_url, &sender)).await;
+        let observer =
+            Deps::new(aws_config(&moto::shared().url, &table, &queue_url, &sender)).await;
         create_table(&deps.clients.dynamodb, &table)
             .await
             .expect("create the table");
@@ -207,6 +239,7 @@ from = "{sender}"
             reader: ScimReader::new(&direct),
             proxy,
             deps,
+            observer,
             tenant,
             admins,
             scim,
@@ -230,7 +263,7 @@ from = "{sender}"
 
     /// Queues `job` as the admin API or the webhook does, and receives its message.
     pub async fn enqueue(&self, job: &Job) -> Message {
-        self.deps
+        self.observer
             .jobs
             .enqueue(job, &moto::unique("job"))
             .await
@@ -242,7 +275,7 @@ from = "{sender}"
 
     /// Receives the next message (waiting up to 2 s for it).
     pub async fn receive(&self) -> Option<Message> {
-        self.deps
+        self.observer
             .clients
             .sqs
             .receive_message()
@@ -261,7 +294,7 @@ from = "{sender}"
 
     /// Deletes a processed message.
     pub async fn delete(&self, message: &Message) {
-        self.deps
+        self.observer
             .clients
             .sqs
             .delete_message()
@@ -314,7 +347,7 @@ from = "{sender}"
     /// Every run record of the tenant, whole, oldest first.
     pub async fn runs(&self) -> Vec<RunRecord> {
         let summaries = self
-            .deps
+            .observer
             .store
             .runs(&self.tenant, 100)
             .await
@@ -322,7 +355,7 @@ from = "{sender}"
         let mut runs = Vec::new();
         for summary in summaries {
             if let Some(run) = self
-                .deps
+                .observer
                 .store
                 .run(&self.tenant, &summary.id)
                 .await

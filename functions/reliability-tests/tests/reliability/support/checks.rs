@@ -3,6 +3,9 @@
 //! 1. **No duplicates**: one user per `externalId`, one per `userName`, one group per name.
 //! 2. **No wrongful deactivation**: nobody whose reference user is active lost access in the run.
 //! 3. **Held and failed runs write nothing**: no write reached the server, the app is unchanged.
+//!    A run the AWS side stopped while applying (the store throttled past the SDK's retries) may
+//!    have written: then everyone it changed is in its record, and one that lists nothing wrote
+//!    nothing.
 //! 4. **No silent failure**: every person whose user differs from the reference's is named in the
 //!    run's errors (and the groups differ only when a group error is recorded).
 //! 5. **Reported in the email**: the run's summary went out, says why a run failed or was held,
@@ -54,6 +57,41 @@ pub fn wrote_nothing(what: &str, writes: u64, before: &AppView, after: &AppView)
         violations.push(format!(
             "the {what} run changed the app: users {changed:?}, groups changed: {}",
             before.groups != after.groups
+        ));
+    }
+    violations
+}
+
+/// Invariant 3 for a failed run that may have stopped while applying: every user that changed in
+/// the app across it is named in its changes or errors, and a run naming no one wrote nothing.
+pub fn failed_run_reports_writes(
+    record: &RunRecord,
+    writes: u64,
+    before: &AppView,
+    after: &AppView,
+) -> Vec<String> {
+    let (mut named, _) = errors_of(record);
+    named.extend(
+        record
+            .changes
+            .iter()
+            .map(|change| change.person.external_id()),
+    );
+    let run = record.id.as_str();
+    let mut violations: Vec<String> = before
+        .differing(after)
+        .into_iter()
+        .filter(|key| !named.contains(key))
+        .map(|key| {
+            format!(
+                "failed run {run} changed {key} in the app and its record does not say so: {}",
+                before.describe_difference(&key, after)
+            )
+        })
+        .collect();
+    if named.is_empty() && record.errors.is_empty() && writes > 0 {
+        violations.push(format!(
+            "failed run {run} lists no change and sent {writes} writes to the destination"
         ));
     }
     violations
