@@ -129,6 +129,21 @@ impl Harness {
         self.extra_sources.push(client_for(name, fake));
     }
 
+    /// Reads the main account with these credentials from now on (the fake's were rotated).
+    pub fn use_credentials(&mut self, client_id: &str, client_secret: &str) {
+        let mut settings = PersonioSettings::new(
+            AccountId::default(),
+            self.fake.url(),
+            client_id.to_owned(),
+            SecretString::from(client_secret.to_owned()),
+        );
+        settings.rate_limit = sync_core::personio::RateLimit {
+            per_minute: 60_000,
+            burst: 100,
+        };
+        self.client = PersonioClient::new(settings).expect("personio client");
+    }
+
     /// The folder of this harness.
     pub fn path(&self) -> PathBuf {
         self._dir.path().to_path_buf()

@@ -8,7 +8,7 @@
 
 use super::engine::protect;
 use super::faults::{self, Aim, AnyFault, ScimFault};
-use super::{approvals, Outcome};
+use super::{approvals, credentials, Outcome};
 use crate::known;
 use crate::support::aws::{self, AwsStack};
 use crate::support::changes::{self, Change};
@@ -236,6 +236,37 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
         outcome.elapsed = started.elapsed();
         return outcome;
     }
+    let family = rng.gen_range(0..100);
+    if family < 24 {
+        outcome.describe(format!(
+            "changes {:?}",
+            drawn.iter().map(Change::kind).collect::<Vec<_>>()
+        ));
+        if family < 12 {
+            credentials::rotation(
+                &stack,
+                &mut reference,
+                &fake,
+                &target,
+                &mut rng,
+                &mut outcome,
+                logs,
+            )
+            .await;
+        } else {
+            credentials::moved(&stack, &reference, &fake, &target, &mut rng, &mut outcome).await;
+        }
+        outcome.violations.extend(
+            logs.lock()
+                .expect("log scan lock")
+                .scan()
+                .into_iter()
+                .map(|leak| format!("secret or personal data in the logs: {leak}")),
+        );
+        fake.shutdown();
+        outcome.elapsed = started.elapsed();
+        return outcome;
+    }
     let count = if rng.gen_bool(0.7) { 1 } else { 2 };
     let round_faults: Vec<AwsFault> = (0..count).map(|_| draw_fault(&mut rng)).collect();
     outcome.describe(format!(
@@ -266,7 +297,7 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
     outcome
 }
 
-fn job(stack: &AwsStack, target: JobTarget) -> Job {
+pub(super) fn job(stack: &AwsStack, target: JobTarget) -> Job {
     Job {
         tenant: stack.tenant.clone(),
         target,
@@ -520,7 +551,7 @@ async fn faulty_round(
 /// Every finished run's summary reached SES by now: one that SES throttled past the SDK's
 /// attempts is sent by the next run. (A run stopped mid-way owes its summary until it is closed
 /// as stale, and a rejected recipient is not tried again: neither is asked for.)
-async fn summaries_delivered(stack: &AwsStack) -> Vec<String> {
+pub(super) async fn summaries_delivered(stack: &AwsStack) -> Vec<String> {
     let sent = stack.mailbox.sent();
     stack
         .runs()
@@ -545,7 +576,7 @@ async fn summaries_delivered(stack: &AwsStack) -> Vec<String> {
 /// Hands `message` to the worker as [`AwsStack::deliver`] does, then holds each run the delivery
 /// recorded as held or failed to invariant 3 (`checks`): a held run wrote nothing, a failed one
 /// wrote only what its record lists.
-async fn deliver_checked(
+pub(super) async fn deliver_checked(
     stack: &AwsStack,
     message: &aws_sdk_sqs::types::Message,
     deadline: Option<Instant>,
@@ -582,7 +613,7 @@ async fn deliver_checked(
 }
 
 /// The clean follow-up: everything must now equal the reference (and the oracle's model).
-async fn follow_up(stack: &AwsStack, reference: &Harness, outcome: &mut Outcome) {
+pub(super) async fn follow_up(stack: &AwsStack, reference: &Harness, outcome: &mut Outcome) {
     // The clean follow-up: everything must now equal the reference.
     let message = stack.enqueue(&job(stack, JobTarget::Everyone)).await;
     outcome.runs += 1;

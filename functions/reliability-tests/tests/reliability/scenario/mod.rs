@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod aws;
+pub mod credentials;
 pub mod engine;
 pub mod faults;
 pub mod personio;

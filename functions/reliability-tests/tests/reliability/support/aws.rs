@@ -126,6 +126,8 @@ pub struct AwsStack {
     pub admins: Vec<String>,
     /// The proxy in front of the tenant's scim2-server tenant.
     pub scim: FaultProxy,
+    /// The proxy in front of the fake Personio: the tenant's Personio base URL.
+    pub personio: FaultProxy,
     /// Reads the tenant's app back.
     pub reader: ScimReader,
     queue_name: String,
@@ -179,6 +181,7 @@ impl AwsStack {
         let tenant = TenantId::parse(&moto::unique("t")).expect("tenant id");
         let admins = vec![format!("admin-{}@{tenant}.example", moto::unique("a"))];
         let scim = FaultProxy::start(&scim_server().url, Duration::from_secs(1), seed ^ 1).await;
+        let personio = FaultProxy::start(&fake.url(), Duration::from_secs(1), seed ^ 2).await;
         let direct = tenant_url("relaws");
         let path = direct
             .strip_prefix(&scim_server().url)
@@ -202,7 +205,7 @@ base_url = "{scim}{path}"
 to = ["{admin}"]
 from = "{sender}"
 "#,
-            personio = fake.url(),
+            personio = personio.url,
             scim = scim.url,
             admin = admins[0],
         );
@@ -243,6 +246,7 @@ from = "{sender}"
             tenant,
             admins,
             scim,
+            personio,
             queue_name,
         }
     }
@@ -342,6 +346,44 @@ from = "{sender}"
             Some(limit) => tokio::time::timeout(limit, handled).await.ok(),
             None => Some(handled.await),
         }
+    }
+
+    /// The tenant's config as stored.
+    pub async fn config(&self) -> sync_core::ports::VersionedConfig {
+        self.observer
+            .store
+            .config(&self.tenant)
+            .await
+            .expect("read the config")
+            .expect("a config")
+    }
+
+    /// Stores `config` as the admin API does (another Lambda: the worker's caches stay warm).
+    pub async fn put_config(&self, config: &TenantConfig, version: u64) {
+        self.observer
+            .store
+            .put_config(config, Some(version))
+            .await
+            .expect("store the config");
+    }
+
+    /// Stores Personio credentials as the admin API does (another Lambda: the worker's secrets
+    /// cache keeps what it read).
+    pub async fn put_personio(&self, credentials: &PersonioCredentials) {
+        self.observer
+            .secrets
+            .put_personio(&self.tenant, &AccountId::default(), credentials)
+            .await
+            .expect("store the Personio credentials");
+    }
+
+    /// Stores the destination token as the admin API does.
+    pub async fn put_destination_token(&self, token: &DestinationToken) {
+        self.observer
+            .secrets
+            .put_destination_token(&self.tenant, token)
+            .await
+            .expect("store the SCIM token");
     }
 
     /// Every run record of the tenant, whole, oldest first.

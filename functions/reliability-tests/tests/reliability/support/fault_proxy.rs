@@ -260,6 +260,11 @@ impl FaultProxy {
         }
     }
 
+    /// Requests that reached the server since the last reset.
+    pub fn forwarded(&self) -> u64 {
+        self.shared.forwarded.load(Ordering::SeqCst)
+    }
+
     /// Write requests (POST, PUT, PATCH, DELETE) that reached the server since the last reset.
     pub fn writes(&self) -> u64 {
         self.shared.writes.load(Ordering::SeqCst)
