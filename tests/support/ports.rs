@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use sync_core::config::TenantConfig;
 use sync_core::ids::{AccountId, TenantId};
 use sync_core::personio::webhooks::WebhookSecret;
@@ -126,6 +126,9 @@ pub struct QueueJobs {
     state: Mutex<(VecDeque<Job>, HashSet<String>)>,
     /// When set, every enqueue fails, as a queue outage would.
     broken: Mutex<bool>,
+    /// When set, every enqueue signals it and then never returns: the caller is stopped there
+    /// (its future dropped), as when a Lambda dies mid-call.
+    stuck: Mutex<Option<Arc<tokio::sync::Notify>>>,
 }
 
 impl QueueJobs {
@@ -143,6 +146,11 @@ impl QueueJobs {
     pub fn set_broken(&self, broken: bool) {
         *self.broken.lock().unwrap() = broken;
     }
+
+    /// Makes every later enqueue notify `entered` and then hang (`Some`), or work again (`None`).
+    pub fn set_stuck(&self, entered: Option<Arc<tokio::sync::Notify>>) {
+        *self.stuck.lock().unwrap() = entered;
+    }
 }
 
 #[async_trait]
@@ -152,6 +160,11 @@ impl Jobs for QueueJobs {
             return Err(JobsError {
                 detail: "the queue is unavailable".to_owned(),
             });
+        }
+        let stuck = self.stuck.lock().unwrap().clone();
+        if let Some(entered) = stuck {
+            entered.notify_one();
+            std::future::pending::<()>().await;
         }
         let mut state = self.state.lock().unwrap();
         if state.1.insert(dedupe_key.to_owned()) {

@@ -446,3 +446,29 @@ async fn a_webhook_event_counts_once_within_its_window() {
         .await
         .unwrap());
 }
+
+#[tokio::test]
+async fn a_recorded_delivery_is_seen_and_a_pending_full_run_keeps_its_id_until_cleared() {
+    use sync_core::ports::EventLog;
+    let store = support::fresh_store(None).await;
+    let tenant = support::tenant();
+    let later = Utc::now() + chrono::Duration::hours(1);
+    assert!(!store.seen(&tenant, "abc123").await.unwrap());
+    assert!(store.first_seen(&tenant, "abc123", later).await.unwrap());
+    assert!(store.seen(&tenant, "abc123").await.unwrap());
+    assert!(!store.seen(&support::tenant(), "abc123").await.unwrap());
+
+    // The first event's id holds for every event until the worker clears the mark.
+    let first = store.pending_full_run(&tenant, "e1", later).await.unwrap();
+    let second = store.pending_full_run(&tenant, "e2", later).await.unwrap();
+    assert_eq!((first.as_str(), second.as_str()), ("e1", "e1"));
+    store.clear_full_run_pending(&tenant).await.unwrap();
+    let third = store.pending_full_run(&tenant, "e3", later).await.unwrap();
+    assert_eq!(third, "e3");
+    // An expired mark counts as none.
+    let past = Utc::now() - chrono::Duration::minutes(1);
+    let other = support::tenant();
+    store.pending_full_run(&other, "old", past).await.unwrap();
+    let fresh = store.pending_full_run(&other, "new", later).await.unwrap();
+    assert_eq!(fresh, "new");
+}

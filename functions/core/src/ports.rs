@@ -557,23 +557,30 @@ pub trait EventLog: Send + Sync {
         expires: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Forgets `fingerprint`, so a redelivery is accepted again: called when the delivery was
-    /// recorded but its job could not be queued, lest Personio's retry be dropped as a duplicate.
+    /// Whether `fingerprint` is recorded for `tenant` and has not expired. A read: the webhook
+    /// records a delivery only once its job is queued, so a delivery cut short before that is
+    /// taken again when Personio retries it.
+    async fn seen(&self, tenant: &TenantId, fingerprint: &str) -> Result<bool, StoreError>;
+
+    /// Forgets `fingerprint`, so a redelivery is accepted again.
     async fn forget(&self, tenant: &TenantId, fingerprint: &str) -> Result<(), StoreError>;
 
-    /// Marks a full run of `tenant` as queued and not started yet, until `expires`; `true` when
-    /// there was no such mark (the caller queues the run), `false` when a queued run has yet to
-    /// start, and so will read this change too. Atomic, like [`EventLog::first_seen`].
+    /// The id of `tenant`'s pending full run: a full run queued and not started yet. When there
+    /// is none (or it expired), the mark is created with `id` until `expires` and `id` is
+    /// returned; else the existing mark's id. Every event until the worker clears the mark gets
+    /// the same id and queues its run under it, and the queue keeps one message per id: a burst
+    /// queues one run, and an event whose caller died between the mark and the queue leaves a
+    /// mark the next event (or Personio's retry) queues under, so nothing waits on a run that was
+    /// never queued. Of two concurrent first calls, both may queue (one run more, never less).
     ///
-    /// Kept as a marker under a name no body fingerprint (hex) can take, so every event log
-    /// stores it, and lets it expire, the way it stores deliveries.
-    async fn mark_full_run_pending(
+    /// Kept under a name no body fingerprint (hex) can take, so every event log stores it, and
+    /// lets it expire, the way it stores deliveries.
+    async fn pending_full_run(
         &self,
         tenant: &TenantId,
+        id: &str,
         expires: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool, StoreError> {
-        self.first_seen(tenant, FULL_RUN_PENDING, expires).await
-    }
+    ) -> Result<String, StoreError>;
 
     /// Clears the mark: the worker calls it as a queued full run starts, before it reads
     /// Personio, so that an event from then on queues one more run.

@@ -29,7 +29,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use sync_core::ids::TenantId;
-use sync_core::ports::{EventLog, StoreError};
+use sync_core::ports::{EventLog, StoreError, FULL_RUN_PENDING};
 
 /// A claim older than this was left by a process that died while replacing a marker (a
 /// replacement takes microseconds), so it no longer blocks the fingerprint.
@@ -43,6 +43,9 @@ const MAX_ROUNDS: usize = 8;
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Marker {
     expires_at: DateTime<Utc>,
+    /// The id of a pending full run (`EventLog::pending_full_run`); deliveries have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
 }
 
 impl FolderStore {
@@ -87,19 +90,45 @@ impl EventLog for FolderStore {
     ) -> Result<bool, StoreError> {
         let path = self.event_path(tenant, fingerprint);
         let now = Utc::now();
-        let location = path.display().to_string();
-        tokio::task::spawn_blocking(move || record(&path, now, expires))
-            .await
-            .unwrap_or_else(|join| {
-                Err(io::Error::other(format!(
-                    "the file task stopped unexpectedly: {join}"
-                )))
-            })
-            .map_err(|err| StoreError::Io {
-                action: "write",
-                location,
-                detail: err.to_string(),
-            })
+        blocking("write", path, move |path| record(path, now, expires, None)).await
+    }
+
+    async fn seen(&self, tenant: &TenantId, fingerprint: &str) -> Result<bool, StoreError> {
+        let path = self.event_path(tenant, fingerprint);
+        let now = Utc::now();
+        blocking("read", path, move |path| {
+            Ok(matches!(inspect(path, now)?, Found::Live(_)))
+        })
+        .await
+    }
+
+    async fn pending_full_run(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let path = self.event_path(tenant, FULL_RUN_PENDING);
+        let now = Utc::now();
+        let id = id.to_owned();
+        blocking("write", path, move |path| {
+            for _ in 0..MAX_ROUNDS {
+                if record(path, now, expires, Some(&id))? {
+                    return Ok(id);
+                }
+                match inspect(path, now)? {
+                    Found::Live(Some(existing)) => return Ok(existing),
+                    // A mark without an id (written by an earlier version): queue under ours.
+                    Found::Live(None) => return Ok(id),
+                    // Cleared or expired in between: try to create it again.
+                    Found::Missing | Found::Replaceable(_) => continue,
+                }
+            }
+            Err(io::Error::other(
+                "the pending full run's mark kept changing; the delivery will be retried",
+            ))
+        })
+        .await
     }
 
     async fn forget(&self, tenant: &TenantId, fingerprint: &str) -> Result<(), StoreError> {
@@ -116,24 +145,51 @@ impl EventLog for FolderStore {
     }
 }
 
+/// Runs `work` on `path` on the blocking pool; an error names the file and the `action`.
+async fn blocking<T: Send + 'static>(
+    action: &'static str,
+    path: PathBuf,
+    work: impl FnOnce(&Path) -> io::Result<T> + Send + 'static,
+) -> Result<T, StoreError> {
+    let location = path.display().to_string();
+    tokio::task::spawn_blocking(move || work(&path))
+        .await
+        .unwrap_or_else(|join| {
+            Err(io::Error::other(format!(
+                "the file task stopped unexpectedly: {join}"
+            )))
+        })
+        .map_err(|err| StoreError::Io {
+            action,
+            location,
+            detail: err.to_string(),
+        })
+}
+
 /// What a marker file says now.
 enum Found {
     /// No file (removed between two steps).
     Missing,
-    /// Seen, and not expired.
-    Live,
+    /// Seen, and not expired; with its id, if it has one.
+    Live(Option<String>),
     /// Expired, or unreadable (cut short by a crash): replaceable. The text names its generation.
     Replaceable(String),
 }
 
 /// The blocking body of `first_seen`.
-fn record(path: &Path, now: DateTime<Utc>, expires: DateTime<Utc>) -> io::Result<bool> {
+fn record(
+    path: &Path,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    id: Option<&str>,
+) -> io::Result<bool> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::other("the marker path has no folder"))?;
     fs::create_dir_all(dir)?;
     let bytes = serde_json::to_vec(&Marker {
         expires_at: expires,
+        id: id.map(str::to_owned),
     })
     .map_err(io::Error::other)?;
     for _ in 0..MAX_ROUNDS {
@@ -142,7 +198,7 @@ fn record(path: &Path, now: DateTime<Utc>, expires: DateTime<Utc>) -> io::Result
         }
         let generation = match inspect(path, now)? {
             Found::Missing => continue,
-            Found::Live => return Ok(false),
+            Found::Live(_) => return Ok(false),
             Found::Replaceable(generation) => generation,
         };
         let claim = claim_path(path, &generation);
@@ -181,7 +237,7 @@ fn inspect(path: &Path, now: DateTime<Utc>) -> io::Result<Found> {
         Err(err) => return Err(err),
     };
     Ok(match serde_json::from_slice::<Marker>(&bytes) {
-        Ok(marker) if marker.expires_at > now => Found::Live,
+        Ok(marker) if marker.expires_at > now => Found::Live(marker.id),
         Ok(marker) => Found::Replaceable(marker.expires_at.timestamp_micros().to_string()),
         // A damaged marker is treated as expired: the worst outcome is one duplicate run.
         Err(_) => Found::Replaceable("damaged".to_owned()),
@@ -260,8 +316,8 @@ mod tests {
         fs::write(&path, b"{\"expires").unwrap();
         let now = Utc::now();
         let later = now + chrono::Duration::hours(1);
-        assert!(record(&path, now, later).unwrap());
-        assert!(!record(&path, now, later).unwrap());
+        assert!(record(&path, now, later, None).unwrap());
+        assert!(!record(&path, now, later, None).unwrap());
     }
 
     #[test]
@@ -272,7 +328,8 @@ mod tests {
         assert!(record(
             &path,
             now - chrono::Duration::hours(2),
-            now - chrono::Duration::hours(1)
+            now - chrono::Duration::hours(1),
+            None
         )
         .unwrap());
         let Found::Replaceable(generation) = inspect(&path, now).unwrap() else {
@@ -281,7 +338,7 @@ mod tests {
         let claim = claim_path(&path, &generation);
         fs::write(&claim, b"").unwrap();
         // A fresh claim means someone is replacing it right now.
-        assert!(!record(&path, now, now + chrono::Duration::hours(1)).unwrap());
+        assert!(!record(&path, now, now + chrono::Duration::hours(1), None).unwrap());
         let old = std::time::SystemTime::now() - Duration::from_secs(120);
         fs::File::options()
             .write(true)
@@ -289,7 +346,7 @@ mod tests {
             .unwrap()
             .set_modified(old)
             .unwrap();
-        assert!(record(&path, now, now + chrono::Duration::hours(1)).unwrap());
+        assert!(record(&path, now, now + chrono::Duration::hours(1), None).unwrap());
         assert!(
             !claim.exists(),
             "the claim is removed after the replacement"

@@ -148,3 +148,37 @@ async fn of_many_concurrent_calls_on_an_expired_marker_exactly_one_replaces_it()
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[tokio::test]
+async fn a_recorded_delivery_is_seen_and_a_pending_full_run_keeps_its_id_until_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FolderStore::new(dir.path());
+    let acme = tenant("acme");
+    let later = Utc::now() + Duration::hours(1);
+    assert!(!store.seen(&acme, &fingerprint(1)).await.unwrap());
+    assert!(store
+        .first_seen(&acme, &fingerprint(1), later)
+        .await
+        .unwrap());
+    assert!(store.seen(&acme, &fingerprint(1)).await.unwrap());
+    assert!(!store
+        .seen(&tenant("globex"), &fingerprint(1))
+        .await
+        .unwrap());
+
+    let first = store.pending_full_run(&acme, "e1", later).await.unwrap();
+    let second = store.pending_full_run(&acme, "e2", later).await.unwrap();
+    assert_eq!((first.as_str(), second.as_str()), ("e1", "e1"));
+    store.clear_full_run_pending(&acme).await.unwrap();
+    assert_eq!(
+        store.pending_full_run(&acme, "e3", later).await.unwrap(),
+        "e3"
+    );
+    let past = Utc::now() - Duration::minutes(1);
+    let globex = tenant("globex");
+    store.pending_full_run(&globex, "old", past).await.unwrap();
+    assert_eq!(
+        store.pending_full_run(&globex, "new", later).await.unwrap(),
+        "new"
+    );
+}

@@ -21,9 +21,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// (personio-api.md §3.2).
 pub const DEDUPE_HOURS: i64 = 72;
 
-/// How long a queued full run counts as pending. Events meanwhile queue nothing more, since that
-/// run will read their changes; the worker clears the mark as the run starts. The expiry only
-/// matters if the job never starts (it is a worker run's length: later events then queue anew).
+/// How long a queued full run counts as pending. Events meanwhile queue under its id (the queue
+/// keeps one message), since that run will read their changes; the worker clears the mark as the
+/// run starts. The expiry only matters if the job never starts (later events then queue anew).
 pub const FULL_RUN_PENDING_MINUTES: i64 = 15;
 
 /// The ports a delivery is handled through, and the moment it arrived.
@@ -217,40 +217,39 @@ async fn decide(deps: &WebhookDeps<'_>, request: &WebhookRequest) -> Outcome {
         },
         EventRequest::Everyone => JobTarget::Everyone,
     };
-    // Per delivery, not per person or window: a later change must queue a run of its own even if
-    // the queue already ran (or is running) the earlier one.
-    let dedupe_key = format!("{tenant}:event:{fingerprint}");
-    let expires = deps.now + chrono::Duration::hours(DEDUPE_HOURS);
-    match deps.events.first_seen(&tenant, &fingerprint, expires).await {
-        Ok(true) => {}
-        Ok(false) => return Outcome::Duplicate,
+    // A delivery is recorded only after its job is queued: one cut short before (the Lambda
+    // stopped, a port failed) is taken again when Personio retries it, and the queue's
+    // deduplication (by delivery, or by pending full run) keeps a retry from queueing twice.
+    match deps.events.seen(&tenant, &fingerprint).await {
+        Ok(false) => {}
+        Ok(true) => return Outcome::Duplicate,
         Err(error) => {
-            tracing::error!(error = %error, "could not record the webhook delivery");
-            // A write that timed out may still have landed; unless it is removed, the retry that
-            // our 503 asks for would be dropped as a duplicate.
-            forget(deps, &tenant, &fingerprint).await;
+            tracing::error!(error = %error, "could not read the webhook's delivery log");
             return Outcome::Unavailable;
         }
     }
-    let outcome = match target {
-        JobTarget::Person { .. } => Outcome::QueuedPerson,
+    let (outcome, dedupe_key) = match target {
+        // Per delivery, not per person or window: a later change must queue a run of its own
+        // even if the queue already ran (or is running) the earlier one.
+        JobTarget::Person { .. } => (
+            Outcome::QueuedPerson,
+            format!("{tenant}:event:{fingerprint}"),
+        ),
+        // Every event until the worker starts the pending full run queues under its id: the
+        // queue keeps one message, and the run reads Personio after all of their changes.
         JobTarget::Everyone => {
             let pending_until = deps.now + chrono::Duration::minutes(FULL_RUN_PENDING_MINUTES);
             match deps
                 .events
-                .mark_full_run_pending(&tenant, pending_until)
+                .pending_full_run(&tenant, &fingerprint, pending_until)
                 .await
             {
-                Ok(true) => {}
-                // A queued full run has not started yet: it will read this change too.
-                Ok(false) => return Outcome::QueuedEveryone,
+                Ok(id) => (Outcome::QueuedEveryone, format!("{tenant}:full:{id}")),
                 Err(error) => {
                     tracing::error!(error = %error, "could not mark a full run as pending");
-                    forget_full_run(deps, &tenant, &fingerprint).await;
                     return Outcome::Unavailable;
                 }
             }
-            Outcome::QueuedEveryone
         }
     };
     let job = Job {
@@ -263,37 +262,16 @@ async fn decide(deps: &WebhookDeps<'_>, request: &WebhookRequest) -> Outcome {
         run_id: None,
     };
     if let Err(error) = deps.jobs.enqueue(&job, &dedupe_key).await {
-        // Forget the delivery (and the pending mark, or later events would wait for a run that
-        // was never queued), so Personio's retry (it retries on our 503) is taken as new.
+        // Nothing is recorded yet: Personio's retry (it retries on our 503) is taken as new.
         tracing::error!(error = %error, "could not queue the run a webhook asked for");
-        match outcome {
-            Outcome::QueuedEveryone => forget_full_run(deps, &tenant, &fingerprint).await,
-            _ => forget(deps, &tenant, &fingerprint).await,
-        }
         return Outcome::Unavailable;
     }
+    let expires = deps.now + chrono::Duration::hours(DEDUPE_HOURS);
+    if let Err(error) = deps.events.first_seen(&tenant, &fingerprint, expires).await {
+        // The run is queued: a retry of this delivery would at most queue one run more.
+        tracing::warn!(error = %error, "the run is queued but the delivery could not be recorded; a retry of it may queue another run");
+    }
     outcome
-}
-
-/// [`forget`], and clears the tenant's pending full run with it (at the same time: each call
-/// may take up to the operation timeout).
-async fn forget_full_run(deps: &WebhookDeps<'_>, tenant: &TenantId, fingerprint: &str) {
-    let (_, cleared) = tokio::join!(
-        forget(deps, tenant, fingerprint),
-        deps.events.clear_full_run_pending(tenant)
-    );
-    if let Err(error) = cleared {
-        tracing::error!(error = %error, "could not clear the pending full run; webhook events queue no full run until it expires");
-    }
-}
-
-/// Forgets a delivery that was (or may have been) recorded but not queued. The AWS clients of the
-/// webhook Lambda give up on a call well inside its time limit (`SDK_OPERATION_TIMEOUT_MS` in
-/// template.yaml), so this runs even when the call before it hung.
-async fn forget(deps: &WebhookDeps<'_>, tenant: &TenantId, fingerprint: &str) {
-    if let Err(error) = deps.events.forget(tenant, fingerprint).await {
-        tracing::error!(error = %error, "could not forget the delivery; its retry will be dropped and the next scheduled run picks the change up");
-    }
 }
 
 /// Finds the tenant's config and secret together (so an unknown tenant costs the same lookups as

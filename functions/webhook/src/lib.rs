@@ -41,17 +41,20 @@
 //! counts, as a full run. Personio sends no signature and no event id (§3.3): the per-tenant
 //! static token authenticates, and the SHA-256 of the raw body identifies a delivery.
 //!
-//! A queued run is keyed by the delivery, so SQS drops only our own repeats of one delivery. Full
-//! runs are debounced by a "full run pending" mark in the event log instead of a time window:
-//! the first event queues a run and sets the mark, later ones queue nothing while it is set, and
-//! the worker clears it as that run starts, before it reads Personio, so an event from then on
-//! queues one more run (a window would swallow an event that arrives after the run has read
-//! Personio but within its window). The fingerprint is recorded before the run is queued (one conditional write decides between
-//! racing duplicates); if queueing fails, or recording itself fails, the fingerprint is forgotten
-//! again and the answer is 503, so Personio's retry is taken as new. The Lambda's AWS clients give
-//! up on a call after `SDK_OPERATION_TIMEOUT_MS` (template.yaml), so a hung service still leaves
-//! time to forget within the function's 10 s. Only when forgetting fails too is the retry dropped;
-//! the change then waits for the tenant's next scheduled run.
+//! A delivery is recorded (its fingerprint kept for 72 hours) only after its run is queued, so a
+//! delivery cut short anywhere before that (the Lambda stopped mid-way, a port failing past the
+//! SDK's attempts) leaves nothing that would drop Personio's retry as a duplicate. Repeats are
+//! kept out by the queue instead: a one-person run is queued under the delivery's fingerprint, and
+//! SQS FIFO drops a second message with the same deduplication id within 5 minutes (past that, a
+//! retry queues one more run, which finds nothing to change).
+//!
+//! Full runs are debounced by a "full run pending" mark in the event log, not a time window. The
+//! first event of a burst creates the mark with its id; every event until the worker clears it
+//! queues its run under that id, so the queue keeps one message. The worker clears the mark as
+//! that run starts, before it reads Personio, so an event from then on gets a new id and queues
+//! one more run (a window would swallow an event that arrives after the run has read Personio).
+//! An event whose Lambda died between setting the mark and queueing leaves a mark that the next
+//! event, or Personio's retry, queues under: no change waits on a run that was never queued.
 //!
 //! Logs carry the tenant id, the event name, person ids and the outcome; never the body, the token
 //! or anything personal.
