@@ -8,7 +8,7 @@
 
 use super::engine::protect;
 use super::faults::{self, Aim, AnyFault, ScimFault};
-use super::{approvals, credentials, Outcome};
+use super::{approvals, credentials, webhooks, Outcome};
 use crate::known;
 use crate::support::aws::{self, AwsStack};
 use crate::support::changes::{self, Change};
@@ -237,7 +237,7 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
         return outcome;
     }
     let family = rng.gen_range(0..100);
-    if family < 24 {
+    if family < 36 {
         outcome.describe(format!(
             "changes {:?}",
             drawn.iter().map(Change::kind).collect::<Vec<_>>()
@@ -253,8 +253,12 @@ pub async fn run(index: usize, seed: u64, logs: &Mutex<LogScan>) -> Outcome {
                 logs,
             )
             .await;
-        } else {
+        } else if family < 24 {
             credentials::moved(&stack, &reference, &fake, &target, &mut rng, &mut outcome).await;
+        } else {
+            touched.sort_unstable();
+            touched.dedup();
+            webhooks::burst(&stack, &reference, &touched, &mut rng, &mut outcome).await;
         }
         outcome.violations.extend(
             logs.lock()

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod engine;
 pub mod faults;
 pub mod personio;
+pub mod webhooks;
 
 use faults::AnyFault;
 use rand::rngs::StdRng;

@@ -296,6 +296,34 @@ from = "{sender}"
             .next()
     }
 
+    /// Receives the next message if one is waiting now.
+    pub async fn receive_now(&self) -> Option<Message> {
+        self.observer
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&self.deps.config.jobs_queue_url)
+            .max_number_of_messages(1)
+            .wait_time_seconds(0)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive from the jobs queue")
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+    }
+
+    /// Stores the tenant's webhook secret as the admin API does.
+    pub async fn put_webhook_token(&self, secret: &SecretString) {
+        self.observer
+            .secrets
+            .put_webhook_token(&self.tenant, secret)
+            .await
+            .expect("store the webhook secret");
+    }
+
     /// Deletes a processed message.
     pub async fn delete(&self, message: &Message) {
         self.observer
