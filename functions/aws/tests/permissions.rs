@@ -72,3 +72,30 @@ fn the_worker_and_the_admin_api_may_make_every_dynamodb_call_the_store_makes() {
         );
     }
 }
+
+/// The webhook's event log reads and writes marks (`GetItem`, `PutItem`) and reads the config
+/// (`GetItem`); it deletes nothing since a delivery is recorded only after its run is queued.
+#[test]
+fn the_webhook_may_read_and_write_its_marks_and_nothing_more() {
+    let template = std::fs::read_to_string(workspace().join("template.yaml")).expect("template");
+    let policy = resource(&template, "WebhookFunction");
+    let handler = std::fs::read_to_string(workspace().join("functions/webhook/src/handler.rs"))
+        .expect("the webhook handler's source");
+    assert!(
+        !handler.contains(".forget(") && !handler.contains("clear_full_run_pending"),
+        "the webhook removes a mark: it needs dynamodb:DeleteItem again"
+    );
+    for action in ["dynamodb:GetItem", "dynamodb:PutItem"] {
+        assert!(policy.contains(action), "WebhookFunction lacks {action}");
+    }
+    for action in [
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    ] {
+        assert!(
+            !policy.contains(action),
+            "WebhookFunction needs no {action}"
+        );
+    }
+}
