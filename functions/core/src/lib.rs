@@ -17,7 +17,8 @@
 //!
 //! Around them: `ids`, `employee`, `record`, `state`, `history`, `email` (domain types); `config`
 //! (what a tenant decides); `preview` (steps 1–6 without writing, for the preview screens);
-//! `schedule` (when a tenant is due); `progress`; and `ports`, the traits for source, destination,
+//! `schedule` (when a tenant is due); `progress`; `links` (the signed, expiring links and session
+//! tokens of the admins' console); and `ports`, the traits for source, destination,
 //! store, mailer, secrets and jobs; `http` (the one HTTP client builder, rustls + ring) and `retry`
 //! (the one back-off and `Retry-After` reading every adapter retries with). Adapters live in other
 //! crates; a run reaches the world only through `ports`.
@@ -32,6 +33,7 @@ pub mod history;
 pub mod http;
 pub mod ids;
 pub mod lifecycle;
+pub mod links;
 pub mod mapping;
 pub mod people;
 pub mod personio;
