@@ -1,0 +1,73 @@
+//! The admins' console: server-rendered pages of one tenant's sync, reached from a signed,
+//! expiring link in the summary email (`sync_core::links`), with no login and no AWS identity.
+//!
+//! Opening a link (`GET /open?link=…`) checks it, sets a short-lived session cookie (HttpOnly,
+//! SameSite=Strict, Secure unless served on loopback) and redirects to the tenant's overview, a URL
+//! without the token, so the token stays out of the history and of `Referer`. Every page checks the
+//! session and that it is for the tenant in the path: a link for tenant A opens nothing of B.
+//!
+//! Pages (GET only; nothing here changes anything, since mail scanners open links):
+//! - `/tenants/{tenant}`: the overview — a banner for a held run, the last run, the recent runs.
+//! - `/tenants/{tenant}/runs/{run}`: a run report — counts, every change with its reason and
+//!   before → after per field (filter by action, search by name or id, paged), errors grouped by
+//!   kind.
+//!
+//! A missing, expired or altered link, another tenant, a run that does not exist: a page that says
+//! what to do, never a stack trace or a 5xx (a store that cannot be read is a 503 page).
+//!
+//! [`app`] builds the axum router over [`ConsoleDeps`]; the CLI's `console` serves it on
+//! 127.0.0.1, tests call it over HTTP.
+
+pub mod keyfile;
+mod pages;
+mod problem;
+mod session;
+mod text;
+
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use sync_core::links::LinkKeys;
+use sync_core::ports::Store;
+
+pub use session::COOKIE;
+
+/// What the console reads through, built once.
+#[derive(Clone)]
+pub struct ConsoleDeps {
+    /// Run history and held runs.
+    pub store: Arc<dyn Store>,
+    /// The deployment's link keys.
+    pub keys: LinkKeys,
+    /// Session settings.
+    pub settings: ConsoleSettings,
+}
+
+/// How sessions behave.
+#[derive(Clone, Debug)]
+pub struct ConsoleSettings {
+    /// How long a session lasts after a link is opened (and never past the link's expiry).
+    pub session: chrono::Duration,
+    /// Whether the cookie is `Secure` (over https); off only for a console on 127.0.0.1.
+    pub secure_cookie: bool,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            session: chrono::Duration::minutes(30),
+            secure_cookie: true,
+        }
+    }
+}
+
+/// The console's router.
+pub fn app(deps: ConsoleDeps) -> Router {
+    Router::new()
+        .route("/open", get(session::open))
+        .route("/tenants/{tenant}", get(pages::overview))
+        .route("/tenants/{tenant}/runs/{run}", get(pages::report))
+        .route("/assets/console.css", get(pages::stylesheet))
+        .fallback(problem::not_found)
+        .with_state(Arc::new(deps))
+}

@@ -1,0 +1,280 @@
+//! The pages: the overview and the run report, read-only.
+
+use crate::problem::Problem;
+use crate::session;
+use crate::text::{self, RunRow};
+use crate::ConsoleDeps;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{Html, IntoResponse, Response};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use sync_core::history::{ChangeItem, RunRecord};
+use sync_core::ids::{RunId, TenantId};
+
+/// Runs the overview lists.
+const RECENT_RUNS: usize = 30;
+/// Changes per page of a run report.
+pub const CHANGES_PER_PAGE: usize = 100;
+/// People named per error group; the rest are in `errors.csv`.
+const PEOPLE_PER_GROUP: usize = 20;
+
+fn render(page: &impl Template) -> Result<Response, Problem> {
+    let html = page.render().map_err(|error| {
+        tracing::error!(error = %error, "a console page could not be rendered");
+        Problem::Unavailable
+    })?;
+    Ok((
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        ],
+        Html(html),
+    )
+        .into_response())
+}
+
+fn unavailable(error: sync_core::ports::StoreError) -> Problem {
+    tracing::error!(error = %error, "the console could not read the store");
+    Problem::Unavailable
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct Overview {
+    tenant: String,
+    held: Vec<String>,
+    last: Option<RunRow>,
+    runs: Vec<RunRow>,
+}
+
+/// `GET /tenants/{tenant}`.
+pub async fn overview(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let grant = session::check(&deps, &headers, &tenant)?;
+    let tenant = grant.tenant;
+    let held = deps.store.held_runs(&tenant).await.map_err(unavailable)?;
+    let runs = deps
+        .store
+        .runs(&tenant, RECENT_RUNS)
+        .await
+        .map_err(unavailable)?;
+    let rows: Vec<RunRow> = runs.iter().map(RunRow::of).collect();
+    render(&Overview {
+        tenant: tenant.to_string(),
+        held: held.iter().map(|id| id.as_str().to_owned()).collect(),
+        last: runs.first().map(RunRow::of),
+        runs: rows,
+    })
+}
+
+/// `?action=&q=&page=` of a run report.
+#[derive(serde::Deserialize, Default)]
+pub struct ReportQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+struct FieldRow {
+    field: String,
+    old: String,
+    new: String,
+}
+
+struct ChangeRow {
+    person: String,
+    name: String,
+    action: String,
+    reason: String,
+    fields: Vec<FieldRow>,
+}
+
+impl ChangeRow {
+    fn of(change: &ChangeItem) -> Self {
+        let shown = |value: &Option<String>, sensitive: bool| match (value, sensitive) {
+            (_, true) => "(hidden)".to_owned(),
+            (Some(value), false) => value.clone(),
+            (None, false) => "—".to_owned(),
+        };
+        Self {
+            person: change.person.external_id(),
+            name: change.name.clone().unwrap_or_default(),
+            action: change.action.clone(),
+            reason: change.reason.clone(),
+            fields: change
+                .fields
+                .iter()
+                .map(|field| FieldRow {
+                    field: field.field.clone(),
+                    old: shown(&field.old, field.sensitive),
+                    new: shown(&field.new, field.sensitive),
+                })
+                .collect(),
+        }
+    }
+}
+
+struct ErrorGroup {
+    action: String,
+    hint: String,
+    example: String,
+    count: usize,
+    people: Vec<String>,
+    more: usize,
+}
+
+/// Errors grouped by what they were about and what fixes them, the largest group first.
+fn error_groups(run: &RunRecord) -> Vec<ErrorGroup> {
+    let names: BTreeMap<String, String> = run
+        .changes
+        .iter()
+        .filter_map(|change| {
+            change
+                .name
+                .clone()
+                .map(|name| (change.person.external_id(), name))
+        })
+        .collect();
+    let mut groups: BTreeMap<(String, String), ErrorGroup> = BTreeMap::new();
+    for error in &run.errors {
+        let group = groups
+            .entry((error.action.clone(), error.hint.clone()))
+            .or_insert_with(|| ErrorGroup {
+                action: error.action.clone(),
+                hint: error.hint.clone(),
+                example: error.message.clone(),
+                count: 0,
+                people: Vec::new(),
+                more: 0,
+            });
+        group.count += 1;
+        if let Some(person) = &error.person {
+            let id = person.external_id();
+            let label = match names.get(&id) {
+                Some(name) => format!("{name} ({id})"),
+                None => id,
+            };
+            if group.people.len() < PEOPLE_PER_GROUP {
+                group.people.push(label);
+            } else {
+                group.more += 1;
+            }
+        }
+    }
+    let mut groups: Vec<ErrorGroup> = groups.into_values().collect();
+    groups.sort_by_key(|group| std::cmp::Reverse(group.count));
+    groups
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Report {
+    tenant: String,
+    run: RunRow,
+    finished: String,
+    failure: Option<String>,
+    held_because: Vec<String>,
+    fetched: usize,
+    in_scope: usize,
+    counts: Vec<(&'static str, usize)>,
+    actions: Vec<String>,
+    action: String,
+    q: String,
+    changes: Vec<ChangeRow>,
+    matching: usize,
+    page: usize,
+    pages: usize,
+    errors: Vec<ErrorGroup>,
+}
+
+/// `GET /tenants/{tenant}/runs/{run}`.
+pub async fn report(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    Query(query): Query<ReportQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let grant = session::check(&deps, &headers, &tenant)?;
+    let tenant: TenantId = grant.tenant;
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let record = deps
+        .store
+        .run(&tenant, &run_id)
+        .await
+        .map_err(unavailable)?
+        .ok_or(Problem::NotFound("run"))?;
+    let q = query.q.trim().to_lowercase();
+    let mut actions: Vec<String> = record
+        .changes
+        .iter()
+        .map(|change| change.action.clone())
+        .collect();
+    actions.sort();
+    actions.dedup();
+    let matching: Vec<&ChangeItem> = record
+        .changes
+        .iter()
+        .filter(|change| {
+            (query.action.is_empty() || change.action == query.action)
+                && (q.is_empty()
+                    || change
+                        .name
+                        .as_deref()
+                        .is_some_and(|name| name.to_lowercase().contains(&q))
+                    || change.person.external_id().contains(&q))
+        })
+        .collect();
+    let pages = matching.len().div_ceil(CHANGES_PER_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let changes: Vec<ChangeRow> = matching
+        .iter()
+        .skip((page - 1) * CHANGES_PER_PAGE)
+        .take(CHANGES_PER_PAGE)
+        .map(|change| ChangeRow::of(change))
+        .collect();
+    render(&Report {
+        tenant: tenant.to_string(),
+        run: RunRow::of(&record),
+        finished: record
+            .finished_at
+            .map(text::when)
+            .unwrap_or_else(|| "not yet".to_owned()),
+        failure: record.failure.clone(),
+        held_because: record.held_because.clone(),
+        fetched: record.fetched,
+        in_scope: record.in_scope,
+        counts: text::counts(&record.counts),
+        actions,
+        action: query.action,
+        q: query.q,
+        matching: matching.len(),
+        changes,
+        page,
+        pages,
+        errors: error_groups(&record),
+    })
+}
+
+/// `GET /assets/console.css`: served by the function itself, nothing from elsewhere.
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/console.css"),
+    )
+}

@@ -1,0 +1,71 @@
+//! Pages for what went wrong: each says what happened and what to do, in the page's own words,
+//! with the right status and no detail of the server.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use sync_core::links::LinkError;
+
+/// Something a page could not show.
+#[derive(Debug)]
+pub enum Problem {
+    /// No session, or an expired one.
+    NoSession,
+    /// A link that does not open.
+    Link(LinkError),
+    /// A session for another tenant.
+    OtherTenant,
+    /// No such run (or page).
+    NotFound(&'static str),
+    /// The store could not be read.
+    Unavailable,
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct ProblemPage {
+    title: &'static str,
+    message: String,
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match self {
+            Self::NoSession => (
+                StatusCode::UNAUTHORIZED,
+                "Please open the link again",
+                "Your session has ended or was never started. Open the link in the newest summary email to see this page.".to_owned(),
+            ),
+            Self::Link(error) => (
+                StatusCode::UNAUTHORIZED,
+                "This link does not open the console",
+                error.to_string(),
+            ),
+            Self::OtherTenant => (
+                StatusCode::FORBIDDEN,
+                "This page belongs to another organisation",
+                "Your link opens the console of one organisation only. Open the link from that organisation's summary email.".to_owned(),
+            ),
+            Self::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                format!("There is no such {what}. Go back to the overview and pick it from the list."),
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The history cannot be read right now",
+                "The sync's state could not be read. Try again in a minute; nothing was changed.".to_owned(),
+            ),
+        };
+        let page = ProblemPage { title, message };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, title).into_response(),
+        }
+    }
+}
+
+/// The fallback: any other path.
+pub async fn not_found() -> Problem {
+    Problem::NotFound("page")
+}

@@ -1,0 +1,96 @@
+//! How runs read on a page: labels for triggers and statuses, times and durations.
+
+use chrono::{DateTime, Utc};
+use sync_core::history::{Counts, RunRecord, RunStatus, Trigger};
+
+/// One run as a row of a table.
+pub struct RunRow {
+    pub id: String,
+    pub started: String,
+    pub trigger: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub created: usize,
+    pub updated: usize,
+    pub deactivated: usize,
+    pub errors: usize,
+    pub duration: String,
+}
+
+impl RunRow {
+    pub fn of(run: &RunRecord) -> Self {
+        let counts = &run.counts;
+        Self {
+            id: run.id.as_str().to_owned(),
+            started: when(run.started_at),
+            trigger: trigger(&run.trigger),
+            status: run.status.as_str(),
+            status_label: status(run.status),
+            created: counts.created + counts.adopted,
+            updated: counts.updated + counts.reactivated + counts.activated,
+            deactivated: counts.deactivated,
+            errors: counts.errors.max(run.errors.len()),
+            duration: run
+                .finished_at
+                .map(|end| duration(end - run.started_at))
+                .unwrap_or_else(|| "—".to_owned()),
+        }
+    }
+}
+
+/// A time as admins read it (UTC, to the minute).
+pub fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A duration in words: "42 s", "3 min 5 s".
+pub fn duration(span: chrono::Duration) -> String {
+    let seconds = span.num_seconds().max(0);
+    if seconds < 60 {
+        format!("{seconds} s")
+    } else {
+        format!("{} min {} s", seconds / 60, seconds % 60)
+    }
+}
+
+fn trigger(trigger: &Trigger) -> String {
+    match trigger {
+        Trigger::Schedule => "Schedule".to_owned(),
+        Trigger::Manual => "Sync now".to_owned(),
+        Trigger::Webhook { event } => format!("Personio event {event}"),
+        Trigger::Approval { held_run } => format!("Approval of {held_run}"),
+    }
+}
+
+fn status(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Running => "Running",
+        RunStatus::Completed => "Completed",
+        RunStatus::DryRun => "Dry run",
+        RunStatus::Held => "Held for approval",
+        RunStatus::Approved => "Approved",
+        RunStatus::Rejected => "Rejected",
+        RunStatus::Failed => "Failed",
+        RunStatus::Partial => "Partly done, continuing",
+    }
+}
+
+/// The counts worth showing, in words, without zeros.
+pub fn counts(counts: &Counts) -> Vec<(&'static str, usize)> {
+    [
+        ("created", counts.created),
+        ("adopted", counts.adopted),
+        ("updated", counts.updated),
+        ("deactivated", counts.deactivated),
+        ("reactivated", counts.reactivated),
+        ("activated on hire date", counts.activated),
+        ("manager links", counts.managers),
+        ("group changes", counts.groups),
+        ("invited", counts.invited),
+        ("skipped", counts.skipped),
+        ("errors", counts.errors),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect()
+}
