@@ -130,6 +130,10 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
         "  state/                             snapshot and run history (personio-sync runs -c {})",
         place.config.display()
     );
+    out!(
+        "the history in a browser: personio-sync console -c {} (prints a link to open)",
+        place.config.display()
+    );
     Ok(if outcome.record.status == RunStatus::Held {
         Done::Held
     } else {

@@ -14,6 +14,7 @@ macro_rules! out {
 
 mod admin;
 mod commands;
+mod console;
 mod demo;
 mod output;
 mod progress;
@@ -133,6 +134,17 @@ enum Command {
     RegisterWebhook(webhook::RegisterWebhook),
     /// Give the tenant's Personio webhook a new token; prints it once.
     RotateWebhookToken(webhook::RotateWebhookToken),
+    /// Serve the admins' console on 127.0.0.1; prints a signed link to it first.
+    Console {
+        #[command(flatten)]
+        place: Place,
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// How many days the printed link works.
+        #[arg(long, default_value_t = 7)]
+        days: u16,
+    },
     /// Serve the fake Personio API (for trying the CLI against something real-looking).
     FakePersonio {
         /// Port on 127.0.0.1 (0: any free port).
@@ -219,6 +231,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Done> {
         Command::ErrorsCsv(args) => admin::errors_csv(args).await,
         Command::RegisterWebhook(args) => webhook::register(args).await,
         Command::RotateWebhookToken(args) => webhook::rotate(args).await,
+        Command::Console { place, port, days } => console::console(&place, port, days).await,
         Command::FakePersonio {
             port,
             employees,

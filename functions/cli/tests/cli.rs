@@ -219,3 +219,66 @@ async fn held_run_exits_3_and_approve_applies_it() {
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("not held"), "{}", stderr(&again));
 }
+
+#[tokio::test]
+async fn the_console_prints_a_link_that_opens_the_demos_history() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = dir.path().join("demo");
+    let first = cli(&["demo", "--dir", demo.to_str().expect("utf-8")], &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let config = demo.join("personio-sync.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_personio-sync"))
+        .args([
+            "console",
+            "-c",
+            config.to_str().expect("utf-8"),
+            "--port",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the console");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map(|_| line)
+    })
+    .await
+    .expect("join")
+    .expect("the link");
+    let link = line.trim().to_owned();
+    assert!(link.starts_with("http://127.0.0.1:"), "{link}");
+    let http = sync_core::http::builder(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let opened = http.get(&link).send().await.expect("open the link");
+    assert_eq!(opened.status(), 303);
+    let cookie = opened.headers()["set-cookie"]
+        .to_str()
+        .expect("text")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    let location = opened.headers()["location"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    let base = link.split("/open").next().expect("the console's address");
+    let overview = http
+        .get(format!("{base}{location}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("the overview");
+    assert_eq!(overview.status(), 200);
+    let page = overview.text().await.expect("html");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(page.contains("Recent runs"), "{page}");
+}
