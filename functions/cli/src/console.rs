@@ -1,12 +1,15 @@
 //! `console`: the admins' console on 127.0.0.1 against the local state folder. The first line on
 //! stdout is a signed link to the tenant's overview, valid for `--days`.
 
-use crate::wiring;
+use crate::wiring::{self, Wired};
 use crate::{Done, Place};
 use anyhow::Context;
 use chrono::Utc;
 use std::sync::Arc;
+use sync_console::{ActionError, Actions};
+use sync_core::ids::{RunId, TenantId};
 use sync_core::links::{Access, Grant};
+use sync_core::run::{self, RunError};
 use sync_local::FolderStore;
 
 /// The console's key file in the state folder.
@@ -22,7 +25,8 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
     let address = listener.local_addr()?;
     let grant = Grant {
         tenant: loaded.config.tenant.clone(),
-        access: Access::View,
+        // The local operator owns the state folder: the link may act.
+        access: Access::Act,
         expires: Utc::now() + chrono::Duration::days(i64::from(days.max(1))),
     };
     out!("http://{address}/open?link={}", keys.link(&grant));
@@ -33,6 +37,9 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
     let deps = sync_console::ConsoleDeps {
         store: Arc::new(FolderStore::new(&loaded.state)),
         keys,
+        actions: Some(Arc::new(LocalActions {
+            place: place.clone(),
+        })),
         // Plain http on loopback: a Secure cookie would never be sent back.
         settings: sync_console::ConsoleSettings {
             secure_cookie: false,
@@ -46,4 +53,60 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
         .await
         .context("the console stopped")?;
     Ok(Done::Ok)
+}
+
+/// Approve and reject on this machine: the same engine calls as `approve` and `reject`.
+struct LocalActions {
+    place: Place,
+}
+
+fn action_error(error: anyhow::Error) -> ActionError {
+    match error.downcast_ref::<RunError>() {
+        Some(RunError::NotHeld { .. } | RunError::UnknownRun { .. }) => {
+            ActionError::Refused(error.to_string())
+        }
+        _ => ActionError::Failed(format!("{error:#}")),
+    }
+}
+
+/// Runs `work` on a blocking thread of the runtime: the engine's apply future is not `Send`,
+/// and the console's handlers must be.
+async fn on_blocking_thread<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, ActionError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ActionError::Failed(error.to_string()))?
+        .map_err(action_error)
+}
+
+#[async_trait::async_trait]
+impl Actions for LocalActions {
+    async fn approve(&self, _tenant: &TenantId, run_id: &RunId) -> Result<RunId, ActionError> {
+        let (place, run_id) = (self.place.clone(), run_id.clone());
+        on_blocking_thread(move || {
+            tokio::runtime::Handle::current().block_on(async move {
+                let loaded = wiring::load(&place)?;
+                // Applying a held plan reads nothing from Personio.
+                let wired = Wired::with_sources(&loaded, Vec::new()).await?;
+                let outcome =
+                    run::approve(&wired.ports(), &loaded.config, &run_id, Utc::now()).await?;
+                Ok(outcome.record.id)
+            })
+        })
+        .await
+    }
+
+    async fn reject(&self, _tenant: &TenantId, run_id: &RunId) -> Result<(), ActionError> {
+        let (place, run_id) = (self.place.clone(), run_id.clone());
+        on_blocking_thread(move || {
+            tokio::runtime::Handle::current().block_on(async move {
+                let loaded = wiring::load(&place)?;
+                let store = FolderStore::new(&loaded.state);
+                run::reject(&store, &loaded.config.tenant, &run_id).await?;
+                Ok(())
+            })
+        })
+        .await
+    }
 }

@@ -6,11 +6,14 @@
 //! without the token, so the token stays out of the history and of `Referer`. Every page checks the
 //! session and that it is for the tenant in the path: a link for tenant A opens nothing of B.
 //!
-//! Pages (GET only; nothing here changes anything, since mail scanners open links):
+//! Pages (a GET never changes anything, since mail scanners open links):
 //! - `/tenants/{tenant}`: the overview — a banner for a held run, the last run, the recent runs.
 //! - `/tenants/{tenant}/runs/{run}`: a run report — counts, every change with its reason and
 //!   before → after per field (filter by action, search by name or id, paged), errors grouped by
 //!   kind.
+//! - `/tenants/{tenant}/runs/{run}/decide?to=approve|reject`: a held run's confirmation page, whose
+//!   form POSTs to `…/approve` or `…/reject` with the session's CSRF token (`decide`; only for a
+//!   session opened from an `act` link, through the deployment's [`Actions`]).
 //!
 //! A missing, expired or altered link, another tenant, a run that does not exist: a page that says
 //! what to do, never a stack trace or a 5xx (a store that cannot be read is a 503 page).
@@ -18,18 +21,20 @@
 //! [`app`] builds the axum router over [`ConsoleDeps`]; the CLI's `console` serves it on
 //! 127.0.0.1, tests call it over HTTP.
 
+mod decide;
 pub mod keyfile;
 mod pages;
 mod problem;
 mod session;
 mod text;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 use sync_core::links::LinkKeys;
 use sync_core::ports::Store;
 
+pub use decide::{ActionError, Actions};
 pub use session::COOKIE;
 
 /// What the console reads through, built once.
@@ -39,6 +44,8 @@ pub struct ConsoleDeps {
     pub store: Arc<dyn Store>,
     /// The deployment's link keys.
     pub keys: LinkKeys,
+    /// What admins may do from the pages (approve, reject); `None`: view only.
+    pub actions: Option<Arc<dyn Actions>>,
     /// Session settings.
     pub settings: ConsoleSettings,
 }
@@ -67,6 +74,12 @@ pub fn app(deps: ConsoleDeps) -> Router {
         .route("/open", get(session::open))
         .route("/tenants/{tenant}", get(pages::overview))
         .route("/tenants/{tenant}/runs/{run}", get(pages::report))
+        .route("/tenants/{tenant}/runs/{run}/decide", get(decide::confirm))
+        .route(
+            "/tenants/{tenant}/runs/{run}/approve",
+            post(decide::approve),
+        )
+        .route("/tenants/{tenant}/runs/{run}/reject", post(decide::reject))
         .route("/assets/console.css", get(pages::stylesheet))
         .fallback(problem::not_found)
         .with_state(Arc::new(deps))

@@ -60,7 +60,7 @@ pub async fn overview(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let grant = session::check(&deps, &headers, &tenant)?;
+    let (grant, _) = session::check(&deps, &headers, &tenant)?;
     let tenant = grant.tenant;
     let held = deps.store.held_runs(&tenant).await.map_err(unavailable)?;
     let runs = deps
@@ -198,6 +198,8 @@ struct Report {
     page: usize,
     pages: usize,
     errors: Vec<ErrorGroup>,
+    /// Whether the run is held and this session may approve or reject it.
+    may_decide: bool,
 }
 
 /// `GET /tenants/{tenant}/runs/{run}`.
@@ -207,7 +209,8 @@ pub async fn report(
     Query(query): Query<ReportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let grant = session::check(&deps, &headers, &tenant)?;
+    let (grant, _) = session::check(&deps, &headers, &tenant)?;
+    let may_decide = grant.access.may_act() && deps.actions.is_some();
     let tenant: TenantId = grant.tenant;
     let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
     let record = deps
@@ -264,6 +267,7 @@ pub async fn report(
         changes,
         page,
         pages,
+        may_decide: may_decide && record.status == sync_core::history::RunStatus::Held,
         errors: error_groups(&record),
     })
 }

@@ -19,6 +19,16 @@ pub enum Problem {
     NotFound(&'static str),
     /// The store could not be read.
     Unavailable,
+    /// A session that may only view tried to act (or the console has no actions).
+    ViewOnly,
+    /// A form without the session's CSRF token (an old page, or another site's form).
+    StaleForm,
+    /// A decision on a run that is no longer held (its status).
+    NotHeld(&'static str),
+    /// The action was refused; the message says why.
+    Refused(String),
+    /// The action failed; the message says what to do.
+    ActionFailed(String),
 }
 
 #[derive(Template)]
@@ -50,6 +60,27 @@ impl IntoResponse for Problem {
                 StatusCode::NOT_FOUND,
                 "Not found",
                 format!("There is no such {what}. Go back to the overview and pick it from the list."),
+            ),
+            Self::ViewOnly => (
+                StatusCode::FORBIDDEN,
+                "This link lets you view only",
+                "Approving, rejecting and syncing need a link that allows acting. Ask the person who runs the sync for one.".to_owned(),
+            ),
+            Self::StaleForm => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "Nothing was changed. Go back, reload the page and try again.".to_owned(),
+            ),
+            Self::NotHeld(status) => (
+                StatusCode::CONFLICT,
+                "This run is no longer held",
+                format!("It is {status} now: someone decided it already. Nothing was changed; the overview shows what happened."),
+            ),
+            Self::Refused(message) => (StatusCode::CONFLICT, "This could not be done", message),
+            Self::ActionFailed(message) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This could not be done right now",
+                message,
             ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,

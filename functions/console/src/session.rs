@@ -54,8 +54,12 @@ pub async fn open(
         .into_response())
 }
 
-/// The session of a request for `tenant`'s pages.
-pub fn check(deps: &ConsoleDeps, headers: &HeaderMap, tenant: &str) -> Result<Grant, Problem> {
+/// The session of a request for `tenant`'s pages: its grant and CSRF token.
+pub fn check(
+    deps: &ConsoleDeps,
+    headers: &HeaderMap,
+    tenant: &str,
+) -> Result<(Grant, String), Problem> {
     let value = headers
         .get_all(header::COOKIE)
         .iter()
@@ -65,12 +69,12 @@ pub fn check(deps: &ConsoleDeps, headers: &HeaderMap, tenant: &str) -> Result<Gr
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value)
         .ok_or(Problem::NoSession)?;
-    let (grant, _csrf) = deps
+    let (grant, csrf) = deps
         .keys
         .open_session(value, Utc::now())
         .map_err(|_| Problem::NoSession)?;
     match TenantId::parse(tenant) {
-        Ok(asked) if asked == grant.tenant => Ok(grant),
+        Ok(asked) if asked == grant.tenant => Ok((grant, csrf)),
         _ => Err(Problem::OtherTenant),
     }
 }

@@ -5,9 +5,11 @@
 use chrono::{Duration, Utc};
 use reqwest::header;
 use std::sync::Arc;
-use sync_console::{app, ConsoleDeps, ConsoleSettings, COOKIE};
-use sync_core::ids::TenantId;
+use sync_console::{app, ActionError, Actions, ConsoleDeps, ConsoleSettings, COOKIE};
+use sync_core::history::RunStatus;
+use sync_core::ids::{RunId, TenantId};
 use sync_core::links::{Access, Grant, LinkKey, LinkKeys};
+use sync_core::run::RunError;
 use sync_local::FolderStore;
 use test_support::harness::Harness;
 
@@ -16,7 +18,38 @@ struct Console {
     keys: LinkKeys,
     tenant: TenantId,
     http: reqwest::Client,
-    harness: Harness,
+    harness: Arc<Harness>,
+}
+
+/// The console's actions on one machine: the engine's own approve and reject on the harness.
+struct HarnessActions(Arc<Harness>);
+
+fn action_error(error: RunError) -> ActionError {
+    match error {
+        RunError::NotHeld { .. } => ActionError::Refused(error.to_string()),
+        other => ActionError::Failed(other.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl Actions for HarnessActions {
+    async fn approve(&self, _tenant: &TenantId, run: &RunId) -> Result<RunId, ActionError> {
+        // The engine's apply future is not `Send` (its per-action closures), and axum's
+        // handlers must be: the approval runs on a blocking thread of the same runtime, as the
+        // CLI does.
+        let (harness, run) = (self.0.clone(), run.clone());
+        tokio::task::spawn_blocking(move || {
+            tokio::runtime::Handle::current().block_on(async move { harness.approve(&run).await })
+        })
+        .await
+        .map_err(|error| ActionError::Failed(error.to_string()))?
+        .map(|outcome| outcome.record.id)
+        .map_err(action_error)
+    }
+
+    async fn reject(&self, _tenant: &TenantId, run: &RunId) -> Result<(), ActionError> {
+        self.0.reject(run).await.map_err(action_error)
+    }
 }
 
 fn keys() -> LinkKeys {
@@ -27,9 +60,39 @@ fn keys() -> LinkKeys {
 async fn console() -> Console {
     let harness = Harness::new(30).await;
     harness.run().await;
+    serve(harness).await
+}
+
+/// A console whose tenant's last run was held: 5 of 30 people left Personio (over 10%).
+async fn held() -> (Console, Vec<u64>, RunId) {
+    let harness = Harness::new(30).await;
+    harness.run().await;
+    let leaving: Vec<u64> = harness
+        .fake
+        .company()
+        .employees
+        .iter()
+        .filter(|person| person.status == "active")
+        .take(5)
+        .map(|person| person.id)
+        .collect();
+    harness.fake.update(|company| {
+        for id in &leaving {
+            company.remove(*id);
+        }
+    });
+    let outcome = harness.run().await;
+    assert_eq!(outcome.record.status, RunStatus::Held);
+    let run = outcome.record.id;
+    (serve(harness).await, leaving, run)
+}
+
+async fn serve(harness: Harness) -> Console {
+    let harness = Arc::new(harness);
     let deps = ConsoleDeps {
         store: Arc::new(FolderStore::new(harness.path().join("state"))),
         keys: keys(),
+        actions: Some(Arc::new(HarnessActions(harness.clone()))),
         settings: ConsoleSettings::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -52,19 +115,28 @@ async fn console() -> Console {
 
 impl Console {
     fn link(&self, tenant: &TenantId, expires_in: Duration) -> String {
+        self.link_with(tenant, Access::View, expires_in)
+    }
+
+    fn link_with(&self, tenant: &TenantId, access: Access, expires_in: Duration) -> String {
         let grant = Grant {
             tenant: tenant.clone(),
-            access: Access::View,
+            access,
             expires: Utc::now() + expires_in,
         };
         format!("{}/open?link={}", self.url, self.keys.link(&grant))
     }
 
-    /// Opens a link for the tenant; the session cookie (name=value).
+    /// Opens a view link for the tenant; the session cookie (name=value).
     async fn session(&self) -> String {
+        self.session_with(Access::View).await
+    }
+
+    /// Opens a link with `access` for the tenant; the session cookie (name=value).
+    async fn session_with(&self, access: Access) -> String {
         let answer = self
             .http
-            .get(self.link(&self.tenant, Duration::days(7)))
+            .get(self.link_with(&self.tenant, access, Duration::days(7)))
             .send()
             .await
             .expect("open the link");
@@ -76,6 +148,29 @@ impl Console {
             .expect("a session cookie")
             .to_owned();
         cookie.split(';').next().expect("name=value").to_owned()
+    }
+
+    async fn post(&self, path: &str, cookie: &str, csrf: Option<&str>) -> (u16, String, String) {
+        let mut form = Vec::new();
+        if let Some(csrf) = csrf {
+            form.push(("csrf", csrf));
+        }
+        let answer = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header(header::COOKIE, cookie)
+            .form(&form)
+            .send()
+            .await
+            .expect("an answer");
+        let status = answer.status().as_u16();
+        let location = answer
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, location, answer.text().await.expect("a body"))
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> (u16, String) {
@@ -237,4 +332,116 @@ async fn the_stylesheet_is_served_by_the_console() {
         .to_str()
         .unwrap()
         .starts_with("text/css"));
+}
+
+/// The CSRF token a confirmation page's form carries.
+fn form_csrf(page: &str) -> String {
+    let start = page.find(r#"name="csrf" value=""#).expect("a CSRF field") + 19;
+    page[start..]
+        .split('"')
+        .next()
+        .expect("its value")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_act_link_approves_a_held_run_after_confirming_and_the_leavers_lose_access() {
+    let (console, leaving, held_run) = held().await;
+    let cookie = console.session_with(Access::Act).await;
+    let overview = format!("/tenants/{}", console.tenant);
+    let (_, page) = console.get(&overview, Some(&cookie)).await;
+    assert!(page.contains("A run is held"), "{page}");
+    assert!(page.contains(&format!("/runs/{held_run}")));
+    let report = format!("{overview}/runs/{held_run}");
+    let (_, page) = console.get(&report, Some(&cookie)).await;
+    assert!(page.contains("Review and approve"), "{page}");
+
+    // The confirmation page changes nothing; its form carries the session's CSRF token.
+    let (status, confirm) = console
+        .get(&format!("{report}/decide?to=approve"), Some(&cookie))
+        .await;
+    assert_eq!(status, 200, "{confirm}");
+    let csrf = form_csrf(&confirm);
+    for id in &leaving {
+        assert!(console.harness.user(*id).await.expect("a user").active);
+    }
+
+    // A POST without the token (another site's form) is refused and changes nothing.
+    let (status, _, page) = console
+        .post(&format!("{report}/approve"), &cookie, None)
+        .await;
+    assert_eq!(status, 403);
+    assert!(page.contains("expired"));
+    let (status, _, _) = console
+        .post(&format!("{report}/approve"), &cookie, Some("not-the-token"))
+        .await;
+    assert_eq!(status, 403);
+    assert!(console.harness.user(leaving[0]).await.unwrap().active);
+
+    let (status, location, _) = console
+        .post(&format!("{report}/approve"), &cookie, Some(&csrf))
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        location.starts_with(&format!("{overview}/runs/")),
+        "{location}"
+    );
+    assert_ne!(location, report);
+    for id in &leaving {
+        let user = console.harness.user(*id).await.expect("a user");
+        assert!(!user.active, "person {id} keeps access after the approval");
+    }
+    let (status, applied) = console.get(&location, Some(&cookie)).await;
+    assert_eq!(status, 200);
+    assert!(
+        applied.contains("<strong>5</strong> deactivated"),
+        "{applied}"
+    );
+
+    // A second approval finds nothing held.
+    let (status, _, page) = console
+        .post(&format!("{report}/approve"), &cookie, Some(&csrf))
+        .await;
+    assert_eq!(status, 409, "{page}");
+}
+
+#[tokio::test]
+async fn a_view_link_cannot_decide_and_a_rejection_changes_nothing() {
+    let (console, leaving, held_run) = held().await;
+    let report = format!("/tenants/{}/runs/{held_run}", console.tenant);
+
+    let viewer = console.session().await;
+    let (_, page) = console.get(&report, Some(&viewer)).await;
+    assert!(!page.contains("Review and approve"));
+    let (status, _) = console
+        .get(&format!("{report}/decide?to=approve"), Some(&viewer))
+        .await;
+    assert_eq!(status, 403);
+    let (status, _, page) = console
+        .post(&format!("{report}/approve"), &viewer, Some("any"))
+        .await;
+    assert_eq!(status, 403);
+    assert!(page.contains("view only"));
+
+    let actor = console.session_with(Access::Act).await;
+    let (_, confirm) = console
+        .get(&format!("{report}/decide?to=reject"), Some(&actor))
+        .await;
+    let csrf = form_csrf(&confirm);
+    let (status, location, _) = console
+        .post(&format!("{report}/reject"), &actor, Some(&csrf))
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, report);
+    let runs = console.harness.store_runs().await;
+    let decided = runs.iter().find(|run| run.id == held_run).expect("the run");
+    assert_eq!(decided.status, RunStatus::Rejected);
+    for id in &leaving {
+        assert!(console.harness.user(*id).await.expect("a user").active);
+    }
+    // A decided run has no confirmation page any more.
+    let (status, _) = console
+        .get(&format!("{report}/decide?to=approve"), Some(&actor))
+        .await;
+    assert_eq!(status, 409);
 }

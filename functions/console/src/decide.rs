@@ -1,0 +1,154 @@
+//! Approving or rejecting a held run: a confirmation page (GET, which changes nothing, since mail
+//! scanners open links) and a POST form carrying the session's CSRF token. Only a session opened
+//! from an `act` link may decide, and only where the console was given [`Actions`].
+
+use crate::problem::Problem;
+use crate::session;
+use crate::text::{self, RunRow};
+use crate::ConsoleDeps;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use std::collections::HashMap;
+use std::sync::Arc;
+use sync_core::history::RunStatus;
+use sync_core::ids::{RunId, TenantId};
+use sync_core::links::csrf_matches;
+
+/// What the console may do for an admin; the deployment decides how (in-process runs on one
+/// machine, the tenant's queue in AWS).
+#[async_trait::async_trait]
+pub trait Actions: Send + Sync {
+    /// Approves held run `run`; the id of the run that applies (or will apply) its plan.
+    async fn approve(&self, tenant: &TenantId, run: &RunId) -> Result<RunId, ActionError>;
+    /// Rejects held run `run`: nothing is written.
+    async fn reject(&self, tenant: &TenantId, run: &RunId) -> Result<(), ActionError>;
+}
+
+/// Why an action did not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The state does not allow it (the run is no longer held); the message says why.
+    #[error("{0}")]
+    Refused(String),
+    /// Something it needs failed; the message says what to do.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// `?to=approve|reject`.
+#[derive(serde::Deserialize)]
+pub struct DecideQuery {
+    to: String,
+}
+
+#[derive(Template)]
+#[template(path = "decide.html")]
+struct Confirm {
+    tenant: String,
+    run: RunRow,
+    approve: bool,
+    held_because: Vec<String>,
+    counts: Vec<(&'static str, usize)>,
+    csrf: String,
+}
+
+/// The session of a decision: it must be allowed to act, and the console must have actions.
+fn acting(
+    deps: &ConsoleDeps,
+    headers: &HeaderMap,
+    tenant: &str,
+) -> Result<(TenantId, String, Arc<dyn Actions>), Problem> {
+    let (grant, csrf) = session::check(deps, headers, tenant)?;
+    let actions = deps.actions.clone().ok_or(Problem::ViewOnly)?;
+    if !grant.access.may_act() {
+        return Err(Problem::ViewOnly);
+    }
+    Ok((grant.tenant, csrf, actions))
+}
+
+/// `GET /tenants/{tenant}/runs/{run}/decide?to=…`: what will happen, and the button.
+pub async fn confirm(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    Query(query): Query<DecideQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (tenant, csrf, _) = acting(&deps, &headers, &tenant)?;
+    let approve = match query.to.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(Problem::NotFound("decision")),
+    };
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let record = deps
+        .store
+        .run(&tenant, &run_id)
+        .await
+        .map_err(|_| Problem::Unavailable)?
+        .ok_or(Problem::NotFound("run"))?;
+    if record.status != RunStatus::Held {
+        return Err(Problem::NotHeld(record.status.as_str()));
+    }
+    let page = Confirm {
+        tenant: tenant.to_string(),
+        run: RunRow::of(&record),
+        approve,
+        held_because: record.held_because.clone(),
+        counts: text::counts(&record.counts),
+        csrf,
+    };
+    let html = page.render().map_err(|_| Problem::Unavailable)?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
+}
+
+/// Checks the form's CSRF token against the session's.
+fn checked_form(form: &HashMap<String, String>, csrf: &str) -> Result<(), Problem> {
+    match form.get("csrf") {
+        Some(sent) if csrf_matches(csrf, sent) => Ok(()),
+        _ => Err(Problem::StaleForm),
+    }
+}
+
+fn refused(error: ActionError) -> Problem {
+    match error {
+        ActionError::Refused(message) => Problem::Refused(message),
+        ActionError::Failed(message) => Problem::ActionFailed(message),
+    }
+}
+
+/// `POST /tenants/{tenant}/runs/{run}/approve`.
+pub async fn approve(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
+    checked_form(&form, &csrf)?;
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let applying = actions.approve(&tenant, &run_id).await.map_err(refused)?;
+    tracing::info!(tenant_id = %tenant, run_id = %run_id, applying = %applying, "held run approved in the console");
+    Ok(see_other(format!("/tenants/{tenant}/runs/{applying}")))
+}
+
+/// `POST /tenants/{tenant}/runs/{run}/reject`.
+pub async fn reject(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
+    checked_form(&form, &csrf)?;
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    actions.reject(&tenant, &run_id).await.map_err(refused)?;
+    tracing::info!(tenant_id = %tenant, run_id = %run_id, "held run rejected in the console");
+    Ok(see_other(format!("/tenants/{tenant}/runs/{run_id}")))
+}
+
+fn see_other(location: String) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
