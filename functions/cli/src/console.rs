@@ -7,9 +7,10 @@ use anyhow::Context;
 use chrono::Utc;
 use std::sync::Arc;
 use sync_console::{ActionError, Actions};
+use sync_core::history::{RunRecord, Trigger};
 use sync_core::ids::{RunId, TenantId};
 use sync_core::links::{Access, Grant};
-use sync_core::run::{self, RunError};
+use sync_core::run::{self, RunError, RunRequest, RunTarget};
 use sync_local::FolderStore;
 
 /// The console's key file in the state folder.
@@ -97,6 +98,23 @@ impl Actions for LocalActions {
         .await
     }
 
+    async fn sync_now(&self, _tenant: &TenantId) -> Result<RunId, ActionError> {
+        let place = self.place.clone();
+        on_blocking_thread(move || {
+            tokio::runtime::Handle::current()
+                .block_on(async move { Ok(full_run(&place, false).await?.id) })
+        })
+        .await
+    }
+
+    async fn dry_run(&self, _tenant: &TenantId) -> Result<RunRecord, ActionError> {
+        let place = self.place.clone();
+        on_blocking_thread(move || {
+            tokio::runtime::Handle::current().block_on(async move { full_run(&place, true).await })
+        })
+        .await
+    }
+
     async fn reject(&self, _tenant: &TenantId, run_id: &RunId) -> Result<(), ActionError> {
         let (place, run_id) = (self.place.clone(), run_id.clone());
         on_blocking_thread(move || {
@@ -109,4 +127,21 @@ impl Actions for LocalActions {
         })
         .await
     }
+}
+
+/// A full run (or dry run) now, as `personio-sync run` makes it; its record.
+async fn full_run(place: &Place, dry_run: bool) -> anyhow::Result<RunRecord> {
+    let loaded = wiring::load(place)?;
+    let wired = Wired::new(&loaded).await?;
+    let request = RunRequest {
+        target: RunTarget::Everyone,
+        dry_run,
+        trigger: Trigger::Manual,
+        now: Utc::now(),
+        deadline: None,
+        run_id: None,
+    };
+    let outcome = run::run(&wired.ports(), &loaded.config, request).await;
+    wired.bar().clear();
+    Ok(outcome?.record)
 }

@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use std::collections::HashMap;
 use std::sync::Arc;
-use sync_core::history::RunStatus;
+use sync_core::history::{RunRecord, RunStatus};
 use sync_core::ids::{RunId, TenantId};
 use sync_core::links::csrf_matches;
 
@@ -25,6 +25,10 @@ pub trait Actions: Send + Sync {
     async fn approve(&self, tenant: &TenantId, run: &RunId) -> Result<RunId, ActionError>;
     /// Rejects held run `run`: nothing is written.
     async fn reject(&self, tenant: &TenantId, run: &RunId) -> Result<(), ActionError>;
+    /// Syncs now: the id of the run (finished, or queued to start).
+    async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
+    /// A dry run: the plan, as a run record that is not kept.
+    async fn dry_run(&self, tenant: &TenantId) -> Result<RunRecord, ActionError>;
 }
 
 /// Why an action did not go on.
@@ -147,6 +151,39 @@ pub async fn reject(
     actions.reject(&tenant, &run_id).await.map_err(refused)?;
     tracing::info!(tenant_id = %tenant, run_id = %run_id, "held run rejected in the console");
     Ok(see_other(format!("/tenants/{tenant}/runs/{run_id}")))
+}
+
+/// `POST /tenants/{tenant}/sync`: sync now, then the run's report.
+pub async fn sync_now(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
+    checked_form(&form, &csrf)?;
+    let run_id = actions.sync_now(&tenant).await.map_err(refused)?;
+    tracing::info!(tenant_id = %tenant, run_id = %run_id, "sync now from the console");
+    Ok(see_other(format!("/tenants/{tenant}/runs/{run_id}")))
+}
+
+/// `POST /tenants/{tenant}/dry-run`: the plan, shown in the answer (a dry run leaves no history).
+pub async fn dry_run(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
+    checked_form(&form, &csrf)?;
+    let record = actions.dry_run(&tenant).await.map_err(refused)?;
+    crate::pages::render(&crate::pages::report_page(
+        &tenant,
+        &record,
+        crate::pages::ReportQuery::default(),
+        false,
+        true,
+    ))
 }
 
 fn see_other(location: String) -> Response {

@@ -7,7 +7,9 @@
 //! session and that it is for the tenant in the path: a link for tenant A opens nothing of B.
 //!
 //! Pages (a GET never changes anything, since mail scanners open links):
-//! - `/tenants/{tenant}`: the overview — a banner for a held run, the last run, the recent runs.
+//! - `/tenants/{tenant}`: the overview — a banner for a held run, the last run, the recent runs,
+//!   and for an `act` session **Sync now** (POST `…/sync`, then the run's report) and **Dry run**
+//!   (POST `…/dry-run`, whose answer is the plan: a dry run leaves no history).
 //! - `/tenants/{tenant}/runs/{run}`: a run report — counts, every change with its reason and
 //!   before → after per field (filter by action, search by name or id, paged), errors grouped by
 //!   kind.
@@ -73,6 +75,8 @@ pub fn app(deps: ConsoleDeps) -> Router {
     Router::new()
         .route("/open", get(session::open))
         .route("/tenants/{tenant}", get(pages::overview))
+        .route("/tenants/{tenant}/sync", post(decide::sync_now))
+        .route("/tenants/{tenant}/dry-run", post(decide::dry_run))
         .route("/tenants/{tenant}/runs/{run}", get(pages::report))
         .route("/tenants/{tenant}/runs/{run}/decide", get(decide::confirm))
         .route(

@@ -20,7 +20,7 @@ pub const CHANGES_PER_PAGE: usize = 100;
 /// People named per error group; the rest are in `errors.csv`.
 const PEOPLE_PER_GROUP: usize = 20;
 
-fn render(page: &impl Template) -> Result<Response, Problem> {
+pub(crate) fn render(page: &impl Template) -> Result<Response, Problem> {
     let html = page.render().map_err(|error| {
         tracing::error!(error = %error, "a console page could not be rendered");
         Problem::Unavailable
@@ -49,6 +49,8 @@ fn unavailable(error: sync_core::ports::StoreError) -> Problem {
 #[template(path = "overview.html")]
 struct Overview {
     tenant: String,
+    /// The session's CSRF token when it may act (sync now, dry run), else empty.
+    csrf: String,
     held: Vec<String>,
     last: Option<RunRow>,
     runs: Vec<RunRow>,
@@ -60,7 +62,12 @@ pub async fn overview(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant)?;
+    let (grant, csrf) = session::check(&deps, &headers, &tenant)?;
+    let csrf = if grant.access.may_act() && deps.actions.is_some() {
+        csrf
+    } else {
+        String::new()
+    };
     let tenant = grant.tenant;
     let held = deps.store.held_runs(&tenant).await.map_err(unavailable)?;
     let runs = deps
@@ -71,6 +78,7 @@ pub async fn overview(
     let rows: Vec<RunRow> = runs.iter().map(RunRow::of).collect();
     render(&Overview {
         tenant: tenant.to_string(),
+        csrf,
         held: held.iter().map(|id| id.as_str().to_owned()).collect(),
         last: runs.first().map(RunRow::of),
         runs: rows,
@@ -200,6 +208,8 @@ struct Report {
     errors: Vec<ErrorGroup>,
     /// Whether the run is held and this session may approve or reject it.
     may_decide: bool,
+    /// A dry run's plan, shown once: no filter, no pages, nothing was written.
+    dry_run: bool,
 }
 
 /// `GET /tenants/{tenant}/runs/{run}`.
@@ -219,6 +229,19 @@ pub async fn report(
         .await
         .map_err(unavailable)?
         .ok_or(Problem::NotFound("run"))?;
+    let may_decide = may_decide && record.status == sync_core::history::RunStatus::Held;
+    render(&report_page(&tenant, &record, query, may_decide, false))
+}
+
+/// The report of `record`, with `query`'s filter and page. A dry run's report is shown in the
+/// answer to its POST (a dry run leaves no history), so its filter and pages are off.
+pub(crate) fn report_page(
+    tenant: &TenantId,
+    record: &RunRecord,
+    query: ReportQuery,
+    may_decide: bool,
+    dry_run: bool,
+) -> impl Template {
     let q = query.q.trim().to_lowercase();
     let mut actions: Vec<String> = record
         .changes
@@ -240,17 +263,22 @@ pub async fn report(
                     || change.person.external_id().contains(&q))
         })
         .collect();
-    let pages = matching.len().div_ceil(CHANGES_PER_PAGE).max(1);
+    let per_page = if dry_run {
+        matching.len().max(1)
+    } else {
+        CHANGES_PER_PAGE
+    };
+    let pages = matching.len().div_ceil(per_page).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let changes: Vec<ChangeRow> = matching
         .iter()
-        .skip((page - 1) * CHANGES_PER_PAGE)
-        .take(CHANGES_PER_PAGE)
+        .skip((page - 1) * per_page)
+        .take(per_page)
         .map(|change| ChangeRow::of(change))
         .collect();
-    render(&Report {
+    Report {
         tenant: tenant.to_string(),
-        run: RunRow::of(&record),
+        run: RunRow::of(record),
         finished: record
             .finished_at
             .map(text::when)
@@ -267,9 +295,10 @@ pub async fn report(
         changes,
         page,
         pages,
-        may_decide: may_decide && record.status == sync_core::history::RunStatus::Held,
-        errors: error_groups(&record),
-    })
+        may_decide,
+        dry_run,
+        errors: error_groups(record),
+    }
 }
 
 /// `GET /assets/console.css`: served by the function itself, nothing from elsewhere.

@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use reqwest::header;
 use std::sync::Arc;
 use sync_console::{app, ActionError, Actions, ConsoleDeps, ConsoleSettings, COOKIE};
-use sync_core::history::RunStatus;
+use sync_core::history::{RunRecord, RunStatus};
 use sync_core::ids::{RunId, TenantId};
 use sync_core::links::{Access, Grant, LinkKey, LinkKeys};
 use sync_core::run::RunError;
@@ -49,6 +49,29 @@ impl Actions for HarnessActions {
 
     async fn reject(&self, _tenant: &TenantId, run: &RunId) -> Result<(), ActionError> {
         self.0.reject(run).await.map_err(action_error)
+    }
+
+    async fn sync_now(&self, _tenant: &TenantId) -> Result<RunId, ActionError> {
+        let harness = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            tokio::runtime::Handle::current()
+                .block_on(async move { harness.run_at(test_support::personio::now()).await })
+        })
+        .await
+        .map_err(|error| ActionError::Failed(error.to_string()))?
+        .map(|outcome| outcome.record.id)
+        .map_err(action_error)
+    }
+
+    async fn dry_run(&self, _tenant: &TenantId) -> Result<RunRecord, ActionError> {
+        let harness = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            tokio::runtime::Handle::current()
+                .block_on(async move { harness.dry_run(test_support::personio::now()).await })
+        })
+        .await
+        .map_err(|error| ActionError::Failed(error.to_string()))
+        .map(|outcome| outcome.record)
     }
 }
 
@@ -444,4 +467,76 @@ async fn a_view_link_cannot_decide_and_a_rejection_changes_nothing() {
         .get(&format!("{report}/decide?to=approve"), Some(&actor))
         .await;
     assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn sync_now_and_a_dry_run_from_the_overview() {
+    let console = console().await;
+    let mover = console
+        .harness
+        .fake
+        .company()
+        .employees
+        .iter()
+        .find(|person| person.status == "active")
+        .map(|person| person.id)
+        .expect("someone active");
+    console.harness.fake.update(|company| {
+        company.employee_mut(mover).expect("the mover").position = "Head of Console Tests".into();
+    });
+    let title = |user: Option<sync_local::StoredUser>| {
+        user.and_then(|user| user.fields.text("title"))
+            .unwrap_or_default()
+    };
+    let overview = format!("/tenants/{}", console.tenant);
+
+    // A view link shows no buttons, and its session cannot sync.
+    let viewer = console.session().await;
+    let (_, page) = console.get(&overview, Some(&viewer)).await;
+    assert!(!page.contains("Sync now"));
+    let (status, _, _) = console
+        .post(&format!("{overview}/sync"), &viewer, Some("any"))
+        .await;
+    assert_eq!(status, 403);
+
+    let actor = console.session_with(Access::Act).await;
+    let (_, page) = console.get(&overview, Some(&actor)).await;
+    assert!(
+        page.contains("Sync now") && page.contains("Dry run"),
+        "{page}"
+    );
+    let csrf = form_csrf(&page);
+    let (status, _, _) = console
+        .post(&format!("{overview}/sync"), &actor, None)
+        .await;
+    assert_eq!(status, 403);
+
+    // The dry run shows the change and writes nothing.
+    let (status, _, plan) = console
+        .post(&format!("{overview}/dry-run"), &actor, Some(&csrf))
+        .await;
+    assert_eq!(status, 200, "{plan}");
+    assert!(plan.contains("Dry run: what a sync would do now"));
+    assert!(plan.contains("Head of Console Tests"), "{plan}");
+    assert_ne!(
+        title(console.harness.user(mover).await),
+        "Head of Console Tests"
+    );
+
+    // Sync now applies it and leads to the run's report.
+    let (status, location, _) = console
+        .post(&format!("{overview}/sync"), &actor, Some(&csrf))
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        location.starts_with(&format!("{overview}/runs/")),
+        "{location}"
+    );
+    assert_eq!(
+        title(console.harness.user(mover).await),
+        "Head of Console Tests"
+    );
+    let (status, report) = console.get(&location, Some(&actor)).await;
+    assert_eq!(status, 200);
+    assert!(report.contains("<strong>1</strong> updated"), "{report}");
 }
