@@ -43,7 +43,7 @@ pub struct ErrorsCsvArgs {
 
 /// `preview`: who is in scope, why, and what the next run would do; writes nothing.
 pub async fn preview(args: PreviewArgs) -> anyhow::Result<Done> {
-    let loaded = wiring::load(&args.place)?;
+    let loaded = wiring::load_live(&args.place).await?;
     let config = &loaded.config;
     let would = match args.would.as_deref() {
         Some(text) => Some(Would::parse(text).with_context(|| {

@@ -30,7 +30,7 @@ pub async fn run(
     account: Option<&str>,
     now: Option<&str>,
 ) -> anyhow::Result<Done> {
-    let loaded = wiring::load(place)?;
+    let loaded = wiring::load_live(place).await?;
     let now = parse_now(now)?;
     let target = match person {
         None => RunTarget::Everyone,
@@ -140,7 +140,7 @@ pub async fn reject(place: &Place, run_id: &str) -> anyhow::Result<Done> {
 
 /// `check-config`.
 pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
-    let loaded = wiring::load(place)?;
+    let loaded = wiring::load_live(place).await?;
     let config = &loaded.config;
     out!(
         "{}: tenant {} is valid",

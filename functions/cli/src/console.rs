@@ -131,7 +131,7 @@ impl Actions for LocalActions {
 
 /// A full run (or dry run) now, as `personio-sync run` makes it; its record.
 async fn full_run(place: &Place, dry_run: bool) -> anyhow::Result<RunRecord> {
-    let loaded = wiring::load(place)?;
+    let loaded = wiring::load_live(place).await?;
     let wired = Wired::new(&loaded).await?;
     let request = RunRequest {
         target: RunTarget::Everyone,

@@ -57,6 +57,55 @@ fn save_anchor(dir: &Path, anchor: &Anchor) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Serves the anchor's company on 127.0.0.1: the port of the first run if it is still free, else
+/// any (and the anchor remembers it).
+async fn serve(dir: &Path, anchor: &mut Anchor) -> anyhow::Result<FakePersonio> {
+    let company = generate_company(&CompanySpec {
+        employees: anchor.employees,
+        seed: anchor.seed,
+        today: anchor.today,
+    });
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", anchor.port)).await {
+        Ok(listener) => listener,
+        Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .context("cannot listen on 127.0.0.1")?,
+    };
+    let fake = FakePersonio::serve(listener, company, FakeConfig::default())
+        .await
+        .context("cannot start the fake Personio on 127.0.0.1")?;
+    if anchor.port != fake.addr().port() {
+        anchor.port = fake.addr().port();
+        save_anchor(dir, anchor)?;
+    }
+    Ok(fake)
+}
+
+/// The credentials file the demo's config names, with the fake's credentials, so that every
+/// command given the demo's config can sign in.
+fn write_credentials(dir: &Path, fake: &FakeConfig) -> anyhow::Result<()> {
+    let path = dir.join("personio-credentials.json");
+    let json = serde_json::json!({
+        "client_id": fake.client_id,
+        "client_secret": fake.client_secret,
+    });
+    std::fs::write(&path, json.to_string())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The demo's company, served again for a command given a demo folder's config, so that every
+/// command (run, preview, check-config --online, the console's sync now) reaches the company the
+/// demo synced. `None` when `dir` is not a demo folder.
+pub async fn serve_demo_company(dir: &Path) -> anyhow::Result<Option<FakePersonio>> {
+    if !dir.join("demo.json").exists() {
+        return Ok(None);
+    }
+    let mut anchor = anchor(dir, 0, 0)?;
+    let fake = serve(dir, &mut anchor).await?;
+    write_credentials(dir, &FakeConfig::default())?;
+    Ok(Some(fake))
+}
+
 /// `demo`: sync the sample company into `dir`; a repeated demo is the next scheduled run.
 pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Done> {
     std::fs::create_dir_all(dir)
@@ -68,26 +117,10 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
             .with_context(|| format!("cannot write {}", config_path.display()))?;
     }
     let mut anchor = anchor(dir, employees, seed)?;
-    let company = generate_company(&CompanySpec {
-        employees: anchor.employees,
-        seed: anchor.seed,
-        today: anchor.today,
-    });
+    let fake = serve(dir, &mut anchor).await?;
+    let company = fake.company();
     let defaults = FakeConfig::default();
-    // The port of the first run if it is still free, else any.
-    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", anchor.port)).await {
-        Ok(listener) => listener,
-        Err(_) => tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .context("cannot listen on 127.0.0.1")?,
-    };
-    let fake = FakePersonio::serve(listener, company.clone(), defaults.clone())
-        .await
-        .context("cannot start the fake Personio on 127.0.0.1")?;
-    if anchor.port != fake.addr().port() {
-        anchor.port = fake.addr().port();
-        save_anchor(dir, &anchor)?;
-    }
+    write_credentials(dir, &defaults)?;
 
     let place = Place {
         config: config_path,

@@ -39,6 +39,9 @@ pub struct Loaded {
     pub state: PathBuf,
     /// The outbox folder.
     pub outbox: PathBuf,
+    /// The demo's fake Personio, served while a command given a demo folder's config runs
+    /// ([`load_live`]).
+    pub demo: Option<fake_personio::FakePersonio>,
 }
 
 /// Reads and validates the config named by `place`.
@@ -59,7 +62,21 @@ pub fn load(place: &Place) -> anyhow::Result<Loaded> {
         config,
         secrets,
         base,
+        demo: None,
     })
+}
+
+/// [`load`], for a command that reads Personio: in a demo folder (`demo.json` beside the config)
+/// the demo's company is served again on 127.0.0.1 and the config points at it.
+pub async fn load_live(place: &Place) -> anyhow::Result<Loaded> {
+    let mut loaded = load(place)?;
+    if let Some(fake) = crate::demo::serve_demo_company(&loaded.base).await? {
+        for account in &mut loaded.config.personio.accounts {
+            account.base_url = fake.url();
+        }
+        loaded.demo = Some(fake);
+    }
+    Ok(loaded)
 }
 
 /// Directory destinations with paths relative to the config file's folder.

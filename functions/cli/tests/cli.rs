@@ -282,3 +282,28 @@ async fn the_console_prints_a_link_that_opens_the_demos_history() {
     let _ = child.wait();
     assert!(page.contains("Recent runs"), "{page}");
 }
+
+#[test]
+fn every_command_given_the_demos_config_reaches_the_demos_company() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = dir.path().join("demo");
+    let first = cli(&["demo", "--dir", demo.to_str().expect("utf-8")], &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let config = demo.join("personio-sync.toml");
+    let config = config.to_str().expect("utf-8");
+
+    let preview = cli(&["preview", "-c", config], &[]);
+    assert!(preview.status.success(), "{}", stderr(&preview));
+    assert!(!stdout(&preview).is_empty());
+    let check = cli(&["check-config", "-c", config, "--online"], &[]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let run = cli(&["run", "-c", config, "--dry-run"], &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    // The company the demo synced, read again: nothing to change.
+    let out = stdout(&run);
+    assert!(out.contains("500 fetched"), "{out}");
+    assert!(
+        out.contains("0 created, 0 adopted, 0 updated, 0 deactivated"),
+        "{out}"
+    );
+}
