@@ -23,6 +23,7 @@
 //! [`app`] builds the axum router over [`ConsoleDeps`]; the CLI's `console` serves it on
 //! 127.0.0.1, tests call it over HTTP.
 
+mod chart;
 mod decide;
 pub mod keyfile;
 mod pages;

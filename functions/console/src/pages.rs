@@ -54,6 +54,9 @@ struct Overview {
     held: Vec<String>,
     last: Option<RunRow>,
     runs: Vec<RunRow>,
+    /// The trend chart (SVG of numbers only), empty for fewer than two runs.
+    chart: String,
+    legend: &'static [(&'static str, &'static str)],
 }
 
 /// `GET /tenants/{tenant}`.
@@ -81,6 +84,8 @@ pub async fn overview(
         csrf,
         held: held.iter().map(|id| id.as_str().to_owned()).collect(),
         last: runs.first().map(RunRow::of),
+        chart: crate::chart::trend(&rows),
+        legend: crate::chart::legend(),
         runs: rows,
     })
 }

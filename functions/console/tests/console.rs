@@ -539,4 +539,7 @@ async fn sync_now_and_a_dry_run_from_the_overview() {
     let (status, report) = console.get(&location, Some(&actor)).await;
     assert_eq!(status, 200);
     assert!(report.contains("<strong>1</strong> updated"), "{report}");
+    // Two runs now: the overview draws their trend.
+    let (_, page) = console.get(&overview, Some(&actor)).await;
+    assert!(page.contains(r#"<svg class="trend""#), "{page}");
 }
