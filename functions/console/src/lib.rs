@@ -13,6 +13,8 @@
 //! - `/tenants/{tenant}/runs/{run}`: a run report — counts, every change with its reason and
 //!   before → after per field (filter by action, search by name or id, paged), errors grouped by
 //!   kind.
+//! - `/tenants/{tenant}/people` and `…/people/{account:id}`: the accounts the sync keeps (status,
+//!   groups, hire date), searchable, and per person what the recent runs did to them.
 //! - `/tenants/{tenant}/runs/{run}/decide?to=approve|reject`: a held run's confirmation page, whose
 //!   form POSTs to `…/approve` or `…/reject` with the session's CSRF token (`decide`; only for a
 //!   session opened from an `act` link, through the deployment's [`Actions`]).
@@ -27,6 +29,7 @@ mod chart;
 mod decide;
 pub mod keyfile;
 mod pages;
+mod people;
 mod problem;
 mod session;
 mod text;
@@ -78,6 +81,8 @@ pub fn app(deps: ConsoleDeps) -> Router {
         .route("/tenants/{tenant}", get(pages::overview))
         .route("/tenants/{tenant}/sync", post(decide::sync_now))
         .route("/tenants/{tenant}/dry-run", post(decide::dry_run))
+        .route("/tenants/{tenant}/people", get(people::list))
+        .route("/tenants/{tenant}/people/{person}", get(people::one))
         .route("/tenants/{tenant}/runs/{run}", get(pages::report))
         .route("/tenants/{tenant}/runs/{run}/decide", get(decide::confirm))
         .route(

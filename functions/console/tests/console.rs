@@ -543,3 +543,48 @@ async fn sync_now_and_a_dry_run_from_the_overview() {
     let (_, page) = console.get(&overview, Some(&actor)).await;
     assert!(page.contains(r#"<svg class="trend""#), "{page}");
 }
+
+#[tokio::test]
+async fn the_people_page_lists_the_synced_accounts_and_what_runs_did_to_each() {
+    let console = console().await;
+    let cookie = console.session().await;
+    let users = console.harness.users().await;
+    let linked: Vec<String> = users
+        .iter()
+        .filter_map(|user| user.external_id.clone())
+        .collect();
+    let people = format!("/tenants/{}/people", console.tenant);
+    let (status, page) = console.get(&people, Some(&cookie)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(&format!("{n} of {n} people", n = linked.len())),
+        "{page}"
+    );
+
+    let someone = &linked[0];
+    let (_, found) = console
+        .get(&format!("{people}?q={someone}"), Some(&cookie))
+        .await;
+    assert!(
+        found.contains(&format!("1 of {} people", linked.len())),
+        "{found}"
+    );
+
+    let (status, person) = console
+        .get(&format!("{people}/{someone}"), Some(&cookie))
+        .await;
+    assert_eq!(status, 200, "{person}");
+    assert!(person.contains("What the last 1 runs did"), "{person}");
+    assert!(person.contains("<td>create</td>"), "{person}");
+
+    let (status, _) = console
+        .get(&format!("{people}/main:999999"), Some(&cookie))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = console
+        .get(&format!("{people}/nonsense"), Some(&cookie))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = console.get("/tenants/globex/people", Some(&cookie)).await;
+    assert_eq!(status, 403);
+}
