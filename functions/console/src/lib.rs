@@ -84,6 +84,10 @@ pub fn app(deps: ConsoleDeps) -> Router {
         .route("/tenants/{tenant}/people", get(people::list))
         .route("/tenants/{tenant}/people/{person}", get(people::one))
         .route("/tenants/{tenant}/runs/{run}", get(pages::report))
+        .route(
+            "/tenants/{tenant}/runs/{run}/errors.csv",
+            get(pages::errors_csv),
+        )
         .route("/tenants/{tenant}/runs/{run}/decide", get(decide::confirm))
         .route(
             "/tenants/{tenant}/runs/{run}/approve",

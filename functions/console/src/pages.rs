@@ -306,6 +306,35 @@ pub(crate) fn report_page(
     }
 }
 
+/// `GET /tenants/{tenant}/runs/{run}/errors.csv`: the run's errors, the file the summary email
+/// attaches (`sync_core::report::stored_run_errors_csv`, formula-escaped).
+pub async fn errors_csv(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (grant, _) = session::check(&deps, &headers, &tenant)?;
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let record = deps
+        .store
+        .run(&grant.tenant, &run_id)
+        .await
+        .map_err(unavailable)?
+        .ok_or(Problem::NotFound("run"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"errors-{run_id}.csv\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        sync_core::report::stored_run_errors_csv(&record),
+    )
+        .into_response())
+}
+
 /// `GET /assets/console.css`: served by the function itself, nothing from elsewhere.
 pub async fn stylesheet() -> impl IntoResponse {
     (

@@ -17,16 +17,32 @@ pub const COOKIE: &str = "console_session";
 #[derive(serde::Deserialize)]
 pub struct OpenQuery {
     link: Option<String>,
+    /// Where to land: a run of the link's tenant (`/tenants/{tenant}/runs/{run}`), as the summary
+    /// email's link to its run report asks; anything else lands on the overview.
+    to: Option<String>,
 }
 
-/// Checks the link, starts a session and redirects to the overview (a URL without the token).
+/// `to` when it is a run report of `tenant`, so no link can redirect elsewhere.
+fn landing(tenant: &sync_core::ids::TenantId, to: Option<&str>) -> String {
+    let overview = format!("/tenants/{tenant}");
+    let Some(run) = to.and_then(|to| to.strip_prefix(&format!("{overview}/runs/"))) else {
+        return overview;
+    };
+    match sync_core::ids::RunId::parse(run) {
+        Ok(run) => format!("{overview}/runs/{run}"),
+        Err(_) => overview,
+    }
+}
+
+/// Checks the link, starts a session and redirects to the overview, or the run `to` names (a URL
+/// without the token).
 pub async fn open(
     State(deps): State<Arc<ConsoleDeps>>,
     Query(query): Query<OpenQuery>,
 ) -> Result<Response, Problem> {
     let now = Utc::now();
-    let token = query.link.unwrap_or_default();
-    let link = deps.keys.open_link(&token, now).map_err(Problem::Link)?;
+    let token = query.link.as_deref().unwrap_or_default();
+    let link = deps.keys.open_link(token, now).map_err(Problem::Link)?;
     let session = Grant {
         expires: link.expires.min(now + deps.settings.session),
         ..link
@@ -45,7 +61,10 @@ pub async fn open(
         StatusCode::SEE_OTHER,
         [
             (header::SET_COOKIE, cookie),
-            (header::LOCATION, format!("/tenants/{}", session.tenant)),
+            (
+                header::LOCATION,
+                landing(&session.tenant, query.to.as_deref()),
+            ),
             // The page with the token is not cached, and no later request quotes it.
             (header::CACHE_CONTROL, "no-store".to_owned()),
             (header::REFERRER_POLICY, "no-referrer".to_owned()),

@@ -227,6 +227,30 @@ async fn a_link_starts_a_session_on_a_url_without_the_token() {
     assert!(cookie.starts_with(&format!("{COOKIE}=s1.")), "{cookie}");
     // Thirty minutes, not the link's seven days.
     assert!(cookie.contains("Max-Age=1800") || cookie.contains("Max-Age=1799"));
+
+    // A link may land on one of the tenant's runs, and nowhere else.
+    let run = &console.harness.store_runs().await[0].id;
+    let link = console.link(&console.tenant, Duration::days(7));
+    let overview = format!("/tenants/{}", console.tenant);
+    for (to, lands) in [
+        (
+            format!("{overview}/runs/{run}"),
+            format!("{overview}/runs/{run}"),
+        ),
+        ("https://evil.example/".to_owned(), overview.clone()),
+        ("//evil.example".to_owned(), overview.clone()),
+        (format!("/tenants/globex/runs/{run}"), overview.clone()),
+        (format!("{overview}/runs/..%2F..%2Fx"), overview.clone()),
+    ] {
+        let answer = console
+            .http
+            .get(&link)
+            .query(&[("to", to.as_str())])
+            .send()
+            .await
+            .expect("open the link");
+        assert_eq!(answer.headers()[header::LOCATION], lands.as_str(), "{to}");
+    }
 }
 
 #[tokio::test]
@@ -255,6 +279,28 @@ async fn the_overview_and_the_report_show_the_history() {
     let name = change.name.clone().expect("a name");
     assert!(report.contains(&escape(&name)), "{name}");
     assert!(report.contains(&format!("{} changes.", first.changes.len())));
+
+    // errors.csv is the stored run's error file, byte for byte.
+    let csv = console
+        .http
+        .get(format!("{}{report_path}/errors.csv", console.url))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .expect("errors.csv");
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    assert_eq!(
+        csv.bytes().await.expect("bytes").as_ref(),
+        sync_core::report::stored_run_errors_csv(first).as_slice()
+    );
+    let (status, _) = console
+        .get(&format!("{report_path}/errors.csv"), None)
+        .await;
+    assert_eq!(status, 401);
 
     // Search by id finds one person; filter by an action nobody has finds no one.
     let id = change.person.external_id();
