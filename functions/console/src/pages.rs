@@ -20,6 +20,9 @@ pub const CHANGES_PER_PAGE: usize = 100;
 /// People named per error group; the rest are in `errors.csv`.
 const PEOPLE_PER_GROUP: usize = 20;
 
+/// What every page may load: its own stylesheet and images, forms to itself, no script, no frames.
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+
 pub(crate) fn render(page: &impl Template) -> Result<Response, Problem> {
     let html = page.render().map_err(|error| {
         tracing::error!(error = %error, "a console page could not be rendered");
@@ -30,10 +33,7 @@ pub(crate) fn render(page: &impl Template) -> Result<Response, Problem> {
             (header::CACHE_CONTROL, "no-store"),
             (header::REFERRER_POLICY, "no-referrer"),
             (header::X_FRAME_OPTIONS, "DENY"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
-            ),
+            (header::CONTENT_SECURITY_POLICY, CSP),
         ],
         Html(html),
     )

@@ -2,7 +2,7 @@
 //! with the right status and no detail of the server.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use sync_core::links::LinkError;
 
@@ -89,9 +89,15 @@ impl IntoResponse for Problem {
             ),
         };
         let page = ProblemPage { title, message };
+        let headers = [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::CONTENT_SECURITY_POLICY, crate::pages::CSP),
+        ];
         match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, title).into_response(),
+            Ok(html) => (status, headers, Html(html)).into_response(),
+            Err(_) => (status, headers, title).into_response(),
         }
     }
 }

@@ -331,6 +331,16 @@ async fn refusals_are_pages_that_say_what_to_do() {
     let (status, page) = console.get(&overview, None).await;
     assert_eq!(status, 401);
     assert!(page.contains("Open the link in the newest summary email"));
+    let answer = console
+        .http
+        .get(format!("{}{overview}", console.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
 
     let expired = console.link(&console.tenant, Duration::seconds(-5));
     let answer = console.http.get(expired).send().await.unwrap();
