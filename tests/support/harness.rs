@@ -163,6 +163,7 @@ impl Harness {
             store: &self.store,
             mailer: &self.outbox,
             progress: &NoProgress,
+            links: None,
         }
     }
 

@@ -126,6 +126,7 @@ impl ScimHarness {
             store: &self.store,
             mailer: &self.outbox,
             progress: &NoProgress,
+            links: None,
         }
     }
 

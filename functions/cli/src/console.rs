@@ -35,6 +35,10 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
         "The console of {} is served on http://{address} (open the link above); Ctrl-C stops it.",
         loaded.config.tenant
     );
+    eprintln!(
+        "Summary emails link to it when {CONSOLE_URL_ENV}=http://{address} is set for the runs (keep the address with --port {}).",
+        address.port()
+    );
     let deps = sync_console::ConsoleDeps {
         store: Arc::new(FolderStore::new(&loaded.state)),
         keys,
@@ -144,4 +148,57 @@ async fn full_run(place: &Place, dry_run: bool) -> anyhow::Result<RunRecord> {
     let outcome = run::run(&wired.ports(), &loaded.config, request).await;
     wired.bar().clear();
     Ok(outcome?.record)
+}
+
+/// The environment variable naming where `personio-sync console` is served: summary emails then
+/// link to their run's report there.
+pub const CONSOLE_URL_ENV: &str = "PERSONIO_SYNC_CONSOLE_URL";
+
+/// How long the links in summary emails work.
+const EMAIL_LINK_DAYS: i64 = 7;
+
+/// The links summary emails carry when [`CONSOLE_URL_ENV`] is set: signed with the state
+/// folder's console key, for 7 days; a held run's link may act (approve or reject), others view.
+pub struct ConsoleLinks {
+    url: String,
+    keys: sync_core::links::LinkKeys,
+}
+
+impl ConsoleLinks {
+    /// The links for the console of `state`, when the environment names its address.
+    pub fn from_env(state: &std::path::Path) -> anyhow::Result<Option<Self>> {
+        let Ok(url) = std::env::var(CONSOLE_URL_ENV) else {
+            return Ok(None);
+        };
+        let url = url.trim().trim_end_matches('/').to_owned();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        sync_core::http::credential_url(&url).map_err(|problem| {
+            anyhow::anyhow!("{CONSOLE_URL_ENV} `{url}` is not usable: {problem}")
+        })?;
+        let keys = sync_console::keyfile::load_or_create(&state.join(KEY_FILE))?;
+        Ok(Some(Self { url, keys }))
+    }
+}
+
+impl sync_core::ports::RunLinks for ConsoleLinks {
+    fn run_link(&self, tenant: &TenantId, run: &RunRecord) -> Option<String> {
+        let access = if run.status == sync_core::history::RunStatus::Held {
+            Access::Act
+        } else {
+            Access::View
+        };
+        let grant = Grant {
+            tenant: tenant.clone(),
+            access,
+            expires: Utc::now() + chrono::Duration::days(EMAIL_LINK_DAYS),
+        };
+        Some(format!(
+            "{}/open?link={}&to=/tenants/{tenant}/runs/{}",
+            self.url,
+            self.keys.link(&grant),
+            run.id
+        ))
+    }
 }

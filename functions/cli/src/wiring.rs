@@ -130,6 +130,7 @@ pub struct Wired {
     store: FolderStore,
     mailer: OutboxMailer,
     bar: Bar,
+    links: Option<crate::console::ConsoleLinks>,
 }
 
 impl Wired {
@@ -152,6 +153,7 @@ impl Wired {
             store: FolderStore::new(&loaded.state),
             mailer: OutboxMailer::new(&loaded.outbox),
             bar,
+            links: crate::console::ConsoleLinks::from_env(&loaded.state)?,
         })
     }
 
@@ -166,6 +168,7 @@ impl Wired {
             store: FolderStore::new(&loaded.state),
             mailer: OutboxMailer::new(&loaded.outbox),
             bar: Bar::new(),
+            links: crate::console::ConsoleLinks::from_env(&loaded.state)?,
         })
     }
 
@@ -177,6 +180,10 @@ impl Wired {
             store: &self.store,
             mailer: &self.mailer,
             progress: &self.bar,
+            links: self
+                .links
+                .as_ref()
+                .map(|links| links as &dyn sync_core::ports::RunLinks),
         }
     }
 

@@ -307,3 +307,48 @@ fn every_command_given_the_demos_config_reaches_the_demos_company() {
         "{out}"
     );
 }
+
+#[test]
+fn summary_emails_link_to_the_console_when_its_address_is_set() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = dir.path().join("demo");
+    let first = cli(
+        &["demo", "--dir", demo.to_str().expect("utf-8")],
+        &[("PERSONIO_SYNC_CONSOLE_URL", "http://127.0.0.1:8787/")],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let email = std::fs::read_dir(demo.join("outbox"))
+        .expect("outbox")
+        .map(|entry| std::fs::read_to_string(entry.expect("entry").path()).expect("eml"))
+        .next()
+        .expect("a summary");
+    // The text part carries the link whole (the HTML part escapes `&`).
+    let text: String = test_support::mail::Part::parse(&email)
+        .leaves()
+        .into_iter()
+        .filter(|part| {
+            part.header("content-type")
+                .is_some_and(|kind| kind.starts_with("text/plain"))
+        })
+        .map(|part| String::from_utf8_lossy(&part.decoded()).into_owned())
+        .collect();
+    let start = text
+        .find("http://127.0.0.1:8787/open?link=")
+        .expect("a console link");
+    let link: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(link.contains("&to=/tenants/"), "{link}");
+    let token = link
+        .split("link=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .expect("the token");
+    let keys = sync_console::keyfile::load_or_create(&demo.join("state").join("console.key"))
+        .expect("the console key");
+    let grant = keys
+        .open_link(token, chrono::Utc::now())
+        .expect("the link opens with the state folder's key");
+    assert_eq!(grant.tenant.as_str(), "demo-company");
+}

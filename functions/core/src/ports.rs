@@ -429,6 +429,12 @@ pub enum SecretsError {
     },
 }
 
+/// Links to the admins' console, for the summary email: where the report of a run can be opened.
+pub trait RunLinks: Send + Sync {
+    /// A signed link to `run`'s report in the console of `tenant`, if the deployment has one.
+    fn run_link(&self, tenant: &TenantId, run: &RunRecord) -> Option<String>;
+}
+
 /// Per-tenant secrets: Secrets Manager in AWS (`personio-sync/<tenant>/…`).
 #[async_trait]
 pub trait Secrets: Send + Sync {

@@ -196,6 +196,7 @@ pub fn render_summary(
     run: &RunRecord,
     from: &str,
     names: &BTreeMap<PersonKey, String>,
+    console: Option<&str>,
 ) -> Email {
     let mut text = String::new();
     let mut html = String::from("<html><body style=\"font-family:sans-serif\">");
@@ -224,6 +225,24 @@ pub fn render_summary(
         run.in_scope,
         escape_html(&counts_line(&run.counts)),
     );
+    if let Some(link) = console {
+        let (label, prominent) = if run.status == RunStatus::Held {
+            ("Review and approve", true)
+        } else {
+            ("Open the run report", false)
+        };
+        let _ = writeln!(text, "{label}: {link}\n");
+        let style = if prominent {
+            "display:inline-block;padding:10px 18px;background:#0b57d0;color:#ffffff;border-radius:6px;font-weight:bold;text-decoration:none"
+        } else {
+            "color:#0b57d0"
+        };
+        let _ = write!(
+            html,
+            "<p><a href=\"{}\" style=\"{style}\">{label}</a></p>",
+            escape_html(link)
+        );
+    }
     if let Some(failure) = &run.failure {
         let _ = writeln!(
             text,
@@ -353,6 +372,53 @@ fn trigger_name(run: &RunRecord) -> &'static str {
 mod tests {
     use super::*;
     use crate::ids::{AccountId, PersonioId};
+
+    fn run(status: RunStatus) -> RunRecord {
+        let now = chrono::Utc::now();
+        RunRecord {
+            id: crate::ids::RunId::new(now),
+            trigger: crate::history::Trigger::Schedule,
+            status,
+            dry_run: false,
+            started_at: now,
+            finished_at: Some(now),
+            fetched: 3,
+            in_scope: 3,
+            counts: Counts::default(),
+            held_because: vec!["5 deactivations, more than 1".into()],
+            failure: None,
+            changes: Vec::new(),
+            errors: Vec::new(),
+            summary_pending: false,
+        }
+    }
+
+    #[test]
+    fn the_summary_links_to_the_console_and_a_held_run_asks_for_review() {
+        let config = TenantConfig::from_toml(
+            "tenant = \"acme\"\n[[personio.accounts]]\n[destination]\nkind = \"directory\"\npath = \"d\"\n",
+        )
+        .unwrap();
+        let link = "http://127.0.0.1:8080/open?link=l1.k.acme.view.1.sig&to=/tenants/acme/runs/r";
+        let names = BTreeMap::new();
+        let done = render_summary(
+            &config,
+            &run(RunStatus::Completed),
+            "f@x",
+            &names,
+            Some(link),
+        );
+        assert!(done.text.contains(&format!("Open the run report: {link}")));
+        assert!(done.html.contains(
+            "href=\"http://127.0.0.1:8080/open?link=l1.k.acme.view.1.sig&amp;to=/tenants/acme/runs/r\""
+        ));
+        let held = render_summary(&config, &run(RunStatus::Held), "f@x", &names, Some(link));
+        assert!(held.text.contains(&format!("Review and approve: {link}")));
+        assert!(held.html.contains(">Review and approve</a>"));
+        let without = render_summary(&config, &run(RunStatus::Held), "f@x", &names, None);
+        assert!(!without.text.contains("Review and approve:"));
+        assert!(!without.html.contains("<a href"));
+    }
 
     #[test]
     fn csv_quotes_commas_and_names_people() {

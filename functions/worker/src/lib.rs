@@ -250,6 +250,7 @@ impl Attempt<'_> {
             store: deps.store,
             mailer: deps.mailer,
             progress: &NoProgress,
+            links: None,
         };
         if let Trigger::Approval { held_run } = &job.trigger {
             return match run::apply_approved(

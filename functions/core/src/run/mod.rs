@@ -127,6 +127,9 @@ pub struct Ports<'a> {
     pub mailer: &'a dyn Mailer,
     /// Progress reporting.
     pub progress: &'a dyn Progress,
+    /// Links to the console's report of a run, for the summary email; `None` when the deployment
+    /// has no console.
+    pub links: Option<&'a dyn crate::ports::RunLinks>,
 }
 
 /// Everyone, or one person.
@@ -446,7 +449,11 @@ pub async fn record_unstartable(
     record.status = RunStatus::Failed;
     record.failure = Some(failure);
     record.finished_at = Some(Utc::now());
-    let out = notify::Outbox { store, mailer };
+    let out = notify::Outbox {
+        store,
+        mailer,
+        links: None,
+    };
     if record.dry_run {
         // A dry run leaves no history; its caller sees the error.
         return Ok(record);

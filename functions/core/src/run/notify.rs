@@ -8,7 +8,7 @@
 use crate::config::TenantConfig;
 use crate::history::RunRecord;
 use crate::ids::PersonKey;
-use crate::ports::{Mailer, Store, StoreError};
+use crate::ports::{Mailer, RunLinks, Store, StoreError};
 use crate::report;
 use std::collections::BTreeMap;
 
@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 pub(super) struct Outbox<'a> {
     pub store: &'a dyn Store,
     pub mailer: &'a dyn Mailer,
+    pub links: Option<&'a dyn RunLinks>,
 }
 
 impl<'a> super::Ports<'a> {
@@ -24,6 +25,7 @@ impl<'a> super::Ports<'a> {
         Outbox {
             store: self.store,
             mailer: self.mailer,
+            links: self.links,
         }
     }
 }
@@ -97,7 +99,10 @@ pub(super) async fn notify(
         .from
         .clone()
         .unwrap_or_else(|| "personio-sync@localhost".to_owned());
-    let email = report::render_summary(config, record, &from, names);
+    let link = out
+        .links
+        .and_then(|links| links.run_link(&config.tenant, record));
+    let email = report::render_summary(config, record, &from, names, link.as_deref());
     match out.mailer.send(&email).await {
         Ok(()) => Sent::Done,
         Err(error) if error.transient => {

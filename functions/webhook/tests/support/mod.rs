@@ -202,6 +202,7 @@ impl Harness {
             store: &self.ports.store,
             mailer: &self.outbox,
             progress: &NoProgress,
+            links: None,
         }
     }
 

@@ -142,6 +142,7 @@ impl FaultyTenant {
             store: &self.store,
             mailer: &self.mailbox,
             progress: &NoProgress,
+            links: None,
         }
     }
 
