@@ -46,6 +46,7 @@ use axum::Router;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use sync_core::ports::{ConfigStore, Jobs, Secrets, SecretsAdmin, Store, TenantAdmin};
+use sync_core::progress::ProgressLog;
 
 /// The ports the admin API works through, built once per cold start.
 #[derive(Clone)]
@@ -63,6 +64,8 @@ pub struct AdminDeps {
     pub secrets_admin: Arc<dyn SecretsAdmin>,
     /// The job queue ("sync now").
     pub jobs: Arc<dyn Jobs>,
+    /// Live progress of running runs.
+    pub progress: Arc<dyn ProgressLog>,
     /// Local directory destinations: `None` in Lambda (a tenant with one is refused), a folder in
     /// tests that keep the app's users in files.
     pub local: Option<Arc<dyn sync_core::ports::LocalDestinations>>,

@@ -29,6 +29,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         secrets: Arc::new(aws.secrets.clone()),
         secrets_admin: Arc::new(aws.secrets.clone()),
         jobs: Arc::new(aws.jobs.clone()),
+        progress: Arc::new(aws.store.clone()),
         // A deployed tenant has no folder: `kind = "directory"` is refused.
         local: None,
         settings: AdminSettings::default(),

@@ -20,7 +20,7 @@ use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_core::history::{RunRecord, Trigger};
+use sync_core::history::{RunRecord, RunStatus, Trigger};
 use sync_core::ids::{AccountId, PersonKey, PersonioId, RunId};
 use sync_core::ports::{Job, JobTarget};
 use sync_core::run::{self, RunError};
@@ -198,12 +198,22 @@ pub async fn list(deps: Deps, ids: Ids, RawQuery(raw): RawQuery) -> Result<Json<
     })))
 }
 
-/// `GET /tenants/{tenant}/runs/{run}`: the whole record, or `{id, status: "queued"}`.
+/// `GET /tenants/{tenant}/runs/{run}`: the whole record (with its live `progress` while it
+/// runs), or `{id, status: "queued"}`.
 pub async fn read(deps: Deps, ids: Ids) -> Result<Json<Value>, ApiError> {
     let run_id = ids.run()?;
     load(&deps, &ids.tenant).await?;
     if let Some(run) = deps.store.run(&ids.tenant, run_id).await? {
-        return Ok(Json(json!(run)));
+        let mut value = json!(run);
+        if run.status == RunStatus::Running {
+            if let (Some(progress), Some(object)) = (
+                deps.progress.progress(&ids.tenant, run_id).await?,
+                value.as_object_mut(),
+            ) {
+                object.insert("progress".to_owned(), json!(progress));
+            }
+        }
+        return Ok(Json(value));
     }
     if deps.tenants.queued(&ids.tenant, run_id, Utc::now()).await? {
         return Ok(Json(json!({ "id": run_id, "status": "queued" })));

@@ -16,6 +16,7 @@ mod files;
 pub mod directory;
 pub mod events;
 pub mod outbox;
+mod progress;
 pub mod secrets;
 pub mod store;
 

@@ -9,6 +9,7 @@
 //! <root>/<tenant>/source-stats.json                     facts of the last applied fetch
 //! <root>/<tenant>/runs/<run id>.json                    run records; ids sort by start time
 //! <root>/<tenant>/held/<run id>.json                    held runs waiting for approval
+//! <root>/<tenant>/progress/<run id>.json                a running run's progress (`progress`)
 //! ```
 //!
 //! Every write is atomic (see `files::write_atomic`). Blocking file work runs on tokio's blocking
@@ -101,7 +102,7 @@ fn group_file_stem(name: &str) -> String {
 }
 
 /// Runs blocking file work on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     location: &Path,
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -142,13 +143,13 @@ fn read_optional<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreErr
     files::read_json(path).map_err(|err| read_error(path, err))
 }
 
-async fn read_file<T: DeserializeOwned + Send + 'static>(
+pub(crate) async fn read_file<T: DeserializeOwned + Send + 'static>(
     path: PathBuf,
 ) -> Result<Option<T>, StoreError> {
     blocking(&path.clone(), move || read_optional(&path)).await
 }
 
-async fn write_file<T: Serialize>(path: PathBuf, value: &T) -> Result<(), StoreError> {
+pub(crate) async fn write_file<T: Serialize>(path: PathBuf, value: &T) -> Result<(), StoreError> {
     let write_error = |path: &Path, detail: String| StoreError::Io {
         action: "write",
         location: path.display().to_string(),

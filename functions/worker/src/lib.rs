@@ -24,7 +24,7 @@ use sync_core::ports::{
     ConfigStore, EventLog, Job, JobTarget, Jobs, JobsError, LocalDestinations, Mailer, Secrets,
     SourceError, Store, StoreError,
 };
-use sync_core::progress::NoProgress;
+use sync_core::progress::{self, LiveProgress, ProgressLog};
 use sync_core::run::{self, OnRefusal, Ports, RunError, RunRequest, RunTarget};
 
 /// Writes stop this long before the Lambda's time limit, leaving time to record the run, email
@@ -59,7 +59,12 @@ pub struct WorkerDeps<'a> {
     /// Local directory destinations: `None` in Lambda (a tenant with one is refused), a folder in
     /// tests that keep the app's users in files.
     pub local: Option<&'a dyn LocalDestinations>,
+    /// Where a running run's live progress goes (the console and the admin API read it).
+    pub progress: &'a dyn ProgressLog,
 }
+
+/// How often a running run's progress is written, at most.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// How one job ended, when it did not fail.
 #[derive(Debug, PartialEq)]
@@ -220,13 +225,20 @@ impl Attempt<'_> {
     }
 
     async fn run(&self, on_refusal: OnRefusal) -> Result<JobOutcome, JobError> {
-        let (deps, job) = (self.deps, self.job);
+        let deps = self.deps;
         let factory = Factory {
             local: deps.local,
             ..Factory::new(deps.secrets)
         };
+        let live = LiveProgress::new(self.run_id.clone());
         let adapters = match factory.adapters(self.config).await {
-            Ok(adapters) => adapters,
+            Ok(mut adapters) => {
+                adapters.sources = std::mem::take(&mut adapters.sources)
+                    .into_iter()
+                    .map(|(account, client)| (account, client.with_progress(live.fetch_callback())))
+                    .collect();
+                adapters
+            }
             Err(error) if !error.is_transient() && on_refusal == OnRefusal::Report => {
                 // Nothing a retry mends (a credential missing or entered for another address, a
                 // destination unusable): the history and the admins say what to fix.
@@ -249,12 +261,30 @@ impl Attempt<'_> {
             destination: adapters.destination.as_ref(),
             store: deps.store,
             mailer: deps.mailer,
-            progress: &NoProgress,
+            progress: &live,
             links: None,
         };
+        let tenant = &self.config.tenant;
+        progress::reporting(
+            &live,
+            deps.progress,
+            tenant,
+            PROGRESS_EVERY,
+            self.run_ports(&ports, on_refusal),
+        )
+        .await
+    }
+
+    /// The run (or the approval's apply) through `ports`, and its continuation.
+    async fn run_ports(
+        &self,
+        ports: &Ports<'_>,
+        on_refusal: OnRefusal,
+    ) -> Result<JobOutcome, JobError> {
+        let (deps, job) = (self.deps, self.job);
         if let Trigger::Approval { held_run } = &job.trigger {
             return match run::apply_approved(
-                &ports,
+                ports,
                 self.config,
                 held_run,
                 self.run_id.clone(),
@@ -270,7 +300,7 @@ impl Attempt<'_> {
                 Err(error) => Err(error.into()),
             };
         }
-        match run::run_with(&ports, self.config, self.request(), on_refusal).await {
+        match run::run_with(ports, self.config, self.request(), on_refusal).await {
             Ok(outcome) if outcome.record.status == RunStatus::Partial => {
                 // Everyone, whatever the job was: the snapshot knows what is done, the plan finds
                 // the rest.

@@ -17,6 +17,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         events: &aws.store,
         // A deployed tenant has no folder: `kind = "directory"` is refused.
         local: None,
+        progress: &aws.store,
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

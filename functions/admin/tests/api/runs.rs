@@ -450,3 +450,54 @@ fn snapshot_of(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+#[tokio::test]
+async fn a_running_run_answers_with_its_live_progress() {
+    use sync_core::ids::{RunId, TenantId};
+    use sync_core::ports::Store;
+    use sync_core::progress::{Phase, ProgressLog, RunProgress};
+
+    let h = Harness::new().await;
+    let tenant = h.tenant(4, 33).await;
+    let first = sync_now(&h, &tenant, json!(null)).await;
+    assert_eq!(h.run_queued_jobs().await, 1);
+    // A run the worker has started and not finished, as it keeps them in DynamoDB: a `running`
+    // record and its progress item.
+    let id = TenantId::parse(&tenant.id).expect("tenant id");
+    let mut running = h
+        .aws
+        .store
+        .run(&id, &RunId::parse(&first).expect("run id"))
+        .await
+        .expect("read")
+        .expect("the first run");
+    running.id = RunId::new(chrono::Utc::now());
+    running.status = sync_core::history::RunStatus::Running;
+    running.finished_at = None;
+    h.aws.store.save_run(&id, &running).await.expect("save");
+    let progress = RunProgress {
+        run: running.id.clone(),
+        phase: Phase::Apply,
+        done: 3,
+        total: 10,
+        updated_at: chrono::Utc::now(),
+    };
+    h.aws
+        .store
+        .save_progress(&id, &progress)
+        .await
+        .expect("save progress");
+
+    let answer = run(&h, &tenant, running.id.as_str()).await;
+    assert_eq!(answer["status"], "running");
+    assert_eq!(answer["progress"]["phase"], "apply");
+    assert_eq!(
+        (
+            answer["progress"]["done"].as_u64(),
+            answer["progress"]["total"].as_u64()
+        ),
+        (Some(3), Some(10))
+    );
+    // A finished run has no progress.
+    assert!(run(&h, &tenant, &first).await.get("progress").is_none());
+}

@@ -8,6 +8,7 @@
 //! - `batch`: `BatchWriteItem` with retries of unprocessed items.
 //! - `table`: [`create_table`] for tests and local stacks.
 //! - `tenant_admin`: the `TenantAdmin` port (history pages, queued-run notes, tenant removal).
+//! - `progress`: the `ProgressLog` port (a running run's live progress).
 //!
 //! Throttling errors of single calls (`ProvisionedThroughputExceededException`,
 //! `ThrottlingException`, `RequestLimitExceeded`) are retried by the SDK's standard retry mode,
@@ -19,6 +20,7 @@ mod config_store;
 mod events;
 mod items;
 pub mod keys;
+mod progress;
 mod runs;
 mod store;
 mod table;

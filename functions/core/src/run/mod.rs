@@ -234,6 +234,7 @@ pub async fn run_with(
     let names = intake.names();
 
     // Match people without a user to existing app users they may adopt.
+    ports.progress.start("plan", 0);
     let candidates = match matching::candidates(
         ports.destination,
         config,
@@ -354,6 +355,7 @@ async fn stop_before_apply(
     record.held_because = held_because;
     recording::describe_plan(config, &plan, names, &mut record);
     record.finished_at = Some(Utc::now());
+    ports.progress.start("email", 0);
     if record.status == RunStatus::Held {
         let held = HeldRun {
             run_id: record.id.clone(),
@@ -422,6 +424,7 @@ async fn finish(
         errors = record.counts.errors,
         "run completed"
     );
+    ports.progress.start("email", 0);
     record_and_notify(&ports.outbox(), config, &mut record, names, Send::Now).await?;
     Ok(record)
 }

@@ -15,6 +15,7 @@
 //! - `batch`: unreadable, final and transient failures in one batch.
 //! - `webhook`: a Personio delivery through the webhook handler, the queue and the worker.
 //! - `rotation`: a credential rotated while a warm worker holds the old one in its cache.
+//! - `progress`: a running run's live progress, kept while it applies and removed at its end.
 
 mod batch;
 mod deadline;
@@ -23,6 +24,7 @@ mod isolation;
 mod no_op;
 mod ordering;
 mod origin;
+mod progress;
 mod rotation;
 mod schedule;
 mod support;

@@ -151,6 +151,7 @@ impl Harness {
             secrets: Arc::new(aws.secrets.clone()),
             secrets_admin: Arc::new(aws.secrets.clone()),
             jobs: Arc::new(aws.jobs.clone()),
+            progress: Arc::new(aws.store.clone()),
             local,
             settings: AdminSettings {
                 personio_attempts: 1,

@@ -18,6 +18,7 @@ impl Harness {
             events: &self.aws.store,
             // These tenants keep the app's users in a folder.
             local: Some(&sync_local::Directories),
+            progress: &self.aws.store,
         };
         let mut ran = 0;
         loop {

@@ -25,6 +25,18 @@ struct Shared {
     writes: AtomicU64,
     creates: AtomicU64,
     hold: Mutex<Option<Hold>>,
+    /// Creates after this many wait until the gate opens (`true`).
+    gate: Mutex<Option<(u64, tokio::sync::watch::Receiver<bool>)>>,
+}
+
+/// Opens a gate [`ScimProxy::gate_creates`] closed.
+pub struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Gate {
+    /// Lets the held creates (and every later one) through.
+    pub fn open(&self) {
+        let _ = self.0.send(true);
+    }
 }
 
 /// A counting proxy to scim2-server; requests to `<url>/<path>` go to `<upstream>/<path>`.
@@ -44,6 +56,7 @@ impl ScimProxy {
             writes: AtomicU64::new(0),
             creates: AtomicU64::new(0),
             hold: Mutex::new(None),
+            gate: Mutex::new(None),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -78,6 +91,16 @@ impl ScimProxy {
     }
 }
 
+impl ScimProxy {
+    /// From now on, every create after the first `after_creates` waits until the returned gate
+    /// is opened: a run stopped mid-apply for as long as a test looks at it.
+    pub fn gate_creates(&self, after_creates: u64) -> Gate {
+        let (open, opened) = tokio::sync::watch::channel(false);
+        *self.shared.gate.lock().expect("gate lock") = Some((after_creates, opened));
+        Gate(open)
+    }
+}
+
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let method = parts.method.clone();
@@ -95,6 +118,10 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         let hold = *shared.hold.lock().expect("hold lock");
         if let Some(hold) = hold.filter(|hold| hold.after_creates == before) {
             tokio::time::sleep_until(hold.until.into()).await;
+        }
+        let gate = shared.gate.lock().expect("gate lock").clone();
+        if let Some((_, mut opened)) = gate.filter(|(after, _)| before >= *after) {
+            let _ = opened.wait_for(|open| *open).await;
         }
     }
     let mut upstream = shared

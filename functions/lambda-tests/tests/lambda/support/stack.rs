@@ -95,6 +95,7 @@ impl Stack {
             events: &self.deps.store,
             // Unlike main.rs: tests about state rather than SCIM keep the app's users in a folder.
             local: Some(&sync_local::Directories),
+            progress: &self.deps.store,
         }
     }
 

@@ -262,6 +262,7 @@ from = "{sender}"
             jobs: &self.deps.jobs,
             events: &self.deps.store,
             local: None,
+            progress: &self.deps.store,
         }
     }
 
