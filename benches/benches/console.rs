@@ -133,6 +133,8 @@ async fn bench() -> anyhow::Result<()> {
     };
     let deps = ConsoleDeps {
         store: Arc::new(FolderStore::new(dir.path().join("state"))),
+        progress: Arc::new(FolderStore::new(dir.path().join("state"))),
+        queued: None,
         keys: keys.clone(),
         actions: None,
         settings: ConsoleSettings::default(),

@@ -41,6 +41,9 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
     );
     let deps = sync_console::ConsoleDeps {
         store: Arc::new(FolderStore::new(&loaded.state)),
+        progress: Arc::new(FolderStore::new(&loaded.state)),
+        // Runs start at once here: none waits in a queue.
+        queued: None,
         keys,
         actions: Some(Arc::new(LocalActions {
             place: place.clone(),

@@ -12,7 +12,8 @@
 //!   (POST `…/dry-run`, whose answer is the plan: a dry run leaves no history).
 //! - `/tenants/{tenant}/runs/{run}`: a run report — counts, every change with its reason and
 //!   before → after per field (filter by action, search by name or id, paged), errors grouped by
-//!   kind.
+//!   kind; while the run is queued or running, its live progress (`progress`), reloading itself
+//!   until the report is there.
 //! - `/tenants/{tenant}/people` and `…/people/{account:id}`: the accounts the sync keeps (status,
 //!   groups, hire date), searchable, and per person what the recent runs did to them.
 //! - `/tenants/{tenant}/runs/{run}/decide?to=approve|reject`: a held run's confirmation page, whose
@@ -31,6 +32,7 @@ pub mod keyfile;
 mod pages;
 mod people;
 mod problem;
+mod progress;
 mod session;
 mod text;
 
@@ -38,7 +40,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 use sync_core::links::LinkKeys;
-use sync_core::ports::Store;
+use sync_core::ports::{Store, TenantAdmin};
+use sync_core::progress::ProgressLog;
 
 pub use decide::{ActionError, Actions};
 pub use session::COOKIE;
@@ -48,6 +51,11 @@ pub use session::COOKIE;
 pub struct ConsoleDeps {
     /// Run history and held runs.
     pub store: Arc<dyn Store>,
+    /// Live progress of running runs.
+    pub progress: Arc<dyn ProgressLog>,
+    /// Notes of queued runs (AWS: a run the queue has not started yet); `None` where runs start
+    /// at once.
+    pub queued: Option<Arc<dyn TenantAdmin>>,
     /// The deployment's link keys.
     pub keys: LinkKeys,
     /// What admins may do from the pages (approve, reject); `None`: view only.

@@ -40,7 +40,7 @@ pub(crate) fn render(page: &impl Template) -> Result<Response, Problem> {
         .into_response())
 }
 
-fn unavailable(error: sync_core::ports::StoreError) -> Problem {
+pub(crate) fn unavailable(error: sync_core::ports::StoreError) -> Problem {
     tracing::error!(error = %error, "the console could not read the store");
     Problem::Unavailable
 }
@@ -232,8 +232,12 @@ pub async fn report(
         .store
         .run(&tenant, &run_id)
         .await
-        .map_err(unavailable)?
-        .ok_or(Problem::NotFound("run"))?;
+        .map_err(unavailable)?;
+    let record = match record {
+        Some(record) if record.status != sync_core::history::RunStatus::Running => record,
+        // Queued or running: how far it has come, until the report is there.
+        record => return crate::progress::page(&deps, &tenant, &run_id, record.as_ref()).await,
+    };
     let may_decide = may_decide && record.status == sync_core::history::RunStatus::Held;
     render(&report_page(&tenant, &record, query, may_decide, false))
 }

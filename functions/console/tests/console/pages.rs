@@ -1,0 +1,119 @@
+//! The overview, run reports and the people pages, on a state folder real runs wrote.
+
+use crate::support::console;
+use reqwest::header;
+
+#[tokio::test]
+async fn the_overview_and_the_report_show_the_history() {
+    let console = console().await;
+    let cookie = console.session().await;
+    let runs = console.harness.store_runs().await;
+    let first = &runs[0];
+    let (status, overview) = console
+        .get(&format!("/tenants/{}", console.tenant), Some(&cookie))
+        .await;
+    assert_eq!(status, 200, "{overview}");
+    assert!(overview.contains(&format!("Sync of {}", console.tenant)));
+    assert!(overview.contains(&format!("/runs/{}", first.id)));
+    assert!(overview.contains(&format!("{} created", first.counts.created)));
+    assert!(!overview.contains("A run is held"));
+
+    let report_path = format!("/tenants/{}/runs/{}", console.tenant, first.id);
+    let (status, report) = console.get(&report_path, Some(&cookie)).await;
+    assert_eq!(status, 200, "{report}");
+    assert!(report.contains(&format!(
+        "<strong>{}</strong> created",
+        first.counts.created
+    )));
+    let change = &first.changes[0];
+    let name = change.name.clone().expect("a name");
+    assert!(report.contains(&escape(&name)), "{name}");
+    assert!(report.contains(&format!("{} changes.", first.changes.len())));
+
+    // errors.csv is the stored run's error file, byte for byte.
+    let csv = console
+        .http
+        .get(format!("{}{report_path}/errors.csv", console.url))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .expect("errors.csv");
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    assert_eq!(
+        csv.bytes().await.expect("bytes").as_ref(),
+        sync_core::report::stored_run_errors_csv(first).as_slice()
+    );
+    let (status, _) = console
+        .get(&format!("{report_path}/errors.csv"), None)
+        .await;
+    assert_eq!(status, 401);
+
+    // Search by id finds one person; filter by an action nobody has finds no one.
+    let id = change.person.external_id();
+    let (_, found) = console
+        .get(&format!("{report_path}?q={id}"), Some(&cookie))
+        .await;
+    assert!(found.contains("1 changes."), "{id}");
+    let (_, none) = console
+        .get(&format!("{report_path}?action=deactivate"), Some(&cookie))
+        .await;
+    assert!(none.contains("0 changes."));
+}
+
+/// What askama makes of text in HTML.
+fn escape(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+#[tokio::test]
+async fn the_people_page_lists_the_synced_accounts_and_what_runs_did_to_each() {
+    let console = console().await;
+    let cookie = console.session().await;
+    let users = console.harness.users().await;
+    let linked: Vec<String> = users
+        .iter()
+        .filter_map(|user| user.external_id.clone())
+        .collect();
+    let people = format!("/tenants/{}/people", console.tenant);
+    let (status, page) = console.get(&people, Some(&cookie)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(&format!("{n} of {n} people", n = linked.len())),
+        "{page}"
+    );
+
+    let someone = &linked[0];
+    let (_, found) = console
+        .get(&format!("{people}?q={someone}"), Some(&cookie))
+        .await;
+    assert!(
+        found.contains(&format!("1 of {} people", linked.len())),
+        "{found}"
+    );
+
+    let (status, person) = console
+        .get(&format!("{people}/{someone}"), Some(&cookie))
+        .await;
+    assert_eq!(status, 200, "{person}");
+    assert!(person.contains("What the last 1 runs did"), "{person}");
+    assert!(person.contains("<td>create</td>"), "{person}");
+
+    let (status, _) = console
+        .get(&format!("{people}/main:999999"), Some(&cookie))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = console
+        .get(&format!("{people}/nonsense"), Some(&cookie))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = console.get("/tenants/globex/people", Some(&cookie)).await;
+    assert_eq!(status, 403);
+}
