@@ -10,6 +10,8 @@ use sync_console::{ActionError, Actions};
 use sync_core::history::{RunRecord, Trigger};
 use sync_core::ids::{RunId, TenantId};
 use sync_core::links::{Access, Grant};
+use sync_core::ports::Store;
+use sync_core::progress::{reporting, LiveProgress, ProgressLog};
 use sync_core::run::{self, RunError, RunRequest, RunTarget};
 use sync_local::FolderStore;
 
@@ -47,6 +49,7 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
         keys,
         actions: Some(Arc::new(LocalActions {
             place: place.clone(),
+            running: Arc::new(tokio::sync::Mutex::new(())),
         })),
         // Plain http on loopback: a Secure cookie would never be sent back.
         settings: sync_console::ConsoleSettings {
@@ -66,7 +69,12 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
 /// Approve and reject on this machine: the same engine calls as `approve` and `reject`.
 struct LocalActions {
     place: Place,
+    /// Held while a sync the console started runs: one at a time on a state folder.
+    running: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// How often a sync the console started writes its progress, at most.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn action_error(error: anyhow::Error) -> ActionError {
     match error.downcast_ref::<RunError>() {
@@ -105,13 +113,84 @@ impl Actions for LocalActions {
         .await
     }
 
-    async fn sync_now(&self, _tenant: &TenantId) -> Result<RunId, ActionError> {
+    /// Starts a full run and answers with its id once it has started: its page shows the
+    /// progress. What stops it before it starts (a config or credential unusable, a held run)
+    /// is the answer instead.
+    async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError> {
+        let running = self.running.clone().try_lock_owned().map_err(|_| {
+            ActionError::Refused(
+                "A sync started here is still running; its page shows how far it has come. Start another once it has ended."
+                    .to_owned(),
+            )
+        })?;
         let place = self.place.clone();
-        on_blocking_thread(move || {
-            tokio::runtime::Handle::current()
-                .block_on(async move { Ok(full_run(&place, false).await?.id) })
-        })
-        .await
+        let store = FolderStore::new(wiring::load(&place).map_err(action_error)?.state);
+        if let Some(held) = store
+            .held_runs(tenant)
+            .await
+            .map_err(|error| ActionError::Failed(error.to_string()))?
+            .first()
+        {
+            return Err(ActionError::Refused(format!(
+                "Run {held} is held and waits for a decision: approve or reject it first."
+            )));
+        }
+        let run_id = RunId::new(Utc::now());
+        let live = LiveProgress::new(run_id.clone());
+        let (started, wired) = tokio::sync::oneshot::channel();
+        tokio::task::spawn_blocking(move || {
+            let _running = running;
+            tokio::runtime::Handle::current().block_on(async move {
+                let built = async {
+                    let loaded = wiring::load_live(&place).await?;
+                    let wired = Wired::reporting(&loaded, Some(live.clone())).await?;
+                    anyhow::Ok((loaded, wired))
+                };
+                let (loaded, wired) = match built.await {
+                    Ok(built) => built,
+                    Err(error) => {
+                        let _ = started.send(Err(action_error(error)));
+                        return;
+                    }
+                };
+                // Written before the answer, so that the run's page finds it at once.
+                if let Some(first) = live.take_changed() {
+                    let tenant = &loaded.config.tenant;
+                    if let Err(error) = wired.store().save_progress(tenant, &first).await {
+                        let _ = started.send(Err(ActionError::Failed(error.to_string())));
+                        return;
+                    }
+                }
+                let _ = started.send(Ok(()));
+                let request = RunRequest {
+                    target: RunTarget::Everyone,
+                    dry_run: false,
+                    trigger: Trigger::Manual,
+                    now: Utc::now(),
+                    deadline: None,
+                    run_id: Some(live.run()),
+                };
+                let ports = wired.ports();
+                let run = run::run(&ports, &loaded.config, request);
+                let outcome = reporting(
+                    &live,
+                    wired.store(),
+                    &loaded.config.tenant,
+                    PROGRESS_EVERY,
+                    run,
+                )
+                .await;
+                wired.bar().clear();
+                if let Err(error) = outcome {
+                    // The engine recorded and emailed what it could; the terminal says so too.
+                    eprintln!("A sync started from the console failed: {error}");
+                }
+            });
+        });
+        wired
+            .await
+            .map_err(|_| ActionError::Failed("the sync stopped before it started".to_owned()))??;
+        Ok(run_id)
     }
 
     async fn dry_run(&self, _tenant: &TenantId) -> Result<RunRecord, ActionError> {

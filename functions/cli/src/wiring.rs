@@ -12,6 +12,7 @@ use sync_core::config::{AccountConfig, TenantConfig};
 use sync_core::ids::AccountId;
 use sync_core::personio::PersonioClient;
 use sync_core::ports::{Destination, LocalDestinations};
+use sync_core::progress::LiveProgress;
 use sync_core::run::Ports;
 use sync_local::secrets::{self, LocalSecrets, SecretSources};
 use sync_local::{FolderStore, OutboxMailer};
@@ -130,22 +131,29 @@ pub struct Wired {
     store: FolderStore,
     mailer: OutboxMailer,
     bar: Bar,
+    /// Live progress for the console, instead of the bar.
+    live: Option<LiveProgress>,
     links: Option<crate::console::ConsoleLinks>,
 }
 
 impl Wired {
     /// Builds the adapters for `loaded`.
     pub async fn new(loaded: &Loaded) -> anyhow::Result<Self> {
+        Self::reporting(loaded, None).await
+    }
+
+    /// Builds the adapters for `loaded`, reporting progress to `live` (a run the console
+    /// started) or else to the terminal's bar.
+    pub async fn reporting(loaded: &Loaded, live: Option<LiveProgress>) -> anyhow::Result<Self> {
         let bar = Bar::new();
+        let callback: sync_core::personio::ProgressFn = match &live {
+            Some(live) => live.fetch_callback(),
+            None => Arc::new(bar.fetch_callback()),
+        };
         let sources = loaded
             .personio_clients()?
             .into_iter()
-            .map(|(account, client)| {
-                (
-                    account,
-                    client.with_progress(Arc::new(bar.fetch_callback())),
-                )
-            })
+            .map(|(account, client)| (account, client.with_progress(callback.clone())))
             .collect();
         Ok(Self {
             sources,
@@ -153,6 +161,7 @@ impl Wired {
             store: FolderStore::new(&loaded.state),
             mailer: OutboxMailer::new(&loaded.outbox),
             bar,
+            live,
             links: crate::console::ConsoleLinks::from_env(&loaded.state)?,
         })
     }
@@ -168,6 +177,7 @@ impl Wired {
             store: FolderStore::new(&loaded.state),
             mailer: OutboxMailer::new(&loaded.outbox),
             bar: Bar::new(),
+            live: None,
             links: crate::console::ConsoleLinks::from_env(&loaded.state)?,
         })
     }
@@ -179,12 +189,20 @@ impl Wired {
             destination: self.destination.as_ref(),
             store: &self.store,
             mailer: &self.mailer,
-            progress: &self.bar,
+            progress: match &self.live {
+                Some(live) => live,
+                None => &self.bar,
+            },
             links: self
                 .links
                 .as_ref()
                 .map(|links| links as &dyn sync_core::ports::RunLinks),
         }
+    }
+
+    /// The state folder.
+    pub fn store(&self) -> &FolderStore {
+        &self.store
     }
 
     /// The outbox.

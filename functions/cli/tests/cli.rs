@@ -272,15 +272,56 @@ async fn the_console_prints_a_link_that_opens_the_demos_history() {
     let base = link.split("/open").next().expect("the console's address");
     let overview = http
         .get(format!("{base}{location}"))
-        .header("cookie", cookie)
+        .header("cookie", &cookie)
         .send()
         .await
         .expect("the overview");
     assert_eq!(overview.status(), 200);
     let page = overview.text().await.expect("html");
+    assert!(page.contains("Recent runs"), "{page}");
+
+    // Sync now: the run's page shows its progress, then its report.
+    let start = page.find(r#"name="csrf" value=""#).expect("a form") + 19;
+    let csrf = page[start..].split('"').next().expect("a token").to_owned();
+    let tenant_path = location.trim_end_matches('/');
+    let started = http
+        .post(format!("{base}{tenant_path}/sync"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("sync now");
+    assert_eq!(started.status(), 303);
+    let run_page = started.headers()["location"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(
+        run_page.starts_with(&format!("{tenant_path}/runs/")),
+        "{run_page}"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut seen = Vec::new();
+    let report = loop {
+        let answer = http
+            .get(format!("{base}{run_page}"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("the run's page");
+        assert_eq!(answer.status(), 200, "{seen:?}");
+        let page = answer.text().await.expect("html");
+        if !page.contains("http-equiv=\"refresh\"") {
+            break page;
+        }
+        assert!(page.contains("of 4: "), "{page}");
+        seen.push(page.len());
+        assert!(std::time::Instant::now() < deadline, "the run never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     let _ = child.kill();
     let _ = child.wait();
-    assert!(page.contains("Recent runs"), "{page}");
+    assert!(report.contains("status-completed"), "{report}");
 }
 
 #[test]
