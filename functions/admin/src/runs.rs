@@ -20,10 +20,10 @@ use axum::Json;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_core::history::{RunRecord, RunStatus, Trigger};
+use sync_core::history::{RunRecord, RunStatus};
 use sync_core::ids::{AccountId, PersonKey, PersonioId, RunId};
-use sync_core::ports::{Job, JobTarget};
-use sync_core::run::{self, RunError};
+use sync_core::ports::JobTarget;
+use sync_core::run::{self, QueueError, Queueing, RunError};
 
 /// `{dry_run?, person?: {account?, id}}`.
 #[derive(Deserialize)]
@@ -94,28 +94,36 @@ pub async fn start(deps: Deps, ids: Ids, body: Body) -> Result<Response, ApiErro
         }
     };
     refuse_disabled(&config, &ids)?;
-    if !body.dry_run {
-        // The worker would drop the job anyway (a held run blocks every run that writes). Read
-        // from the held runs themselves: no number of later runs hides one.
-        if let Some(held) = deps.store.held_runs(&ids.tenant).await?.first() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "run_held",
-                format!("run {held} is held and waits for approval; approve or reject it first (POST /tenants/{}/runs/{held}/approve or /reject); dry runs are still possible", ids.tenant),
-            ));
-        }
-    }
-    let run_id = RunId::new(Utc::now());
-    let job = Job {
-        tenant: ids.tenant.clone(),
-        target,
-        trigger: Trigger::Manual,
-        dry_run: body.dry_run,
-        run_id: Some(run_id.clone()),
-    };
-    queue(&deps, &ids, job, &run_id).await?;
+    let run_id = queueing(&deps)
+        .start(&ids.tenant, target, body.dry_run, Utc::now())
+        .await
+        .map_err(|error| queue_error(&ids, error))?;
     tracing::info!(tenant_id = %ids.tenant, run_id = %run_id, dry_run = body.dry_run, "run queued");
     Ok(queued(&ids, &run_id, json!({})))
+}
+
+/// Queued runs through the admin API's ports.
+fn queueing(deps: &crate::AdminDeps) -> Queueing<'_> {
+    Queueing {
+        store: deps.store.as_ref(),
+        notes: deps.tenants.as_ref(),
+        jobs: deps.jobs.as_ref(),
+        queued_for: chrono::Duration::from_std(deps.settings.queued_for)
+            .unwrap_or_else(|_| chrono::Duration::hours(1)),
+    }
+}
+
+fn queue_error(ids: &Ids, error: QueueError) -> ApiError {
+    match error {
+        QueueError::Run(RunError::HeldRunPending { run_id: held }) => ApiError::new(
+            StatusCode::CONFLICT,
+            "run_held",
+            format!("run {held} is held and waits for approval; approve or reject it first (POST /tenants/{}/runs/{held}/approve or /reject); dry runs are still possible", ids.tenant),
+        ),
+        QueueError::Run(error) => run_error(ids, error),
+        QueueError::Store(error) => error.into(),
+        QueueError::Jobs(error) => error.into(),
+    }
 }
 
 /// 409 for a disabled tenant: the worker would drop its jobs.
@@ -131,18 +139,6 @@ fn refuse_disabled(config: &sync_core::config::TenantConfig, ids: &Ids) -> Resul
             ids.tenant, ids.tenant
         ),
     ))
-}
-
-/// Notes run `run_id` as queued (so that reading it answers `queued` before it starts) and
-/// queues `job` in the tenant's message group.
-async fn queue(deps: &Deps, ids: &Ids, job: Job, run_id: &RunId) -> Result<(), ApiError> {
-    let until = Utc::now()
-        + chrono::Duration::from_std(deps.settings.queued_for)
-            .unwrap_or_else(|_| chrono::Duration::hours(1));
-    deps.tenants.mark_queued(&ids.tenant, run_id, until).await?;
-    // The run id is new, so this job never collapses with another.
-    deps.jobs.enqueue(&job, &format!("admin:{run_id}")).await?;
-    Ok(())
 }
 
 /// `202 Accepted` with `{run_id, status: "queued"}` and `extra`, and the run's `Location`.
@@ -302,30 +298,10 @@ pub async fn approve(deps: Deps, ids: Ids) -> Result<Response, ApiError> {
     let config = load(&deps, &ids.tenant).await?.config;
     refuse_disabled(&config, &ids)?;
     held(&deps, &ids, &held_run).await?;
-    let run_id = RunId::new(Utc::now());
-    // The claim decides between concurrent approvals and rejections: one wins, the others get
-    // 409 `run_not_held`.
-    run::claim_for_approval(deps.store.as_ref(), &ids.tenant, &held_run, &run_id)
+    let run_id = queueing(&deps)
+        .approve(&ids.tenant, &held_run, Utc::now())
         .await
-        .map_err(|error| run_error(&ids, error))?;
-    let job = Job {
-        tenant: ids.tenant.clone(),
-        target: JobTarget::Everyone,
-        trigger: Trigger::Approval {
-            held_run: held_run.clone(),
-        },
-        dry_run: false,
-        run_id: Some(run_id.clone()),
-    };
-    if let Err(error) = queue(&deps, &ids, job, &run_id).await {
-        // Not queued: give the claim back, so that the admin can approve again.
-        if let Err(release) =
-            run::release_approval(deps.store.as_ref(), &ids.tenant, &held_run, &run_id).await
-        {
-            tracing::error!(error = %release, "could not give back the claim of an approval that was not queued");
-        }
-        return Err(error);
-    }
+        .map_err(|error| queue_error(&ids, error))?;
     tracing::info!(tenant_id = %ids.tenant, held_run = %held_run, run_id = %run_id, "held run approved; its apply is queued");
     Ok(queued(&ids, &run_id, json!({ "approved": held_run })))
 }

@@ -11,11 +11,13 @@ mod fetch;
 mod held;
 mod matching;
 mod notify;
+mod queued;
 mod recording;
 mod recovery;
 
 pub use continuation::MAX_CONTINUATIONS;
 pub use held::{apply_approved, approve, claim_for_approval, reject, release_approval};
+pub use queued::{QueueError, Queueing};
 pub use recovery::{INTERRUPTED, STALE_AFTER};
 
 use crate::apply::{apply, Applied, ApplyContext, ApplyError};
