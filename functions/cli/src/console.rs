@@ -96,27 +96,11 @@ async fn on_blocking_thread<T: Send + 'static>(
         .map_err(action_error)
 }
 
-#[async_trait::async_trait]
-impl Actions for LocalActions {
-    async fn approve(&self, _tenant: &TenantId, run_id: &RunId) -> Result<RunId, ActionError> {
-        let (place, run_id) = (self.place.clone(), run_id.clone());
-        on_blocking_thread(move || {
-            tokio::runtime::Handle::current().block_on(async move {
-                let loaded = wiring::load(&place)?;
-                // Applying a held plan reads nothing from Personio.
-                let wired = Wired::with_sources(&loaded, Vec::new()).await?;
-                let outcome =
-                    run::approve(&wired.ports(), &loaded.config, &run_id, Utc::now()).await?;
-                Ok(outcome.record.id)
-            })
-        })
-        .await
-    }
-
-    /// Starts a full run and answers with its id once it has started: its page shows the
-    /// progress. What stops it before it starts (a config or credential unusable, a held run)
-    /// is the answer instead.
-    async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError> {
+impl LocalActions {
+    /// Starts a full run (or dry run) and answers with its id once it has started: its page
+    /// shows the progress, then the report. What stops it before it starts (a config or
+    /// credential unusable, a held run for a run that writes) is the answer instead.
+    async fn start(&self, tenant: &TenantId, dry_run: bool) -> Result<RunId, ActionError> {
         let running = self.running.clone().try_lock_owned().map_err(|_| {
             ActionError::Refused(
                 "A sync started here is still running; its page shows how far it has come. Start another once it has ended."
@@ -125,12 +109,15 @@ impl Actions for LocalActions {
         })?;
         let place = self.place.clone();
         let store = FolderStore::new(wiring::load(&place).map_err(action_error)?.state);
-        if let Some(held) = store
-            .held_runs(tenant)
-            .await
-            .map_err(|error| ActionError::Failed(error.to_string()))?
-            .first()
-        {
+        // A dry run writes nothing: a held run does not stop it.
+        let held = match dry_run {
+            true => Vec::new(),
+            false => store
+                .held_runs(tenant)
+                .await
+                .map_err(|error| ActionError::Failed(error.to_string()))?,
+        };
+        if let Some(held) = held.first() {
             return Err(ActionError::Refused(format!(
                 "Run {held} is held and waits for a decision: approve or reject it first."
             )));
@@ -164,7 +151,7 @@ impl Actions for LocalActions {
                 let _ = started.send(Ok(()));
                 let request = RunRequest {
                     target: RunTarget::Everyone,
-                    dry_run: false,
+                    dry_run,
                     trigger: Trigger::Manual,
                     now: Utc::now(),
                     deadline: None,
@@ -192,13 +179,31 @@ impl Actions for LocalActions {
             .map_err(|_| ActionError::Failed("the sync stopped before it started".to_owned()))??;
         Ok(run_id)
     }
+}
 
-    async fn dry_run(&self, _tenant: &TenantId) -> Result<RunRecord, ActionError> {
-        let place = self.place.clone();
+#[async_trait::async_trait]
+impl Actions for LocalActions {
+    async fn approve(&self, _tenant: &TenantId, run_id: &RunId) -> Result<RunId, ActionError> {
+        let (place, run_id) = (self.place.clone(), run_id.clone());
         on_blocking_thread(move || {
-            tokio::runtime::Handle::current().block_on(async move { full_run(&place, true).await })
+            tokio::runtime::Handle::current().block_on(async move {
+                let loaded = wiring::load(&place)?;
+                // Applying a held plan reads nothing from Personio.
+                let wired = Wired::with_sources(&loaded, Vec::new()).await?;
+                let outcome =
+                    run::approve(&wired.ports(), &loaded.config, &run_id, Utc::now()).await?;
+                Ok(outcome.record.id)
+            })
         })
         .await
+    }
+
+    async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError> {
+        self.start(tenant, false).await
+    }
+
+    async fn dry_run(&self, tenant: &TenantId) -> Result<RunId, ActionError> {
+        self.start(tenant, true).await
     }
 
     async fn reject(&self, _tenant: &TenantId, run_id: &RunId) -> Result<(), ActionError> {
@@ -213,23 +218,6 @@ impl Actions for LocalActions {
         })
         .await
     }
-}
-
-/// A full run (or dry run) now, as `personio-sync run` makes it; its record.
-async fn full_run(place: &Place, dry_run: bool) -> anyhow::Result<RunRecord> {
-    let loaded = wiring::load_live(place).await?;
-    let wired = Wired::new(&loaded).await?;
-    let request = RunRequest {
-        target: RunTarget::Everyone,
-        dry_run,
-        trigger: Trigger::Manual,
-        now: Utc::now(),
-        deadline: None,
-        run_id: None,
-    };
-    let outcome = run::run(&wired.ports(), &loaded.config, request).await;
-    wired.bar().clear();
-    Ok(outcome?.record)
 }
 
 /// The environment variable naming where `personio-sync console` is served: summary emails then

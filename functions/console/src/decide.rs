@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use std::collections::HashMap;
 use std::sync::Arc;
-use sync_core::history::{RunRecord, RunStatus};
+use sync_core::history::RunStatus;
 use sync_core::ids::{RunId, TenantId};
 use sync_core::links::csrf_matches;
 
@@ -27,8 +27,8 @@ pub trait Actions: Send + Sync {
     async fn reject(&self, tenant: &TenantId, run: &RunId) -> Result<(), ActionError>;
     /// Syncs now: the id of the run (finished, or queued to start).
     async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
-    /// A dry run: the plan, as a run record that is not kept.
-    async fn dry_run(&self, tenant: &TenantId) -> Result<RunRecord, ActionError>;
+    /// A dry run: the id of the run (finished, or queued to start) whose record is the plan.
+    async fn dry_run(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
 }
 
 /// Why an action did not go on.
@@ -167,7 +167,8 @@ pub async fn sync_now(
     Ok(see_other(format!("/tenants/{tenant}/runs/{run_id}")))
 }
 
-/// `POST /tenants/{tenant}/dry-run`: the plan, shown in the answer (a dry run leaves no history).
+/// `POST /tenants/{tenant}/dry-run`: starts a dry run and leads to its page (its progress, then
+/// the plan).
 pub async fn dry_run(
     State(deps): State<Arc<ConsoleDeps>>,
     Path(tenant): Path<String>,
@@ -176,14 +177,9 @@ pub async fn dry_run(
 ) -> Result<Response, Problem> {
     let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
     checked_form(&form, &csrf)?;
-    let record = actions.dry_run(&tenant).await.map_err(refused)?;
-    crate::pages::render(&crate::pages::report_page(
-        &tenant,
-        &record,
-        crate::pages::ReportQuery::default(),
-        false,
-        true,
-    ))
+    let run_id = actions.dry_run(&tenant).await.map_err(refused)?;
+    tracing::info!(tenant_id = %tenant, run_id = %run_id, "dry run from the console");
+    Ok(see_other(format!("/tenants/{tenant}/runs/{run_id}")))
 }
 
 fn see_other(location: String) -> Response {

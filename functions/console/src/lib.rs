@@ -9,7 +9,7 @@
 //! Pages (a GET never changes anything, since mail scanners open links):
 //! - `/tenants/{tenant}`: the overview — a banner for a held run, the last run, the recent runs,
 //!   and for an `act` session **Sync now** (POST `…/sync`, then the run's report) and **Dry run**
-//!   (POST `…/dry-run`, whose answer is the plan: a dry run leaves no history).
+//!   (POST `…/dry-run`, then its page: the plan, with nothing written).
 //! - `/tenants/{tenant}/runs/{run}`: a run report — counts, every change with its reason and
 //!   before → after per field (filter by action, search by name or id, paged), errors grouped by
 //!   kind; while the run is queued or running, its live progress (`progress`), reloading itself

@@ -91,7 +91,7 @@ pub async fn overview(
 }
 
 /// `?action=&q=&page=` of a run report.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize)]
 pub struct ReportQuery {
     #[serde(default)]
     action: String,
@@ -213,7 +213,7 @@ struct Report {
     errors: Vec<ErrorGroup>,
     /// Whether the run is held and this session may approve or reject it.
     may_decide: bool,
-    /// A dry run's plan, shown once: no filter, no pages, nothing was written.
+    /// A dry run's plan: nothing was written.
     dry_run: bool,
 }
 
@@ -239,17 +239,15 @@ pub async fn report(
         record => return crate::progress::page(&deps, &tenant, &run_id, record.as_ref()).await,
     };
     let may_decide = may_decide && record.status == sync_core::history::RunStatus::Held;
-    render(&report_page(&tenant, &record, query, may_decide, false))
+    render(&report_page(&tenant, &record, query, may_decide))
 }
 
-/// The report of `record`, with `query`'s filter and page. A dry run's report is shown in the
-/// answer to its POST (a dry run leaves no history), so its filter and pages are off.
-pub(crate) fn report_page(
+/// The report of `record`, with `query`'s filter and page.
+fn report_page(
     tenant: &TenantId,
     record: &RunRecord,
     query: ReportQuery,
     may_decide: bool,
-    dry_run: bool,
 ) -> impl Template {
     let q = query.q.trim().to_lowercase();
     let mut actions: Vec<String> = record
@@ -272,11 +270,7 @@ pub(crate) fn report_page(
                     || change.person.external_id().contains(&q))
         })
         .collect();
-    let per_page = if dry_run {
-        matching.len().max(1)
-    } else {
-        CHANGES_PER_PAGE
-    };
+    let per_page = CHANGES_PER_PAGE;
     let pages = matching.len().div_ceil(per_page).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let changes: Vec<ChangeRow> = matching
@@ -305,7 +299,7 @@ pub(crate) fn report_page(
         page,
         pages,
         may_decide,
-        dry_run,
+        dry_run: record.dry_run,
         errors: error_groups(record),
     }
 }

@@ -159,12 +159,14 @@ async fn sync_now_and_a_dry_run_from_the_overview() {
         .await;
     assert_eq!(status, 403);
 
-    // The dry run shows the change and writes nothing.
-    let (status, _, plan) = console
+    // The dry run leads to its plan, which shows the change, and writes nothing.
+    let (status, location, _) = console
         .post(&format!("{overview}/dry-run"), &actor, Some(&csrf))
         .await;
+    assert_eq!(status, 303);
+    let (status, plan) = console.get(&location, Some(&actor)).await;
     assert_eq!(status, 200, "{plan}");
-    assert!(plan.contains("Dry run: what a sync would do now"));
+    assert!(plan.contains("what a sync would have done"), "{plan}");
     assert!(plan.contains("Head of Console Tests"), "{plan}");
     assert_ne!(
         title(console.harness.user(mover).await),
@@ -187,7 +189,7 @@ async fn sync_now_and_a_dry_run_from_the_overview() {
     let (status, report) = console.get(&location, Some(&actor)).await;
     assert_eq!(status, 200);
     assert!(report.contains("<strong>1</strong> updated"), "{report}");
-    // Two runs now: the overview draws their trend.
+    // Runs to draw now: the overview draws their trend.
     let (_, page) = console.get(&overview, Some(&actor)).await;
     assert!(page.contains(r#"<svg class="trend""#), "{page}");
 }

@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use reqwest::header;
 use std::sync::Arc;
 use sync_console::{app, ActionError, Actions, ConsoleDeps, ConsoleSettings};
-use sync_core::history::{RunRecord, RunStatus};
+use sync_core::history::RunStatus;
 use sync_core::ids::{RunId, TenantId};
 use sync_core::links::{Access, Grant, LinkKey, LinkKeys};
 use sync_core::run::RunError;
@@ -62,7 +62,7 @@ impl Actions for HarnessActions {
         .map_err(action_error)
     }
 
-    async fn dry_run(&self, _tenant: &TenantId) -> Result<RunRecord, ActionError> {
+    async fn dry_run(&self, _tenant: &TenantId) -> Result<RunId, ActionError> {
         let harness = self.0.clone();
         tokio::task::spawn_blocking(move || {
             tokio::runtime::Handle::current()
@@ -70,7 +70,7 @@ impl Actions for HarnessActions {
         })
         .await
         .map_err(|error| ActionError::Failed(error.to_string()))
-        .map(|outcome| outcome.record)
+        .map(|outcome| outcome.record.id)
     }
 }
 
