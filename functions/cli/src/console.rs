@@ -206,6 +206,12 @@ impl Actions for LocalActions {
         self.start(tenant, true).await
     }
 
+    async fn enabled_for(&self, _tenant: &TenantId) -> Result<bool, ActionError> {
+        // Read each time: the operator may switch actions off while the console runs.
+        let loaded = wiring::load(&self.place).map_err(action_error)?;
+        Ok(loaded.config.console.actions)
+    }
+
     async fn reject(&self, _tenant: &TenantId, run_id: &RunId) -> Result<(), ActionError> {
         let (place, run_id) = (self.place.clone(), run_id.clone());
         on_blocking_thread(move || {

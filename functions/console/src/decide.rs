@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use sync_core::history::RunStatus;
 use sync_core::ids::{RunId, TenantId};
-use sync_core::links::csrf_matches;
+use sync_core::links::{csrf_matches, Grant};
 
 /// What the console may do for an admin; the deployment decides how (in-process runs on one
 /// machine, the tenant's queue in AWS).
@@ -29,6 +29,8 @@ pub trait Actions: Send + Sync {
     async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
     /// A dry run: the id of the run (finished, or queued to start) whose record is the plan.
     async fn dry_run(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
+    /// Whether the tenant's operator lets the console act (`[console] actions`).
+    async fn enabled_for(&self, tenant: &TenantId) -> Result<bool, ActionError>;
 }
 
 /// Why an action did not go on.
@@ -59,17 +61,30 @@ struct Confirm {
     csrf: String,
 }
 
-/// The session of a decision: it must be allowed to act, and the console must have actions.
-fn acting(
+/// What `grant`'s session may do: it must come from an `act` link, the console must have
+/// actions, and the tenant's operator must not have switched them off.
+pub(crate) async fn actions_for(
+    deps: &ConsoleDeps,
+    grant: &Grant,
+) -> Result<Arc<dyn Actions>, Problem> {
+    let actions = deps.actions.clone().ok_or(Problem::ViewOnly)?;
+    if !grant.access.may_act() {
+        return Err(Problem::ViewOnly);
+    }
+    if !actions.enabled_for(&grant.tenant).await.map_err(refused)? {
+        return Err(Problem::ActionsOff);
+    }
+    Ok(actions)
+}
+
+/// The session of a decision, and what it may do.
+async fn acting(
     deps: &ConsoleDeps,
     headers: &HeaderMap,
     tenant: &str,
 ) -> Result<(TenantId, String, Arc<dyn Actions>), Problem> {
     let (grant, csrf) = session::check(deps, headers, tenant)?;
-    let actions = deps.actions.clone().ok_or(Problem::ViewOnly)?;
-    if !grant.access.may_act() {
-        return Err(Problem::ViewOnly);
-    }
+    let actions = actions_for(deps, &grant).await?;
     Ok((grant.tenant, csrf, actions))
 }
 
@@ -80,7 +95,7 @@ pub async fn confirm(
     Query(query): Query<DecideQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (tenant, csrf, _) = acting(&deps, &headers, &tenant)?;
+    let (tenant, csrf, _) = acting(&deps, &headers, &tenant).await?;
     let approve = match query.to.as_str() {
         "approve" => true,
         "reject" => false,
@@ -130,7 +145,7 @@ pub async fn approve(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant).await?;
     checked_form(&form, &csrf)?;
     let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
     let applying = actions.approve(&tenant, &run_id).await.map_err(refused)?;
@@ -145,7 +160,7 @@ pub async fn reject(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant).await?;
     checked_form(&form, &csrf)?;
     let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
     actions.reject(&tenant, &run_id).await.map_err(refused)?;
@@ -160,7 +175,7 @@ pub async fn sync_now(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant).await?;
     checked_form(&form, &csrf)?;
     let run_id = actions.sync_now(&tenant).await.map_err(refused)?;
     tracing::info!(tenant_id = %tenant, run_id = %run_id, "sync now from the console");
@@ -175,7 +190,7 @@ pub async fn dry_run(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant)?;
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant).await?;
     checked_form(&form, &csrf)?;
     let run_id = actions.dry_run(&tenant).await.map_err(refused)?;
     tracing::info!(tenant_id = %tenant, run_id = %run_id, "dry run from the console");

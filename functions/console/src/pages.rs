@@ -66,10 +66,9 @@ pub async fn overview(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let (grant, csrf) = session::check(&deps, &headers, &tenant)?;
-    let csrf = if grant.access.may_act() && deps.actions.is_some() {
-        csrf
-    } else {
-        String::new()
+    let csrf = match crate::decide::actions_for(&deps, &grant).await {
+        Ok(_) => csrf,
+        Err(_) => String::new(),
     };
     let tenant = grant.tenant;
     let held = deps.store.held_runs(&tenant).await.map_err(unavailable)?;
@@ -225,8 +224,7 @@ pub async fn report(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let (grant, _) = session::check(&deps, &headers, &tenant)?;
-    let may_decide = grant.access.may_act() && deps.actions.is_some();
-    let tenant: TenantId = grant.tenant;
+    let tenant: TenantId = grant.tenant.clone();
     let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
     let record = deps
         .store
@@ -238,7 +236,8 @@ pub async fn report(
         // Queued or running: how far it has come, until the report is there.
         record => return crate::progress::page(&deps, &tenant, &run_id, record.as_ref()).await,
     };
-    let may_decide = may_decide && record.status == sync_core::history::RunStatus::Held;
+    let may_decide = record.status == sync_core::history::RunStatus::Held
+        && crate::decide::actions_for(&deps, &grant).await.is_ok();
     render(&report_page(&tenant, &record, query, may_decide))
 }
 

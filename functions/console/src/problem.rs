@@ -21,6 +21,8 @@ pub enum Problem {
     Unavailable,
     /// A session that may only view tried to act (or the console has no actions).
     ViewOnly,
+    /// The tenant's operator has switched the console's actions off.
+    ActionsOff,
     /// A form without the session's CSRF token (an old page, or another site's form).
     StaleForm,
     /// A decision on a run that is no longer held (its status).
@@ -65,6 +67,11 @@ impl IntoResponse for Problem {
                 StatusCode::FORBIDDEN,
                 "This link lets you view only",
                 "Approving, rejecting and syncing need a link that allows acting. Ask the person who runs the sync for one.".to_owned(),
+            ),
+            Self::ActionsOff => (
+                StatusCode::FORBIDDEN,
+                "Actions are switched off for this organisation",
+                "Whoever runs the sync for your organisation has made these pages view only. Nothing was changed; ask them to approve, reject or start a sync.".to_owned(),
             ),
             Self::StaleForm => (
                 StatusCode::FORBIDDEN,

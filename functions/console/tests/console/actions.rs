@@ -193,3 +193,49 @@ async fn sync_now_and_a_dry_run_from_the_overview() {
     let (_, page) = console.get(&overview, Some(&actor)).await;
     assert!(page.contains(r#"<svg class="trend""#), "{page}");
 }
+
+#[tokio::test]
+async fn the_operator_can_switch_the_consoles_actions_off_for_a_tenant() {
+    use sync_console::COOKIE;
+    use sync_core::links::Grant;
+    use sync_core::ports::Store;
+
+    let harness = test_support::harness::Harness::with(
+        "[console]\nactions = false\n",
+        test_support::personio::company(30),
+    )
+    .await;
+    harness.run().await;
+    let console = crate::support::serve(harness).await;
+    let overview = format!("/tenants/{}", console.tenant);
+    let actor = console.session_with(Access::Act).await;
+    let (status, page) = console.get(&overview, Some(&actor)).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("Sync now"), "{page}");
+
+    // Even a well-formed form from an `act` session changes nothing.
+    let grant = Grant {
+        tenant: console.tenant.clone(),
+        access: Access::Act,
+        expires: chrono::Utc::now() + chrono::Duration::hours(1),
+    };
+    let cookie = format!("{COOKIE}={}", console.keys.session(&grant, "known"));
+    let runs = console
+        .harness
+        .store
+        .runs(&console.tenant, 10)
+        .await
+        .expect("runs");
+    let (status, _, page) = console
+        .post(&format!("{overview}/sync"), &cookie, Some("known"))
+        .await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("switched off"), "{page}");
+    let after = console
+        .harness
+        .store
+        .runs(&console.tenant, 10)
+        .await
+        .expect("runs");
+    assert_eq!(after.len(), runs.len(), "no run was started");
+}

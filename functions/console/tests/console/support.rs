@@ -62,6 +62,10 @@ impl Actions for HarnessActions {
         .map_err(action_error)
     }
 
+    async fn enabled_for(&self, _tenant: &TenantId) -> Result<bool, ActionError> {
+        Ok(self.0.config.console.actions)
+    }
+
     async fn dry_run(&self, _tenant: &TenantId) -> Result<RunId, ActionError> {
         let harness = self.0.clone();
         tokio::task::spawn_blocking(move || {

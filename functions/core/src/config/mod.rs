@@ -76,6 +76,9 @@ pub struct TenantConfig {
     /// How writes are applied.
     #[serde(default)]
     pub apply: ApplyConfig,
+    /// The admins' console.
+    #[serde(default)]
+    pub console: ConsoleConfig,
 }
 
 fn default_timezone() -> Tz {

@@ -341,3 +341,19 @@ impl Default for ApplyConfig {
         }
     }
 }
+
+/// The admins' console of the tenant.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Whether the console's pages may act (approve, reject, sync now, dry run) for a session
+    /// opened from an `act` link; `false` makes every link of the tenant view only.
+    #[serde(default = "yes")]
+    pub actions: bool,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self { actions: true }
+    }
+}
