@@ -135,7 +135,7 @@ async fn bench() -> anyhow::Result<()> {
         store: Arc::new(FolderStore::new(dir.path().join("state"))),
         progress: Arc::new(FolderStore::new(dir.path().join("state"))),
         queued: None,
-        keys: keys.clone(),
+        keys: Arc::new(keys.clone()),
         actions: None,
         settings: ConsoleSettings::default(),
     };

@@ -7,7 +7,8 @@ use anyhow::Context;
 use chrono::Utc;
 use std::sync::Arc;
 use sync_console::{ActionError, Actions};
-use sync_core::history::{RunRecord, Trigger};
+use sync_core::console_site::ConsoleSite;
+use sync_core::history::Trigger;
 use sync_core::ids::{RunId, TenantId};
 use sync_core::links::{Access, Grant};
 use sync_core::ports::Store;
@@ -46,7 +47,7 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
         progress: Arc::new(FolderStore::new(&loaded.state)),
         // Runs start at once here: none waits in a queue.
         queued: None,
-        keys,
+        keys: Arc::new(keys),
         actions: Some(Arc::new(LocalActions {
             place: place.clone(),
             running: Arc::new(tokio::sync::Mutex::new(())),
@@ -230,51 +231,18 @@ impl Actions for LocalActions {
 /// link to their run's report there.
 pub const CONSOLE_URL_ENV: &str = "PERSONIO_SYNC_CONSOLE_URL";
 
-/// How long the links in summary emails work.
-const EMAIL_LINK_DAYS: i64 = 7;
-
-/// The links summary emails carry when [`CONSOLE_URL_ENV`] is set: signed with the state
-/// folder's console key, for 7 days; a held run's link may act (approve or reject), others view.
-pub struct ConsoleLinks {
-    url: String,
-    keys: sync_core::links::LinkKeys,
-}
-
-impl ConsoleLinks {
-    /// The links for the console of `state`, when the environment names its address.
-    pub fn from_env(state: &std::path::Path) -> anyhow::Result<Option<Self>> {
-        let Ok(url) = std::env::var(CONSOLE_URL_ENV) else {
-            return Ok(None);
-        };
-        let url = url.trim().trim_end_matches('/').to_owned();
-        if url.is_empty() {
-            return Ok(None);
-        }
-        sync_core::http::credential_url(&url).map_err(|problem| {
-            anyhow::anyhow!("{CONSOLE_URL_ENV} `{url}` is not usable: {problem}")
-        })?;
-        let keys = sync_console::keyfile::load_or_create(&state.join(KEY_FILE))?;
-        Ok(Some(Self { url, keys }))
+/// Where summary emails link to when [`CONSOLE_URL_ENV`] is set: that address, with the state
+/// folder's console key (7-day links; a held run's may act, others view).
+pub fn site_from_env(state: &std::path::Path) -> anyhow::Result<Option<ConsoleSite>> {
+    let Ok(url) = std::env::var(CONSOLE_URL_ENV) else {
+        return Ok(None);
+    };
+    let url = url.trim().trim_end_matches('/').to_owned();
+    if url.is_empty() {
+        return Ok(None);
     }
-}
-
-impl sync_core::ports::RunLinks for ConsoleLinks {
-    fn run_link(&self, tenant: &TenantId, run: &RunRecord) -> Option<String> {
-        let access = if run.status == sync_core::history::RunStatus::Held {
-            Access::Act
-        } else {
-            Access::View
-        };
-        let grant = Grant {
-            tenant: tenant.clone(),
-            access,
-            expires: Utc::now() + chrono::Duration::days(EMAIL_LINK_DAYS),
-        };
-        Some(format!(
-            "{}/open?link={}&to=/tenants/{tenant}/runs/{}",
-            self.url,
-            self.keys.link(&grant),
-            run.id
-        ))
-    }
+    sync_core::http::credential_url(&url)
+        .map_err(|problem| anyhow::anyhow!("{CONSOLE_URL_ENV} `{url}` is not usable: {problem}"))?;
+    let keys = sync_console::keyfile::load_or_create(&state.join(KEY_FILE))?;
+    Ok(Some(ConsoleSite { url, keys }))
 }

@@ -133,7 +133,7 @@ pub struct Wired {
     bar: Bar,
     /// Live progress for the console, instead of the bar.
     live: Option<LiveProgress>,
-    links: Option<crate::console::ConsoleLinks>,
+    links: Option<sync_core::console_site::ConsoleSite>,
 }
 
 impl Wired {
@@ -162,7 +162,7 @@ impl Wired {
             mailer: OutboxMailer::new(&loaded.outbox),
             bar,
             live,
-            links: crate::console::ConsoleLinks::from_env(&loaded.state)?,
+            links: crate::console::site_from_env(&loaded.state)?,
         })
     }
 
@@ -178,7 +178,7 @@ impl Wired {
             mailer: OutboxMailer::new(&loaded.outbox),
             bar: Bar::new(),
             live: None,
-            links: crate::console::ConsoleLinks::from_env(&loaded.state)?,
+            links: crate::console::site_from_env(&loaded.state)?,
         })
     }
 

@@ -83,7 +83,7 @@ async fn acting(
     headers: &HeaderMap,
     tenant: &str,
 ) -> Result<(TenantId, String, Arc<dyn Actions>), Problem> {
-    let (grant, csrf) = session::check(deps, headers, tenant)?;
+    let (grant, csrf) = session::check(deps, headers, tenant).await?;
     let actions = actions_for(deps, &grant).await?;
     Ok((grant.tenant, csrf, actions))
 }

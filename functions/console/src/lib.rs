@@ -39,7 +39,7 @@ mod text;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
-use sync_core::links::LinkKeys;
+use sync_core::console_site::KeySource;
 use sync_core::ports::{Store, TenantAdmin};
 use sync_core::progress::ProgressLog;
 
@@ -57,7 +57,7 @@ pub struct ConsoleDeps {
     /// at once.
     pub queued: Option<Arc<dyn TenantAdmin>>,
     /// The deployment's link keys.
-    pub keys: LinkKeys,
+    pub keys: Arc<dyn KeySource>,
     /// What admins may do from the pages (approve, reject); `None`: view only.
     pub actions: Option<Arc<dyn Actions>>,
     /// Session settings.

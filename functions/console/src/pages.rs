@@ -65,7 +65,7 @@ pub async fn overview(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, csrf) = session::check(&deps, &headers, &tenant)?;
+    let (grant, csrf) = session::check(&deps, &headers, &tenant).await?;
     let csrf = match crate::decide::actions_for(&deps, &grant).await {
         Ok(_) => csrf,
         Err(_) => String::new(),
@@ -223,7 +223,7 @@ pub async fn report(
     Query(query): Query<ReportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant)?;
+    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
     let tenant: TenantId = grant.tenant.clone();
     let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
     let record = deps
@@ -310,7 +310,7 @@ pub async fn errors_csv(
     Path((tenant, run)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant)?;
+    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
     let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
     let record = deps
         .store

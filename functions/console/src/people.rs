@@ -108,7 +108,7 @@ pub async fn list(
     Query(query): Query<PeopleQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant)?;
+    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
     let snapshot = deps
         .store
         .snapshot(&grant.tenant)
@@ -167,7 +167,7 @@ pub async fn one(
     Path((tenant, person)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant)?;
+    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
     let tenant = grant.tenant;
     let key = PersonKey::from_external_id(&person).ok_or(Problem::NotFound("person"))?;
     let snapshot = deps

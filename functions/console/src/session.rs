@@ -42,12 +42,13 @@ pub async fn open(
 ) -> Result<Response, Problem> {
     let now = Utc::now();
     let token = query.link.as_deref().unwrap_or_default();
-    let link = deps.keys.open_link(token, now).map_err(Problem::Link)?;
+    let keys = keys(&deps).await?;
+    let link = keys.open_link(token, now).map_err(Problem::Link)?;
     let session = Grant {
         expires: link.expires.min(now + deps.settings.session),
         ..link
     };
-    let value = deps.keys.session(&session, &new_csrf_token());
+    let value = keys.session(&session, &new_csrf_token());
     let max_age = (session.expires - now).num_seconds().max(0);
     let secure = if deps.settings.secure_cookie {
         "; Secure"
@@ -74,7 +75,7 @@ pub async fn open(
 }
 
 /// The session of a request for `tenant`'s pages: its grant and CSRF token.
-pub fn check(
+pub async fn check(
     deps: &ConsoleDeps,
     headers: &HeaderMap,
     tenant: &str,
@@ -88,12 +89,20 @@ pub fn check(
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value)
         .ok_or(Problem::NoSession)?;
-    let (grant, csrf) = deps
-        .keys
+    let (grant, csrf) = keys(deps)
+        .await?
         .open_session(value, Utc::now())
         .map_err(|_| Problem::NoSession)?;
     match TenantId::parse(tenant) {
         Ok(asked) if asked == grant.tenant => Ok((grant, csrf)),
         _ => Err(Problem::OtherTenant),
     }
+}
+
+/// The deployment's keys as they are now (a rotation reaches a warm console).
+async fn keys(deps: &ConsoleDeps) -> Result<sync_core::links::LinkKeys, Problem> {
+    deps.keys.link_keys().await.map_err(|error| {
+        tracing::error!(error = %error, "the console's link keys could not be read");
+        Problem::Unavailable
+    })
 }

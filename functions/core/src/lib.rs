@@ -18,7 +18,8 @@
 //! Around them: `ids`, `employee`, `record`, `state`, `history`, `email` (domain types); `config`
 //! (what a tenant decides); `preview` (steps 1–6 without writing, for the preview screens);
 //! `schedule` (when a tenant is due); `progress`; `links` (the signed, expiring links and session
-//! tokens of the admins' console); and `ports`, the traits for source, destination,
+//! tokens of the admins' console) and `console_site` (where the console is, its keys, the links
+//! summary emails carry); and `ports`, the traits for source, destination,
 //! store, mailer, secrets and jobs; `http` (the one HTTP client builder, rustls + ring) and `retry`
 //! (the one back-off and `Retry-After` reading every adapter retries with). Adapters live in other
 //! crates; a run reaches the world only through `ports`.
@@ -26,6 +27,7 @@
 pub mod apply;
 pub mod attributes;
 pub mod config;
+pub mod console_site;
 pub mod email;
 pub mod employee;
 pub mod guard;

@@ -119,7 +119,7 @@ pub(crate) async fn serve(harness: Harness) -> Console {
         store: Arc::new(FolderStore::new(harness.path().join("state"))),
         progress: Arc::new(FolderStore::new(harness.path().join("state"))),
         queued: None,
-        keys: keys(),
+        keys: Arc::new(keys()),
         actions: Some(Arc::new(HarnessActions(harness.clone()))),
         settings: ConsoleSettings::default(),
     };
