@@ -12,10 +12,12 @@
 //!   the writers the admin API stores secrets with; [`secrets_admin`]: the `SecretsAdmin` port on it.
 //! - [`mail`]: [`SesMailer`], the `Mailer` port on SES `SendRawEmail`.
 //! - [`jobs`]: [`SqsJobs`], the `Jobs` port on SQS FIFO, and [`parse_job`] for the worker.
+//! - [`console`]: the admins' console's link keys in a secret, and its address.
 //!
 //! Nothing here decides anything: the engine in `sync-core` does, through the ports.
 
 pub mod config;
+pub mod console;
 pub mod deps;
 pub mod dynamo;
 pub mod jobs;

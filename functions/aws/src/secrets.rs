@@ -138,6 +138,11 @@ impl SecretsManagerSecrets {
         cache.remove(name);
     }
 
+    /// The text of secret `name` (a name or ARN), from the cache while it is fresh.
+    pub async fn text(&self, name: &str) -> Result<SecretString, SecretsError> {
+        self.value(name).await
+    }
+
     /// The text of secret `name`, from the cache while it is fresh.
     async fn value(&self, name: &str) -> Result<SecretString, SecretsError> {
         if let Some(value) = self.cached(name) {

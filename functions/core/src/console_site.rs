@@ -82,6 +82,26 @@ pub fn keys_from_json(text: &str) -> Result<LinkKeys, String> {
     Ok(LinkKeys::new(current, previous))
 }
 
+/// Where a deployment's console is served, and where its keys come from: what the worker and the
+/// admin API are given at cold start.
+#[derive(Clone)]
+pub struct ConsoleAddress {
+    /// The address the console is served at (https, or http on loopback), without a trailing `/`.
+    pub url: String,
+    /// Its keys.
+    pub keys: std::sync::Arc<dyn KeySource>,
+}
+
+impl ConsoleAddress {
+    /// The site with its keys as they are now.
+    pub async fn site(&self) -> Result<ConsoleSite, KeySourceError> {
+        Ok(ConsoleSite {
+            url: self.url.clone(),
+            keys: self.keys.link_keys().await?,
+        })
+    }
+}
+
 /// A deployment's console: its address (https, or http on loopback) and its keys, as read for
 /// one run or one request.
 #[derive(Clone, Debug)]

@@ -18,11 +18,12 @@ use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sync_adapters::{BuildError, Factory};
 use sync_core::config::TenantConfig;
+use sync_core::console_site::ConsoleAddress;
 use sync_core::history::{RunStatus, Trigger};
 use sync_core::ids::RunId;
 use sync_core::ports::{
-    ConfigStore, EventLog, Job, JobTarget, Jobs, JobsError, LocalDestinations, Mailer, Secrets,
-    SourceError, Store, StoreError,
+    ConfigStore, EventLog, Job, JobTarget, Jobs, JobsError, LocalDestinations, Mailer, RunLinks,
+    Secrets, SourceError, Store, StoreError,
 };
 use sync_core::progress::{self, LiveProgress, ProgressLog};
 use sync_core::run::{self, OnRefusal, Ports, RunError, RunRequest, RunTarget};
@@ -61,6 +62,8 @@ pub struct WorkerDeps<'a> {
     pub local: Option<&'a dyn LocalDestinations>,
     /// Where a running run's live progress goes (the console and the admin API read it).
     pub progress: &'a dyn ProgressLog,
+    /// The admins' console, whose links summary emails carry; `None`: emails without links.
+    pub console: Option<&'a ConsoleAddress>,
 }
 
 /// How often a running run's progress is written, at most.
@@ -256,13 +259,23 @@ impl Attempt<'_> {
             }
             Err(error) => return Err(error.into()),
         };
+        let site = match deps.console {
+            Some(console) => console
+                .site()
+                .await
+                .inspect_err(|error| {
+                    tracing::warn!(error = %error, "the console's keys could not be read; the summary goes out without a link");
+                })
+                .ok(),
+            None => None,
+        };
         let ports = Ports {
             sources: adapters.sources(),
             destination: adapters.destination.as_ref(),
             store: deps.store,
             mailer: deps.mailer,
             progress: &live,
-            links: None,
+            links: site.as_ref().map(|site| site as &dyn RunLinks),
         };
         let tenant = &self.config.tenant;
         progress::reporting(

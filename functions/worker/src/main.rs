@@ -8,6 +8,8 @@ use worker::WorkerDeps;
 async fn main() -> Result<(), lambda_runtime::Error> {
     // Built once: every invocation on this instance reuses these clients and the secret cache.
     let aws = sync_aws::cold_start().await?;
+    // Summary emails link to the console when the stack has one.
+    let console = sync_aws::console::console_from_env(&aws.secrets)?;
     let deps = WorkerDeps {
         configs: &aws.store,
         store: &aws.store,
@@ -18,6 +20,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         // A deployed tenant has no folder: `kind = "directory"` is refused.
         local: None,
         progress: &aws.store,
+        console: console.as_ref(),
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

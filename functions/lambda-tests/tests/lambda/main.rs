@@ -16,8 +16,10 @@
 //! - `webhook`: a Personio delivery through the webhook handler, the queue and the worker.
 //! - `rotation`: a credential rotated while a warm worker holds the old one in its cache.
 //! - `progress`: a running run's live progress, kept while it applies and removed at its end.
+//! - `console`: the admins' console on the stack: email links, approvals and sync now through the queue.
 
 mod batch;
+mod console;
 mod deadline;
 mod held;
 mod isolation;

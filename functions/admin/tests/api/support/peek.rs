@@ -19,6 +19,7 @@ impl Harness {
             // These tenants keep the app's users in a folder.
             local: Some(&sync_local::Directories),
             progress: &self.aws.store,
+            console: None,
         };
         let mut ran = 0;
         loop {

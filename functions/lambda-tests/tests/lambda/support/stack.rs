@@ -96,6 +96,7 @@ impl Stack {
             // Unlike main.rs: tests about state rather than SCIM keep the app's users in a folder.
             local: Some(&sync_local::Directories),
             progress: &self.deps.store,
+            console: None,
         }
     }
 

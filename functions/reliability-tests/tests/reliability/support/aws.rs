@@ -263,6 +263,7 @@ from = "{sender}"
             events: &self.deps.store,
             local: None,
             progress: &self.deps.store,
+            console: None,
         }
     }
 

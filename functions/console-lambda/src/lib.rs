@@ -1,0 +1,133 @@
+//! The console in AWS: what the console Lambda gives `sync-console`. Its pages read the DynamoDB
+//! state like the admin API; its actions go through the tenant's FIFO queue like every other run
+//! ([`QueuedActions`]): sync now and dry run queue a run whose page shows it queued, then its
+//! progress, then its report; approving claims the held run and queues the run that applies it.
+//! Nothing runs inside the request, so API Gateway's 30 s never bound a run.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use std::sync::Arc;
+use sync_console::{ActionError, Actions, ConsoleDeps, ConsoleSettings};
+use sync_core::console_site::KeySource;
+use sync_core::ids::{RunId, TenantId};
+use sync_core::ports::{ConfigStore, JobTarget, Jobs, Store, TenantAdmin};
+use sync_core::run::{self, QueueError, Queueing, RunError};
+
+/// How long a queued run reads as queued if its job is dropped (the tenant disabled meanwhile).
+const QUEUED_FOR_HOURS: i64 = 1;
+
+/// Actions through the tenant's queue.
+pub struct QueuedActions {
+    /// Tenant configs (enabled, `[console] actions`).
+    pub configs: Arc<dyn ConfigStore>,
+    /// Held runs and their claims.
+    pub store: Arc<dyn Store>,
+    /// Notes of queued runs.
+    pub notes: Arc<dyn TenantAdmin>,
+    /// The job queue.
+    pub jobs: Arc<dyn Jobs>,
+}
+
+fn failed(error: impl std::fmt::Display) -> ActionError {
+    tracing::error!(error = %error, "a console action failed");
+    ActionError::Failed(
+        "The sync's storage or queue did not answer. Nothing was changed; try again in a minute."
+            .to_owned(),
+    )
+}
+
+fn queue_error(error: QueueError) -> ActionError {
+    match error {
+        QueueError::Run(RunError::HeldRunPending { run_id }) => ActionError::Refused(format!(
+            "Run {run_id} is held and waits for a decision: approve or reject it first."
+        )),
+        QueueError::Run(error @ (RunError::NotHeld { .. } | RunError::UnknownRun { .. })) => {
+            ActionError::Refused(error.to_string())
+        }
+        other => failed(other),
+    }
+}
+
+impl QueuedActions {
+    fn queueing(&self) -> Queueing<'_> {
+        Queueing {
+            store: self.store.as_ref(),
+            notes: self.notes.as_ref(),
+            jobs: self.jobs.as_ref(),
+            queued_for: chrono::Duration::hours(QUEUED_FOR_HOURS),
+        }
+    }
+
+    /// Refuses a tenant that is disabled (the worker would drop its jobs) or gone.
+    async fn enabled(&self, tenant: &TenantId) -> Result<(), ActionError> {
+        match self.configs.config(tenant).await.map_err(failed)? {
+            Some(versioned) if versioned.config.enabled => Ok(()),
+            Some(_) => Err(ActionError::Refused(
+                "The sync of this organisation is paused (disabled) by whoever runs it; nothing runs until it is enabled again.".to_owned(),
+            )),
+            None => Err(ActionError::Refused(
+                "This organisation is no longer synced.".to_owned(),
+            )),
+        }
+    }
+
+    async fn start(&self, tenant: &TenantId, dry_run: bool) -> Result<RunId, ActionError> {
+        self.enabled(tenant).await?;
+        self.queueing()
+            .start(tenant, JobTarget::Everyone, dry_run, Utc::now())
+            .await
+            .map_err(queue_error)
+    }
+}
+
+#[async_trait]
+impl Actions for QueuedActions {
+    async fn approve(&self, tenant: &TenantId, run: &RunId) -> Result<RunId, ActionError> {
+        self.enabled(tenant).await?;
+        self.queueing()
+            .approve(tenant, run, Utc::now())
+            .await
+            .map_err(queue_error)
+    }
+
+    async fn reject(&self, tenant: &TenantId, run: &RunId) -> Result<(), ActionError> {
+        match run::reject(self.store.as_ref(), tenant, run).await {
+            Ok(_) => Ok(()),
+            Err(error @ (RunError::NotHeld { .. } | RunError::UnknownRun { .. })) => {
+                Err(ActionError::Refused(error.to_string()))
+            }
+            Err(error) => Err(failed(error)),
+        }
+    }
+
+    async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError> {
+        self.start(tenant, false).await
+    }
+
+    async fn dry_run(&self, tenant: &TenantId) -> Result<RunId, ActionError> {
+        self.start(tenant, true).await
+    }
+
+    async fn enabled_for(&self, tenant: &TenantId) -> Result<bool, ActionError> {
+        let config = self.configs.config(tenant).await.map_err(failed)?;
+        Ok(config.is_some_and(|versioned| versioned.config.console.actions))
+    }
+}
+
+/// The console on the stack's adapters, with `keys`.
+pub fn console_deps(aws: &sync_aws::Deps, keys: Arc<dyn KeySource>) -> ConsoleDeps {
+    ConsoleDeps {
+        store: Arc::new(aws.store.clone()),
+        progress: Arc::new(aws.store.clone()),
+        queued: Some(Arc::new(aws.store.clone())),
+        keys,
+        actions: Some(Arc::new(QueuedActions {
+            configs: Arc::new(aws.store.clone()),
+            store: Arc::new(aws.store.clone()),
+            notes: Arc::new(aws.store.clone()),
+            jobs: Arc::new(aws.jobs.clone()),
+        })),
+        // Served over https by API Gateway: the cookie is Secure.
+        settings: ConsoleSettings::default(),
+    }
+}

@@ -1,0 +1,20 @@
+//! Console Lambda (public HTTP API: the signed link is the authorisation): wiring only. Clients
+//! are built once per cold start; the pages are in `sync-console`, the actions in lib.rs.
+
+use std::sync::Arc;
+use sync_aws::console::SecretKeys;
+use tower::ServiceExt;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    // Built once: every invocation on this instance reuses these clients and the secret cache.
+    let aws = sync_aws::cold_start().await?;
+    let keys = SecretKeys::from_env(&aws.secrets).ok_or(
+        "the environment variable CONSOLE_KEYS_SECRET is not set; set it to the secret holding the console's link keys",
+    )?;
+    let app = sync_console::app(console_lambda::console_deps(&aws, Arc::new(keys)));
+    lambda_http::run(lambda_http::service_fn(
+        move |request: lambda_http::Request| app.clone().oneshot(request),
+    ))
+    .await
+}
