@@ -18,6 +18,7 @@
 //!   `live`.
 //! - `runs`: sync now, history pages, one run, `errors.csv`, approve and reject.
 //! - `preview`: who is in scope and what the next run would do, per person.
+//! - `console_links`: signed, expiring links into a tenant's console.
 //! - `wiring`: the Personio clients and the destination built from a tenant's config and secrets.
 //!
 //! # Dependency injection
@@ -25,6 +26,7 @@
 //! `dependency-injection` example): one compiled router serves AWS and the tests, and a virtual
 //! call is nothing next to the DynamoDB or Personio call behind it.
 
+mod console_links;
 mod credentials;
 mod error;
 mod live;
@@ -45,6 +47,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use sync_core::console_site::ConsoleAddress;
 use sync_core::ports::{ConfigStore, Jobs, Secrets, SecretsAdmin, Store, TenantAdmin};
 use sync_core::progress::ProgressLog;
 
@@ -66,6 +69,8 @@ pub struct AdminDeps {
     pub jobs: Arc<dyn Jobs>,
     /// Live progress of running runs.
     pub progress: Arc<dyn ProgressLog>,
+    /// The admins' console, to mint links into; `None` when the deployment has none.
+    pub console: Option<ConsoleAddress>,
     /// Local directory destinations: `None` in Lambda (a tenant with one is refused), a folder in
     /// tests that keep the app's users in files.
     pub local: Option<Arc<dyn sync_core::ports::LocalDestinations>>,
@@ -156,6 +161,10 @@ pub fn app(deps: AdminDeps) -> Router {
         )
         .route(&format!("{tenant}/runs/{{run}}/reject"), post(runs::reject))
         .route(&format!("{tenant}/preview"), get(preview::preview))
+        .route(
+            &format!("{tenant}/console-links"),
+            post(console_links::mint),
+        )
         .fallback(|| async { ApiError::no_route() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::middleware::from_fn(log_request))

@@ -22,6 +22,7 @@ fn caller(request: &Request) -> Option<String> {
 async fn main() -> Result<(), lambda_http::Error> {
     // Built once: every invocation on this instance reuses these clients.
     let aws = sync_aws::cold_start().await?;
+    let console = sync_aws::console::console_from_env(&aws.secrets)?;
     let deps = AdminDeps {
         configs: Arc::new(aws.store.clone()),
         store: Arc::new(aws.store.clone()),
@@ -30,6 +31,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         secrets_admin: Arc::new(aws.secrets.clone()),
         jobs: Arc::new(aws.jobs.clone()),
         progress: Arc::new(aws.store.clone()),
+        console,
         // A deployed tenant has no folder: `kind = "directory"` is refused.
         local: None,
         settings: AdminSettings::default(),

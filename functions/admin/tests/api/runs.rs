@@ -501,3 +501,65 @@ async fn a_running_run_answers_with_its_live_progress() {
     // A finished run has no progress.
     assert!(run(&h, &tenant, &first).await.get("progress").is_none());
 }
+
+#[tokio::test]
+async fn a_console_link_is_minted_for_the_tenant_and_opens_what_it_says() {
+    use crate::support::{console_keys, CONSOLE_URL};
+    const LINKS: &str = "/tenants/{tenant}/console-links";
+
+    let h = Harness::new().await;
+    let tenant = h.tenant(3, 35).await;
+    let first = sync_now(&h, &tenant, json!(null)).await;
+    assert_eq!(h.run_queued_jobs().await, 1);
+
+    let answer = h
+        .json(
+            "POST",
+            LINKS,
+            &tenant.params(),
+            &json!({"access": "act", "days": 2, "run": first}),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.text());
+    let body = answer.json();
+    let url = body["url"].as_str().expect("a url");
+    assert!(
+        url.starts_with(&format!("{CONSOLE_URL}/open?link=")),
+        "{url}"
+    );
+    assert!(
+        url.ends_with(&format!("&to=/tenants/{}/runs/{first}", tenant.id)),
+        "{url}"
+    );
+    let token = url
+        .split("link=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .expect("a token");
+    let grant = console_keys()
+        .open_link(token, chrono::Utc::now())
+        .expect("the console opens it");
+    assert_eq!(grant.tenant.as_str(), tenant.id);
+    assert!(grant.access.may_act());
+    let days = (grant.expires - chrono::Utc::now()).num_hours();
+    assert!((47..=48).contains(&days), "{days} hours");
+
+    // A view link by default, for 7 days.
+    let answer = h.json("POST", LINKS, &tenant.params(), &json!({})).await;
+    assert_eq!(answer.status, 201);
+    assert_eq!(answer.json()["access"], "view");
+
+    for bad in [
+        json!({"access": "admin"}),
+        json!({"days": 0}),
+        json!({"days": 31}),
+        json!({"run": "20200101T000000Z-abcdef"}),
+    ] {
+        let answer = h.json("POST", LINKS, &tenant.params(), &bad).await;
+        assert_eq!(answer.status, 422, "{bad}: {}", answer.text());
+    }
+    let unknown = h
+        .json("POST", LINKS, &[("tenant", "nobody")], &json!({}))
+        .await;
+    assert_eq!(unknown.status, 404);
+}

@@ -89,6 +89,24 @@ pub struct Harness {
     bodies: Mutex<Vec<String>>,
 }
 
+/// The console's address and keys in these tests: links are checked with [`console_keys`].
+pub const CONSOLE_URL: &str = "https://console.example.test";
+
+/// The console's keys in these tests.
+pub fn console_keys() -> sync_core::links::LinkKeys {
+    sync_core::links::LinkKeys::new(
+        sync_core::links::LinkKey::new("k1", vec![7; 32]).expect("a key"),
+        None,
+    )
+}
+
+fn console() -> sync_core::console_site::ConsoleAddress {
+    sync_core::console_site::ConsoleAddress {
+        url: CONSOLE_URL.to_owned(),
+        keys: Arc::new(console_keys()),
+    }
+}
+
 fn aws_config(endpoint: &str, table: &str, queue_url: &str, sender: &str) -> AwsConfig {
     let variables = HashMap::from([
         ("AWS_REGION", REGION),
@@ -152,6 +170,7 @@ impl Harness {
             secrets_admin: Arc::new(aws.secrets.clone()),
             jobs: Arc::new(aws.jobs.clone()),
             progress: Arc::new(aws.store.clone()),
+            console: Some(console()),
             local,
             settings: AdminSettings {
                 personio_attempts: 1,
