@@ -83,6 +83,7 @@ fn record(id: RunId, started: chrono::DateTime<Utc>, changes: usize) -> RunRecor
             .collect(),
         errors: (0..changes / 20)
             .map(|i| RecordError {
+                name: None,
                 person: Some(key(i * 20)),
                 action: "create".to_owned(),
                 message: "the app rejected the value".to_owned(),

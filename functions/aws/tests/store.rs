@@ -66,6 +66,7 @@ fn change(n: usize) -> ChangeItem {
 
 fn error(n: usize) -> RecordError {
     RecordError {
+        name: None,
         person: Some(key("main", n as u64)),
         action: "create".into(),
         message: format!("the destination refused record {n}"),

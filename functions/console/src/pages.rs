@@ -20,8 +20,9 @@ pub const CHANGES_PER_PAGE: usize = 100;
 /// People named per error group; the rest are in `errors.csv`.
 const PEOPLE_PER_GROUP: usize = 20;
 
-/// What every page may load: its own stylesheet and images, forms to itself, no script, no frames.
-pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+/// What every page may load: its own stylesheet, images and script (the progress page's), requests
+/// and forms to itself, no frames.
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'";
 
 pub(crate) fn render(page: &impl Template) -> Result<Response, Problem> {
     let html = page.render().map_err(|error| {
@@ -175,7 +176,8 @@ fn error_groups(run: &RunRecord) -> Vec<ErrorGroup> {
         group.count += 1;
         if let Some(person) = &error.person {
             let id = person.external_id();
-            let label = match names.get(&id) {
+            let name = error.name.as_ref().or_else(|| names.get(&id));
+            let label = match name {
                 Some(name) => format!("{name} ({id})"),
                 None => id,
             };

@@ -1,7 +1,7 @@
 //! How runs read on a page: labels for triggers and statuses, times and durations.
 
 use chrono::{DateTime, Utc};
-use sync_core::history::{Counts, RunRecord, RunStatus, Trigger};
+use sync_core::history::{RunRecord, RunStatus, Trigger};
 
 /// One run as a row of a table.
 pub struct RunRow {
@@ -75,22 +75,5 @@ fn status(status: RunStatus) -> &'static str {
     }
 }
 
-/// The counts worth showing, in words, without zeros.
-pub fn counts(counts: &Counts) -> Vec<(&'static str, usize)> {
-    [
-        ("created", counts.created),
-        ("adopted", counts.adopted),
-        ("updated", counts.updated),
-        ("deactivated", counts.deactivated),
-        ("reactivated", counts.reactivated),
-        ("activated on hire date", counts.activated),
-        ("manager links", counts.managers),
-        ("group changes", counts.groups),
-        ("invited", counts.invited),
-        ("skipped", counts.skipped),
-        ("errors", counts.errors),
-    ]
-    .into_iter()
-    .filter(|(_, n)| *n > 0)
-    .collect()
-}
+/// The counts worth showing, in words, without zeros (the summary email's).
+pub use sync_core::report::counts_parts as counts;

@@ -187,6 +187,7 @@ pub fn unreadable_error(person: Option<PersonKey>, key: &str) -> RecordError {
         None => format!("Personio returned attribute `{key}` for nobody; fields mapped from it stay empty"),
     };
     RecordError {
+name: None,
         person,
         action: "fetch".to_owned(),
         message,

@@ -116,6 +116,10 @@ pub struct RecordError {
     pub message: String,
     /// What an admin can do about it.
     pub hint: String,
+    /// The person's name as Personio had it, filled in when the run is recorded (so that the
+    /// stored `errors.csv` names everyone the emailed one did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// One field of a [`ChangeItem`]: its name and, unless the field is sensitive, its values.

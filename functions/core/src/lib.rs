@@ -13,7 +13,7 @@
 //! 6. `guard::check`: whether the plan is held for an admin.
 //! 7. `apply`: the plan through the destination, advancing the snapshot (`state`) per action.
 //! 8. `run::recording` and `history`: the run's record, as import history.
-//! 9. `report` and `email`: the summary email with `errors.csv`.
+//! 9. `summary`, `report` and `email`: the summary email (`summary`) with `errors.csv` (`report`).
 //!
 //! Around them: `ids`, `employee`, `record`, `state`, `history`, `email` (domain types); `config`
 //! (what a tenant decides); `preview` (steps 1–6 without writing, for the preview screens);
@@ -50,3 +50,4 @@ pub mod run;
 pub mod schedule;
 pub mod scope;
 pub mod state;
+pub mod summary;

@@ -394,13 +394,14 @@ impl Mapping {
         if errors.is_empty() {
             Ok(record)
         } else {
-            Err(errors)
+            Err(named(errors, &record))
         }
     }
 }
 
 fn required_error(employee: &Employee, rule: &FieldRule) -> RecordError {
     RecordError {
+name: None,
         person: Some(employee.key.clone()),
         action: "map".to_owned(),
         message: format!(
@@ -442,8 +443,17 @@ fn map_with(
     if errors.is_empty() {
         Ok(record)
     } else {
-        Err(errors)
+        Err(named(errors, &record))
     }
+}
+
+/// `errors`, each naming its person from what did map (for the email and errors.csv).
+fn named(mut errors: Vec<RecordError>, record: &UserRecord) -> Vec<RecordError> {
+    let name = crate::people::display_name(record);
+    for error in &mut errors {
+        error.name.clone_from(&name);
+    }
+    errors
 }
 
 #[cfg(test)]

@@ -37,7 +37,11 @@ impl Person {
 
     /// The display name from the mapped record (personal data: never logged).
     pub fn display_name(&self) -> Option<String> {
-        display_name(self.record.as_ref().ok()?)
+        match &self.record {
+            Ok(record) => display_name(record),
+            // What did map names them (see `Mapping::map_owned`).
+            Err(errors) => errors.iter().find_map(|error| error.name.clone()),
+        }
     }
 
     /// Whether a plan at `now` could create (or adopt) a user for this person: only then is it

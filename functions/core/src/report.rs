@@ -2,15 +2,11 @@
 //! an [`Email`] out. Sensitive values never get here (the change list only carries their names).
 
 use crate::config::{SendWhen, TenantConfig};
-use crate::email::{Attachment, Email};
+
 use crate::history::{ChangeItem, ChangedField, Counts, RecordError, RunRecord, RunStatus};
 use crate::ids::PersonKey;
 use crate::record::{FieldChange, FieldValue};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
-
-/// How many changes and errors the email body lists; the rest are in the run history and the CSV.
-const LISTED: usize = 200;
 
 /// One change-list line, with sensitive values left out.
 pub fn change_item(
@@ -75,6 +71,17 @@ pub fn stored_names(run: &crate::history::RunRecord) -> BTreeMap<PersonKey, Stri
         .collect()
 }
 
+/// Names each error's person from `names` (the people the run read), unless it has a name.
+pub fn name_errors(errors: &mut [RecordError], names: &BTreeMap<PersonKey, String>) {
+    for error in errors.iter_mut().filter(|error| error.name.is_none()) {
+        error.name = error
+            .person
+            .as_ref()
+            .and_then(|key| names.get(key))
+            .cloned();
+    }
+}
+
 /// `errors.csv`: one row per record error, with the person's name when known.
 pub fn errors_csv(errors: &[RecordError], names: &BTreeMap<PersonKey, String>) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -93,7 +100,11 @@ pub fn errors_csv(errors: &[RecordError], names: &BTreeMap<PersonKey, String>) -
             Some(key) => (
                 key.account.to_string(),
                 key.id.to_string(),
-                names.get(key).cloned().unwrap_or_default(),
+                error
+                    .name
+                    .clone()
+                    .or_else(|| names.get(key).cloned())
+                    .unwrap_or_default(),
             ),
             None => (String::new(), String::new(), String::new()),
         };
@@ -136,8 +147,9 @@ pub fn should_send(config: &TenantConfig, run: &RunRecord) -> bool {
     }
 }
 
-fn counts_line(counts: &Counts) -> String {
-    let parts = [
+/// The counts that are not zero, labelled, in a fixed order: the summary's and the console's.
+pub fn counts_parts(counts: &Counts) -> Vec<(&'static str, usize)> {
+    [
         ("created", counts.created),
         ("adopted", counts.adopted),
         ("updated", counts.updated),
@@ -147,11 +159,19 @@ fn counts_line(counts: &Counts) -> String {
         ("manager links", counts.managers),
         ("group changes", counts.groups),
         ("invited", counts.invited),
+        ("skipped", counts.skipped),
         ("errors", counts.errors),
-    ];
-    let listed: Vec<String> = parts
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect()
+}
+
+/// "3 created, 1 errors", or "no changes" (the subject's words: skipped people are no news).
+pub fn counts_line(counts: &Counts) -> String {
+    let listed: Vec<String> = counts_parts(counts)
         .iter()
-        .filter(|(_, n)| *n > 0)
+        .filter(|(what, _)| *what != "skipped")
         .map(|(what, n)| format!("{n} {what}"))
         .collect();
     if listed.is_empty() {
@@ -161,16 +181,8 @@ fn counts_line(counts: &Counts) -> String {
     }
 }
 
-fn subject(config: &TenantConfig, run: &RunRecord) -> String {
-    let tenant = &config.tenant;
-    match run.status {
-        RunStatus::Held => format!("[personio-sync] {tenant}: run held, approval needed"),
-        RunStatus::Failed => format!("[personio-sync] {tenant}: run failed"),
-        _ => format!("[personio-sync] {tenant}: {}", counts_line(&run.counts)),
-    }
-}
-
-fn describe_field(field: &ChangedField) -> String {
+/// "title: Engineer → Lead", or "birthday changed" for a sensitive field.
+pub fn describe_field(field: &ChangedField) -> String {
     if field.sensitive {
         return format!("{} changed", field.field);
     }
@@ -183,190 +195,7 @@ fn describe_field(field: &ChangedField) -> String {
     )
 }
 
-fn person_label(change: &ChangeItem) -> String {
-    match &change.name {
-        Some(name) => format!("{name} ({})", change.person),
-        None => change.person.to_string(),
-    }
-}
-
-/// The summary email of a run.
-pub fn render_summary(
-    config: &TenantConfig,
-    run: &RunRecord,
-    from: &str,
-    names: &BTreeMap<PersonKey, String>,
-    console: Option<&str>,
-) -> Email {
-    let mut text = String::new();
-    let mut html = String::from("<html><body style=\"font-family:sans-serif\">");
-    let _ = writeln!(text, "personio-sync summary for tenant {}", config.tenant);
-    let _ = writeln!(
-        text,
-        "Run {} ({}), status: {}",
-        run.id,
-        trigger_name(run),
-        run.status.as_str()
-    );
-    let _ = writeln!(
-        text,
-        "Fetched from Personio: {}; in scope: {}",
-        run.fetched, run.in_scope
-    );
-    let _ = writeln!(text, "Result: {}\n", counts_line(&run.counts));
-    let _ = write!(
-        html,
-        "<h2>personio-sync: {}</h2><p>Run <code>{}</code> ({}), status <b>{}</b>.<br>Fetched from Personio: {}; in scope: {}.</p><p><b>{}</b></p>",
-        escape_html(config.tenant.as_str()),
-        escape_html(run.id.as_str()),
-        trigger_name(run),
-        run.status.as_str(),
-        run.fetched,
-        run.in_scope,
-        escape_html(&counts_line(&run.counts)),
-    );
-    if let Some(link) = console {
-        let (label, prominent) = if run.status == RunStatus::Held {
-            ("Review and approve", true)
-        } else {
-            ("Open the run report", false)
-        };
-        let _ = writeln!(text, "{label}: {link}\n");
-        let style = if prominent {
-            "display:inline-block;padding:10px 18px;background:#0b57d0;color:#ffffff;border-radius:6px;font-weight:bold;text-decoration:none"
-        } else {
-            "color:#0b57d0"
-        };
-        let _ = write!(
-            html,
-            "<p><a href=\"{}\" style=\"{style}\">{label}</a></p>",
-            escape_html(link)
-        );
-    }
-    if let Some(failure) = &run.failure {
-        let _ = writeln!(
-            text,
-            "The run failed and changed nothing further: {failure}\n"
-        );
-        let _ = write!(
-            html,
-            "<p style=\"color:#b00\">The run failed: {}</p>",
-            escape_html(failure)
-        );
-    }
-    if run.status == RunStatus::Held {
-        let _ = writeln!(text, "Nothing was written. The run was held because:");
-        let _ = write!(
-            html,
-            "<p style=\"color:#b60\"><b>Nothing was written.</b> The run was held because:</p><ul>"
-        );
-        for reason in &run.held_because {
-            let _ = writeln!(text, "  - {reason}");
-            let _ = write!(html, "<li>{}</li>", escape_html(reason));
-        }
-        let _ = writeln!(
-            text,
-            "Review the planned changes below, then approve or reject run {} (CLI: personio-sync approve {} / reject {}).\n",
-            run.id, run.id, run.id
-        );
-        let _ = write!(html, "</ul><p>Review the planned changes below, then approve or reject run <code>{}</code>.</p>", escape_html(run.id.as_str()));
-    }
-    if !run.changes.is_empty() {
-        let heading = if run.status == RunStatus::Held {
-            "Planned changes"
-        } else {
-            "Changes"
-        };
-        let _ = writeln!(text, "{heading} ({}):", run.changes.len());
-        let _ = write!(html, "<h3>{heading} ({})</h3><table border=\"1\" cellpadding=\"4\" style=\"border-collapse:collapse\"><tr><th>Action</th><th>Person</th><th>Why</th><th>Fields</th></tr>", run.changes.len());
-        for change in run.changes.iter().take(LISTED) {
-            let fields: Vec<String> = change.fields.iter().map(describe_field).collect();
-            let _ = writeln!(
-                text,
-                "  - {:<10} {}: {}{}",
-                change.action,
-                person_label(change),
-                change.reason,
-                if fields.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", fields.join("; "))
-                }
-            );
-            let _ = write!(
-                html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape_html(&change.action),
-                escape_html(&person_label(change)),
-                escape_html(&change.reason),
-                escape_html(&fields.join("; "))
-            );
-        }
-        html.push_str("</table>");
-        if run.changes.len() > LISTED {
-            let more = run.changes.len() - LISTED;
-            let _ = writeln!(text, "  … and {more} more in the run history");
-            let _ = write!(html, "<p>… and {more} more in the run history.</p>");
-        }
-        text.push('\n');
-    }
-    if !run.errors.is_empty() {
-        let _ = writeln!(
-            text,
-            "Errors ({}; all of them in the attached errors.csv):",
-            run.errors.len()
-        );
-        let _ = write!(html, "<h3>Errors ({})</h3><p>All of them are in the attached <code>errors.csv</code>.</p><ul>", run.errors.len());
-        for error in run.errors.iter().take(LISTED) {
-            let who = error
-                .person
-                .as_ref()
-                .map(|key| match names.get(key) {
-                    Some(name) => format!("{name} ({key})"),
-                    None => key.to_string(),
-                })
-                .unwrap_or_else(|| "-".to_owned());
-            let _ = writeln!(
-                text,
-                "  - {who} [{}] {}. Fix: {}",
-                error.action, error.message, error.hint
-            );
-            let _ = write!(
-                html,
-                "<li>{} [{}] {}. <i>Fix:</i> {}</li>",
-                escape_html(&who),
-                escape_html(&error.action),
-                escape_html(&error.message),
-                escape_html(&error.hint)
-            );
-        }
-        html.push_str("</ul>");
-    }
-    html.push_str("</body></html>");
-    Email {
-        from: from.to_owned(),
-        to: config.email.to.clone(),
-        subject: subject(config, run),
-        text,
-        html,
-        attachments: vec![Attachment {
-            filename: "errors.csv".to_owned(),
-            content_type: "text/csv".to_owned(),
-            bytes: errors_csv(&run.errors, names),
-        }],
-    }
-}
-
-fn trigger_name(run: &RunRecord) -> &'static str {
-    use crate::history::Trigger;
-    match (&run.trigger, run.dry_run) {
-        (_, true) => "dry run",
-        (Trigger::Schedule, _) => "scheduled",
-        (Trigger::Manual, _) => "manual",
-        (Trigger::Webhook { .. }, _) => "webhook",
-        (Trigger::Approval { .. }, _) => "approval",
-    }
-}
+pub use crate::summary::render_summary;
 
 #[cfg(test)]
 mod tests {
@@ -424,6 +253,7 @@ mod tests {
     fn csv_quotes_commas_and_names_people() {
         let key = PersonKey::new(AccountId::default(), PersonioId::new(7));
         let errors = vec![RecordError {
+            name: None,
             person: Some(key.clone()),
             action: "map".into(),
             message: "required field `email` is empty, sorry".into(),
@@ -443,6 +273,7 @@ mod tests {
         // attachment in a spreadsheet, which runs a cell starting with = + - @ as a formula.
         let key = PersonKey::new(AccountId::default(), PersonioId::new(7));
         let errors = vec![RecordError {
+            name: None,
             person: Some(key.clone()),
             action: "map".into(),
             message: "=HYPERLINK(\"http://evil.example\",\"click\")".into(),
@@ -457,6 +288,7 @@ mod tests {
         );
         let harmless = String::from_utf8(errors_csv(
             &[RecordError {
+                name: None,
                 person: None,
                 action: "fetch".into(),
                 message: "- a dash inside is fine".into(),

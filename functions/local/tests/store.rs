@@ -94,6 +94,7 @@ fn run(id: &RunId) -> RunRecord {
             }],
         }],
         errors: vec![RecordError {
+            name: None,
             person: Some(key("main", 4)),
             action: "map".into(),
             message: "no email".into(),

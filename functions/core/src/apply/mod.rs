@@ -140,6 +140,7 @@ impl Applied {
             DestinationError::Unauthorized { .. } => "update the destination token",
         };
         self.errors.push(RecordError {
+            name: None,
             person: person.cloned(),
             action: action.to_owned(),
             message: error.to_string(),

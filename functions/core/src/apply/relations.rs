@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 fn unresolved(key: &PersonKey, action: &str, message: String) -> RecordError {
     RecordError {
+        name: None,
         person: Some(key.clone()),
         action: action.to_owned(),
         message,
@@ -82,6 +83,7 @@ pub(super) async fn apply_managers(
                 Err(ApplyError::Destination(error))
             }
             Err(error) => Ok(Err(Some(RecordError {
+                name: None,
                 person: Some(wanted.key.clone()),
                 action: "manager".to_owned(),
                 message: error.to_string(),
@@ -196,6 +198,7 @@ pub(super) async fn apply_groups(
             }
             Err(error) if error.stops_run() => return Err(ApplyError::Destination(error)),
             Err(error) => applied.errors.push(RecordError {
+                name: None,
                 person: None,
                 action: "group".to_owned(),
                 message: format!("group `{}`: {error}", group_name(action)),
@@ -289,6 +292,7 @@ pub(super) async fn send_invites(
                 snapshot.links.insert(key.clone(), link);
             }
             Err(error) => applied.errors.push(RecordError {
+                name: None,
                 person: Some(key.clone()),
                 action: "invite".to_owned(),
                 message: error.to_string(),

@@ -169,6 +169,7 @@ pub(crate) fn normalise_known(
         .map(|raw| RawAttribute::from_json(raw).value)
         .and_then(values::id)
         .ok_or_else(|| RecordError {
+name: None,
             person: None,
             action: FETCH_ACTION.to_owned(),
             message: "attribute `id` is missing or not a positive whole number".to_owned(),
@@ -209,6 +210,7 @@ pub(crate) fn normalise_known(
     }
     if !problems.is_empty() {
         return Err(RecordError {
+            name: None,
             person: Some(key),
             action: FETCH_ACTION.to_owned(),
             message: problems.join("; "),

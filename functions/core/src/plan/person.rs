@@ -355,6 +355,7 @@ fn duplicate_keys(config: &TenantConfig, people: &[Person]) -> BTreeMap<PersonKe
             errors.insert(
                 (*key).clone(),
                 RecordError {
+                    name: None,
                     person: Some((*key).clone()),
                     action: "match".to_owned(),
                     message: format!(
@@ -389,6 +390,7 @@ fn adoption(
     };
     let refused = |message: String, hint: &str| {
         Adoption::Refused(RecordError {
+            name: None,
             person: Some(key.clone()),
             action: "adopt".to_owned(),
             message,

@@ -36,6 +36,7 @@ pub(super) fn plan_managers(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut
         if let Some(manager) = &wanted {
             if !outcome.final_state.contains_key(manager) {
                 plan.errors.push(RecordError {
+name: None,
                     person: Some(key.clone()),
                     action: "manager".to_owned(),
                     message: format!(

@@ -49,6 +49,8 @@ pub(super) async fn record_and_notify(
     send: Send,
 ) -> Result<(), StoreError> {
     record.summary_pending = report::should_send(config, record);
+    // Kept with the errors, so that the stored errors.csv is the one the email attaches.
+    report::name_errors(&mut record.errors, names);
     out.store.save_run(&config.tenant, record).await?;
     if record.summary_pending && send == Send::Now {
         notify_recorded(out, config, record, names).await;
