@@ -311,7 +311,7 @@ async fn the_console_prints_a_link_that_opens_the_demos_history() {
             .expect("the run's page");
         assert_eq!(answer.status(), 200, "{seen:?}");
         let page = answer.text().await.expect("html");
-        if !page.contains("http-equiv=\"refresh\"") {
+        if !page.contains("id=\"run-progress\"") {
             break page;
         }
         assert!(page.contains("of 4: "), "{page}");

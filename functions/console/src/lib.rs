@@ -102,7 +102,12 @@ pub fn app(deps: ConsoleDeps) -> Router {
             post(decide::approve),
         )
         .route("/tenants/{tenant}/runs/{run}/reject", post(decide::reject))
+        .route(
+            "/tenants/{tenant}/runs/{run}/progress.json",
+            get(progress::json),
+        )
         .route("/assets/console.css", get(pages::stylesheet))
+        .route("/assets/progress.js", get(progress::script))
         .fallback(problem::not_found)
         .with_state(Arc::new(deps))
 }

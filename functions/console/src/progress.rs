@@ -1,49 +1,76 @@
 //! The page of a run that is queued or running: its phase (reading Personio, planning, writing to
-//! the app, emailing the summary) with steps done of total, as the worker last wrote it. The page
-//! reloads itself every few seconds (a `<meta http-equiv="refresh">`: no script) and shows the
-//! run's report once the run has ended.
+//! the app, emailing the summary) with steps done of total, as the worker last wrote it.
+//!
+//! A small script (`/assets/progress.js`, the only one) asks `…/progress.json` every 2 seconds,
+//! updates the numbers in a polite live region and reloads the page once the run has ended, so
+//! the report appears. Without script the page reloads itself every 5 seconds (a refresh inside
+//! `<noscript>`: a timed refresh would otherwise move a screen reader's place on every update).
 
 use crate::pages::{render, unavailable};
 use crate::problem::Problem;
+use crate::session;
 use crate::text::RunRow;
 use crate::ConsoleDeps;
 use askama::Template;
-use axum::response::Response;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use chrono::Utc;
-use sync_core::history::RunRecord;
+use std::sync::Arc;
+use sync_core::history::{RunRecord, RunStatus};
 use sync_core::ids::{RunId, TenantId};
 use sync_core::progress::Phase;
 
-/// Seconds between reloads of a progress page.
-pub const RELOAD_SECONDS: u32 = 2;
+/// Seconds between the script's questions.
+pub const POLL_SECONDS: u32 = 2;
+
+/// What a progress page (and its JSON) says.
+#[derive(serde::Serialize)]
+struct View {
+    /// Whether the run has ended (its report is there).
+    ended: bool,
+    /// "Step 3 of 4: Writing to the app", or "Waiting in the queue".
+    heading: String,
+    /// "3 of 10 changes (30 %)", or empty for a phase without steps.
+    count: String,
+    done: u64,
+    total: u64,
+    /// Percent of the phase's steps, when it has steps.
+    percent: Option<u64>,
+    /// "Last update 10:04:05 UTC.", or empty.
+    updated: String,
+}
 
 #[derive(Template)]
 #[template(path = "progress.html")]
 struct ProgressPage {
     tenant: String,
     run: String,
-    reload: u32,
+    poll: u32,
     /// The run's row once it has started.
     started: Option<RunRow>,
-    /// "Waiting in the queue", "Reading Personio", …
-    phase: &'static str,
-    /// Which of the four phases, from 1 (0 while queued).
-    step: usize,
-    done: u64,
-    total: u64,
-    /// Percent of the phase's steps, when it has steps.
-    percent: Option<u64>,
-    updated: String,
+    view: View,
 }
 
-/// The progress page of `run_id`, whose record (if any) says it is running; 404 when the run
-/// neither runs nor waits in the queue.
-pub async fn page(
+/// How far `run_id` has come; `None` when it neither ran, runs nor waits in the queue.
+async fn view(
     deps: &ConsoleDeps,
     tenant: &TenantId,
     run_id: &RunId,
     record: Option<&RunRecord>,
-) -> Result<Response, Problem> {
+) -> Result<Option<View>, Problem> {
+    if record.is_some_and(|record| record.status != RunStatus::Running) {
+        return Ok(Some(View {
+            ended: true,
+            heading: "Ended".to_owned(),
+            count: String::new(),
+            done: 0,
+            total: 0,
+            percent: None,
+            updated: String::new(),
+        }));
+    }
     let progress = deps
         .progress
         .progress(tenant, run_id)
@@ -58,34 +85,90 @@ pub async fn page(
             None => false,
         };
         if !queued {
-            return Err(Problem::NotFound("run"));
+            return Ok(None);
         }
     }
-    let mut page = ProgressPage {
-        tenant: tenant.to_string(),
-        run: run_id.to_string(),
-        reload: RELOAD_SECONDS,
-        started: record.map(RunRow::of),
-        phase: "Waiting in the queue",
-        step: 0,
+    let mut view = View {
+        ended: false,
+        heading: "Waiting in the queue".to_owned(),
+        count: String::new(),
         done: 0,
         total: 0,
         percent: None,
         updated: String::new(),
     };
-    if record.is_some() {
-        // Started, and no progress written yet (or none kept, as by `personio-sync run`).
-        page.phase = Phase::Fetch.label();
-        page.step = Phase::Fetch.number();
+    // Started, and no progress written yet (or none kept, as by `personio-sync run`).
+    let mut phase = record.map(|_| Phase::Fetch);
+    if let Some(progress) = &progress {
+        phase = Some(progress.phase);
+        view.done = progress.done;
+        view.total = progress.total;
+        view.updated = format!(
+            "Last update {}.",
+            progress.updated_at.format("%H:%M:%S UTC")
+        );
     }
-    if let Some(progress) = progress {
-        page.phase = progress.phase.label();
-        page.step = progress.phase.number();
-        page.done = progress.done;
-        page.total = progress.total;
-        page.percent =
-            (progress.total > 0).then(|| progress.done.min(progress.total) * 100 / progress.total);
-        page.updated = progress.updated_at.format("%H:%M:%S UTC").to_string();
+    if let Some(phase) = phase {
+        view.heading = format!("Step {} of 4: {}", phase.number(), phase.label());
+        if let Some(percent) = (view.done.min(view.total) * 100).checked_div(view.total) {
+            let unit = if phase == Phase::Fetch {
+                "pages of people"
+            } else {
+                "changes"
+            };
+            view.percent = Some(percent);
+            view.count = format!("{} of {} {unit} ({percent} %)", view.done, view.total);
+        }
     }
-    render(&page)
+    Ok(Some(view))
+}
+
+/// The progress page of `run_id`, whose record (if any) says it is running; 404 when the run
+/// neither runs nor waits in the queue.
+pub async fn page(
+    deps: &ConsoleDeps,
+    tenant: &TenantId,
+    run_id: &RunId,
+    record: Option<&RunRecord>,
+) -> Result<Response, Problem> {
+    let view = view(deps, tenant, run_id, record)
+        .await?
+        .ok_or(Problem::NotFound("run"))?;
+    render(&ProgressPage {
+        tenant: tenant.to_string(),
+        run: run_id.to_string(),
+        poll: POLL_SECONDS,
+        started: record.map(RunRow::of),
+        view,
+    })
+}
+
+/// `GET /tenants/{tenant}/runs/{run}/progress.json`: what the page shows, for its script.
+pub async fn json(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let record = deps
+        .store
+        .run(&grant.tenant, &run_id)
+        .await
+        .map_err(unavailable)?;
+    let view = view(&deps, &grant.tenant, &run_id, record.as_ref())
+        .await?
+        .ok_or(Problem::NotFound("run"))?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
+}
+
+/// `GET /assets/progress.js`: the console's only script.
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/progress.js"),
+    )
 }

@@ -27,7 +27,15 @@ async fn a_running_runs_page_shows_its_progress_until_the_report_is_there() {
     let (status, page) = console.get(&path, Some(&cookie)).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Step 1 of 4: Reading Personio"), "{page}");
-    assert!(page.contains(r#"<meta http-equiv="refresh" content="2">"#));
+    assert!(page.contains(r#"id="run-progress""#) && page.contains("/assets/progress.js"));
+    // Its script's question: the same numbers.
+    let (status, json) = console
+        .get(&format!("{path}/progress.json"), Some(&cookie))
+        .await;
+    assert_eq!(status, 200);
+    let view: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(view["ended"], false);
+    assert_eq!(view["heading"], "Step 1 of 4: Reading Personio");
 
     let progress = RunProgress {
         run: running.id.clone(),
@@ -44,9 +52,18 @@ async fn a_running_runs_page_shows_its_progress_until_the_report_is_there() {
         page.contains(r#"<progress id="steps" max="10" value="3""#),
         "{page}"
     );
-    assert!(
-        page.contains("<strong>3</strong> of 10 changes (30 %)"),
-        "{page}"
+    assert!(page.contains("3 of 10 changes (30 %)"), "{page}");
+    let (_, json) = console
+        .get(&format!("{path}/progress.json"), Some(&cookie))
+        .await;
+    let view: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(
+        (
+            view["done"].as_u64(),
+            view["total"].as_u64(),
+            view["percent"].as_u64()
+        ),
+        (Some(3), Some(10), Some(30))
     );
 
     // It ends: the report, no reloading.
@@ -60,7 +77,11 @@ async fn a_running_runs_page_shows_its_progress_until_the_report_is_there() {
     let (status, page) = console.get(&path, Some(&cookie)).await;
     assert_eq!(status, 200);
     assert!(page.contains("Counts"), "{page}");
-    assert!(!page.contains("http-equiv=\"refresh\""));
+    assert!(!page.contains("run-progress"));
+    let (_, json) = console
+        .get(&format!("{path}/progress.json"), Some(&cookie))
+        .await;
+    assert!(json.contains(r#""ended":true"#), "{json}");
 
     // A run that neither runs nor waits in a queue is not found.
     let never = RunId::new(chrono::Utc::now());
