@@ -160,14 +160,12 @@ impl LocalActions {
                 };
                 let ports = wired.ports();
                 let run = run::run(&ports, &loaded.config, request);
-                let outcome = reporting(
-                    &live,
-                    wired.store(),
-                    &loaded.config.tenant,
-                    PROGRESS_EVERY,
-                    run,
-                )
-                .await;
+                let tenant = &loaded.config.tenant;
+                let outcome = reporting(&live, wired.store(), tenant, PROGRESS_EVERY, run).await;
+                // The first progress, written above, goes too (a quick run writes no other).
+                if let Err(error) = wired.store().clear_progress(tenant, &live.run()).await {
+                    eprintln!("Could not remove the progress of a sync that ended: {error}");
+                }
                 wired.bar().clear();
                 if let Err(error) = outcome {
                     // The engine recorded and emailed what it could; the terminal says so too.

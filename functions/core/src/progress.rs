@@ -198,7 +198,8 @@ impl Progress for LiveProgress {
 }
 
 /// Runs `work` and, while it runs, writes `live`'s progress to `log` whenever it changed, at
-/// most once per `every`; then forgets it (the run's record tells the end). A failed write is
+/// most once per `every` and not before the first `every` has passed; then removes what it
+/// wrote (the run's record tells the end). A failed write is
 /// logged and skipped: progress is a display, and a run never fails for it.
 pub async fn reporting<F: std::future::Future>(
     live: &LiveProgress,
@@ -208,18 +209,24 @@ pub async fn reporting<F: std::future::Future>(
     work: F,
 ) -> F::Output {
     let mut work = std::pin::pin!(work);
-    let mut tick = tokio::time::interval(every);
+    // The first write after one interval: a run quicker than that (a no-op run) writes none.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut written = false;
     loop {
         tokio::select! {
             output = &mut work => {
-                if let Err(error) = log.clear_progress(tenant, &live.run()).await {
-                    tracing::warn!(error = %error, "could not remove the progress of a run that ended");
+                if written {
+                    if let Err(error) = log.clear_progress(tenant, &live.run()).await {
+                        tracing::warn!(error = %error, "could not remove the progress of a run that ended");
+                    }
                 }
                 return output;
             }
             _ = tick.tick() => {
                 if let Some(progress) = live.take_changed() {
+                    // Even a write that failed may have landed: it is removed at the end too.
+                    written = true;
                     if let Err(error) = log.save_progress(tenant, &progress).await {
                         tracing::warn!(error = %error, "could not write the run's progress; the run goes on");
                     }

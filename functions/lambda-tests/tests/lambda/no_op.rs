@@ -73,9 +73,23 @@ async fn a_no_op_scheduled_run_writes_nothing_to_the_app_and_only_its_run_record
     let pk = format!("TENANT#{}", tenant.id);
     let header = format!("RUN#{}", run.id);
     let errors = format!("ERR#{}#", run.id);
+    // Live progress is no state: a run slow enough to write it (over a second) removes it at
+    // its end; the last write of its item must be that removal.
+    let progress = format!("PROGRESS#{}", run.id);
+    let progress_writes: Vec<&ItemWrite> = writes
+        .iter()
+        .filter(|w| w.pk == pk && w.sk == progress)
+        .collect();
+    if let Some(last) = progress_writes.last() {
+        assert!(
+            last.to_string().starts_with("DeleteItem"),
+            "the run's progress item was left behind: {progress_writes:#?}"
+        );
+    }
     let is_run_record = |write: &ItemWrite| {
         write.pk == pk
             && (write.sk == header
+                || write.sk == progress
                 || write.sk.starts_with(&format!("{header}#"))
                 || write.sk.starts_with(&errors))
     };
