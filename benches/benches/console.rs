@@ -138,6 +138,7 @@ async fn bench() -> anyhow::Result<()> {
         queued: None,
         keys: Arc::new(keys.clone()),
         actions: None,
+        previews: None,
         settings: ConsoleSettings::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

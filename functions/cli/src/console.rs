@@ -9,9 +9,10 @@ use std::sync::Arc;
 use sync_console::{ActionError, Actions};
 use sync_core::console_site::ConsoleSite;
 use sync_core::history::Trigger;
-use sync_core::ids::{RunId, TenantId};
+use sync_core::ids::{PersonKey, RunId, TenantId};
 use sync_core::links::{Access, Grant};
 use sync_core::ports::Store;
+use sync_core::preview::{preview_person, PreviewRow};
 use sync_core::progress::{reporting, LiveProgress, ProgressLog};
 use sync_core::run::{self, RunError, RunRequest, RunTarget};
 use sync_local::FolderStore;
@@ -51,6 +52,9 @@ pub async fn console(place: &Place, port: u16, days: u16) -> anyhow::Result<Done
         actions: Some(Arc::new(LocalActions {
             place: place.clone(),
             running: Arc::new(tokio::sync::Mutex::new(())),
+        })),
+        previews: Some(Arc::new(LocalPreviews {
+            place: place.clone(),
         })),
         // Plain http on loopback: a Secure cookie would never be sent back.
         settings: sync_console::ConsoleSettings {
@@ -228,6 +232,42 @@ impl Actions for LocalActions {
 /// The environment variable naming where `personio-sync console` is served: summary emails then
 /// link to their run's report there.
 pub const CONSOLE_URL_ENV: &str = "PERSONIO_SYNC_CONSOLE_URL";
+
+/// One person's next run on this machine: read with the config's credentials, planned against
+/// the state folder's snapshot.
+struct LocalPreviews {
+    place: Place,
+}
+
+#[async_trait::async_trait]
+impl sync_console::Previews for LocalPreviews {
+    async fn next_run(
+        &self,
+        _tenant: &TenantId,
+        person: &PersonKey,
+    ) -> Result<Option<PreviewRow>, ActionError> {
+        let (place, person) = (self.place.clone(), person.clone());
+        on_blocking_thread(move || {
+            tokio::runtime::Handle::current().block_on(async move {
+                let loaded = wiring::load_live(&place).await?;
+                let clients = loaded.personio_clients()?;
+                let snapshot = FolderStore::new(&loaded.state)
+                    .snapshot(&loaded.config.tenant)
+                    .await?;
+                let row = preview_person(
+                    &sync_adapters::as_sources(&clients),
+                    &loaded.config,
+                    &snapshot,
+                    &person,
+                    Utc::now(),
+                )
+                .await?;
+                Ok(row)
+            })
+        })
+        .await
+    }
+}
 
 /// Where summary emails link to when [`CONSOLE_URL_ENV`] is set: that address, with the state
 /// folder's console key (7-day links; a held run's may act, others view).

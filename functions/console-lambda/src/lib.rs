@@ -2,15 +2,18 @@
 //! state like the admin API; its actions go through the tenant's FIFO queue like every other run
 //! ([`QueuedActions`]): sync now and dry run queue a run whose page shows it queued, then its
 //! progress, then its report; approving claims the held run and queues the run that applies it.
-//! Nothing runs inside the request, so API Gateway's 30 s never bound a run.
+//! Nothing runs inside the request, so API Gateway's 30 s never bound a run. One person's next run
+//! ([`StoredCredentialPreviews`]) reads that person from Personio with the tenant's credentials.
 
 use async_trait::async_trait;
 use chrono::Utc;
 use std::sync::Arc;
-use sync_console::{ActionError, Actions, ConsoleDeps, ConsoleSettings};
+use sync_adapters::{as_sources, Factory, PersonioLimits};
+use sync_console::{ActionError, Actions, ConsoleDeps, ConsoleSettings, Previews};
 use sync_core::console_site::KeySource;
-use sync_core::ids::{RunId, TenantId};
-use sync_core::ports::{ConfigStore, JobTarget, Jobs, Store, TenantAdmin};
+use sync_core::ids::{PersonKey, RunId, TenantId};
+use sync_core::ports::{ConfigStore, JobTarget, Jobs, Secrets, Store, TenantAdmin};
+use sync_core::preview::{preview_person, PreviewRow};
 use sync_core::run::{self, QueueError, Queueing, RunError};
 
 /// How long a queued run reads as queued if its job is dropped (the tenant disabled meanwhile).
@@ -114,6 +117,54 @@ impl Actions for QueuedActions {
     }
 }
 
+/// One person's next run, read from Personio with the tenant's stored credentials (as the admin
+/// API's preview), with the admin API's short Personio limits: a page answers within API
+/// Gateway's 30 s.
+pub struct StoredCredentialPreviews {
+    /// Tenant configs.
+    pub configs: Arc<dyn ConfigStore>,
+    /// The tenants' snapshots.
+    pub store: Arc<dyn Store>,
+    /// Personio credentials.
+    pub secrets: Arc<dyn Secrets>,
+}
+
+#[async_trait]
+impl Previews for StoredCredentialPreviews {
+    async fn next_run(
+        &self,
+        tenant: &TenantId,
+        person: &PersonKey,
+    ) -> Result<Option<PreviewRow>, ActionError> {
+        let config = match self.configs.config(tenant).await.map_err(failed)? {
+            Some(versioned) => versioned.config,
+            None => return Ok(None),
+        };
+        let factory = Factory {
+            secrets: self.secrets.as_ref(),
+            local: None,
+            personio: PersonioLimits {
+                max_attempts: Some(2),
+                request_timeout: Some(std::time::Duration::from_secs(10)),
+            },
+        };
+        let clients = factory
+            .sources(&config)
+            .await
+            .map_err(|error| ActionError::Failed(error.to_string()))?;
+        let snapshot = self.store.snapshot(tenant).await.map_err(failed)?;
+        preview_person(
+            &as_sources(&clients),
+            &config,
+            &snapshot,
+            person,
+            Utc::now(),
+        )
+        .await
+        .map_err(|error| ActionError::Failed(error.to_string()))
+    }
+}
+
 /// The console on the stack's adapters, with `keys`.
 pub fn console_deps(aws: &sync_aws::Deps, keys: Arc<dyn KeySource>) -> ConsoleDeps {
     ConsoleDeps {
@@ -126,6 +177,11 @@ pub fn console_deps(aws: &sync_aws::Deps, keys: Arc<dyn KeySource>) -> ConsoleDe
             store: Arc::new(aws.store.clone()),
             notes: Arc::new(aws.store.clone()),
             jobs: Arc::new(aws.jobs.clone()),
+        })),
+        previews: Some(Arc::new(StoredCredentialPreviews {
+            configs: Arc::new(aws.store.clone()),
+            store: Arc::new(aws.store.clone()),
+            secrets: Arc::new(aws.secrets.clone()),
         })),
         // Served over https by API Gateway: the cookie is Secure.
         settings: ConsoleSettings::default(),

@@ -131,7 +131,7 @@ fn checked_form(form: &HashMap<String, String>, csrf: &str) -> Result<(), Proble
     }
 }
 
-fn refused(error: ActionError) -> Problem {
+pub(crate) fn refused(error: ActionError) -> Problem {
     match error {
         ActionError::Refused(message) => Problem::Refused(message),
         ActionError::Failed(message) => Problem::ActionFailed(message),

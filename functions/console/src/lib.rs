@@ -15,7 +15,8 @@
 //!   kind; while the run is queued or running, its live progress (`progress`), reloading itself
 //!   until the report is there.
 //! - `/tenants/{tenant}/people` and `…/people/{account:id}`: the accounts the sync keeps (status,
-//!   groups, hire date), searchable, and per person what the recent runs did to them.
+//!   groups, hire date), searchable, and per person what the recent runs did to them; `…/next`:
+//!   whether they are in scope and what the next run would do (read from Personio).
 //! - `/tenants/{tenant}/runs/{run}/decide?to=approve|reject`: a held run's confirmation page, whose
 //!   form POSTs to `…/approve` or `…/reject` with the session's CSRF token (`decide`; only for a
 //!   session opened from an `act` link, through the deployment's [`Actions`]).
@@ -29,6 +30,7 @@
 mod chart;
 mod decide;
 pub mod keyfile;
+mod next_run;
 mod pages;
 mod people;
 mod problem;
@@ -44,6 +46,7 @@ use sync_core::ports::{Store, TenantAdmin};
 use sync_core::progress::ProgressLog;
 
 pub use decide::{ActionError, Actions};
+pub use next_run::Previews;
 pub use session::COOKIE;
 
 /// What the console reads through, built once.
@@ -60,6 +63,8 @@ pub struct ConsoleDeps {
     pub keys: Arc<dyn KeySource>,
     /// What admins may do from the pages (approve, reject); `None`: view only.
     pub actions: Option<Arc<dyn Actions>>,
+    /// One person's next run, read from Personio; `None` where the console cannot read it.
+    pub previews: Option<Arc<dyn Previews>>,
     /// Session settings.
     pub settings: ConsoleSettings,
 }
@@ -91,6 +96,10 @@ pub fn app(deps: ConsoleDeps) -> Router {
         .route("/tenants/{tenant}/dry-run", post(decide::dry_run))
         .route("/tenants/{tenant}/people", get(people::list))
         .route("/tenants/{tenant}/people/{person}", get(people::one))
+        .route(
+            "/tenants/{tenant}/people/{person}/next",
+            get(next_run::page),
+        )
         .route("/tenants/{tenant}/runs/{run}", get(pages::report))
         .route(
             "/tenants/{tenant}/runs/{run}/errors.csv",

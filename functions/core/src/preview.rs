@@ -141,7 +141,45 @@ pub fn preview(
     snapshot: &Snapshot,
     now: DateTime<Utc>,
 ) -> Preview {
+    preview_of(config, batches, None, snapshot, now, true)
+}
+
+/// What the next run would do for `key` alone: reads only that person from their account (one
+/// Personio request), then plans them as a one-person run would. `None` when the tenant has no
+/// such account, or Personio has no such person and the sync never linked them.
+pub async fn preview_person(
+    sources: &[(AccountId, &dyn Source)],
+    config: &TenantConfig,
+    snapshot: &Snapshot,
+    key: &PersonKey,
+    now: DateTime<Utc>,
+) -> Result<Option<PreviewRow>, SourceError> {
+    let Some((account, source)) = sources.iter().find(|(account, _)| *account == key.account)
+    else {
+        return Ok(None);
+    };
+    let (batches, gone) = match source.employee(key.id).await? {
+        Some(batch) => (vec![(account.clone(), batch)], None),
+        None => (Vec::new(), Some(key.clone())),
+    };
+    let preview = preview_of(config, batches, gone, snapshot, now, false);
+    Ok(preview.rows.into_iter().find(|row| &row.person == key))
+}
+
+/// The preview of `batches`: a `complete` read of everyone, or of one person Personio returned
+/// (`batches` holds only them) or says is gone (`gone`), whose read makes nobody else a leaver.
+fn preview_of(
+    config: &TenantConfig,
+    batches: Vec<(AccountId, SourceBatch)>,
+    gone: Option<PersonKey>,
+    snapshot: &Snapshot,
+    now: DateTime<Utc>,
+    complete: bool,
+) -> Preview {
     let mut intake = Intake::new(config);
+    if let Some(key) = gone {
+        intake.add_gone(key);
+    }
     let mut unreadable: BTreeMap<PersonKey, String> = BTreeMap::new();
     for (account, batch) in batches {
         for error in &batch.errors {
@@ -153,7 +191,7 @@ pub fn preview(
         }
         intake.add(&account, batch);
     }
-    guard::protect(&mut intake, snapshot, true);
+    guard::protect(&mut intake, snapshot, complete);
     let fetched = intake.people.len();
     let before: BTreeMap<PersonKey, Before> = intake
         .people
@@ -177,7 +215,7 @@ pub fn preview(
         config,
         people: &mut intake.people,
         protected: &intake.protected,
-        complete: true,
+        complete,
         gone: &intake.gone,
         snapshot,
         candidates: &candidates,
@@ -189,7 +227,7 @@ pub fn preview(
         snapshot,
         source: &intake.stats,
         used_attributes: &intake.used_attributes,
-        complete: true,
+        complete,
         config: &config.guard,
     });
     let protected = &intake.protected;

@@ -117,3 +117,49 @@ async fn the_people_page_lists_the_synced_accounts_and_what_runs_did_to_each() {
     let (status, _) = console.get("/tenants/globex/people", Some(&cookie)).await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_persons_page_asks_personio_what_the_next_run_would_do_for_them() {
+    let console = console().await;
+    let cookie = console.session().await;
+    let company = console.harness.fake.company();
+    let mut active = company
+        .employees
+        .iter()
+        .filter(|person| person.status == "active" && person.termination_date.is_none());
+    let mover = active.next().expect("someone active").id;
+    let leaver = active.next().expect("someone else").id;
+    let steady = active.next().expect("a third").id;
+    console.harness.fake.update(|company| {
+        company.employee_mut(mover).expect("the mover").position = "Chief Tester".into();
+        company.remove(leaver);
+    });
+    let next = |id: u64| format!("/tenants/{}/people/main:{id}/next", console.tenant);
+
+    let (status, person) = console
+        .get(
+            &format!("/tenants/{}/people/main:{mover}", console.tenant),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(person.contains(&next(mover)), "{person}");
+    let (status, page) = console.get(&next(mover), Some(&cookie)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("update their user in the app"), "{page}");
+    assert!(page.contains("<dt>In scope</dt><dd>yes</dd>"), "{page}");
+    let (_, page) = console.get(&next(leaver), Some(&cookie)).await;
+    assert!(page.contains("deactivate their user"), "{page}");
+    let (_, page) = console.get(&next(steady), Some(&cookie)).await;
+    assert!(page.contains("change nothing"), "{page}");
+    // Looking changed nothing: the mover's user still has the old title.
+    let user = console.harness.user(mover).await.expect("the mover's user");
+    assert_ne!(user.fields.text("title").as_deref(), Some("Chief Tester"));
+    let (status, _) = console
+        .get(
+            &format!("/tenants/{}/people/main:999999/next", console.tenant),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(status, 404);
+}

@@ -8,6 +8,7 @@ use sync_console::{app, ActionError, Actions, ConsoleDeps, ConsoleSettings};
 use sync_core::history::RunStatus;
 use sync_core::ids::{RunId, TenantId};
 use sync_core::links::{Access, Grant, LinkKey, LinkKeys};
+use sync_core::ports::Store;
 use sync_core::run::RunError;
 use sync_local::FolderStore;
 use test_support::harness::Harness;
@@ -121,6 +122,7 @@ pub(crate) async fn serve(harness: Harness) -> Console {
         queued: None,
         keys: Arc::new(keys()),
         actions: Some(Arc::new(HarnessActions(harness.clone()))),
+        previews: Some(Arc::new(HarnessActions(harness.clone()))),
         settings: ConsoleSettings::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -219,5 +221,31 @@ impl Console {
         let answer = request.send().await.expect("a page");
         let status = answer.status().as_u16();
         (status, answer.text().await.expect("a body"))
+    }
+}
+
+#[async_trait::async_trait]
+impl sync_console::Previews for HarnessActions {
+    async fn next_run(
+        &self,
+        _tenant: &TenantId,
+        person: &sync_core::ids::PersonKey,
+    ) -> Result<Option<sync_core::preview::PreviewRow>, ActionError> {
+        let snapshot = self
+            .0
+            .store
+            .snapshot(&self.0.config.tenant)
+            .await
+            .map_err(|error| ActionError::Failed(error.to_string()))?;
+        let ports = self.0.ports();
+        sync_core::preview::preview_person(
+            &ports.sources,
+            &self.0.config,
+            &snapshot,
+            person,
+            test_support::personio::now(),
+        )
+        .await
+        .map_err(|error| ActionError::Failed(error.to_string()))
     }
 }

@@ -247,6 +247,17 @@ async fn sync_now_from_the_console_is_queued_then_its_page_shows_the_report() {
     assert!(report.contains("status-completed"), "{report}");
     assert!(report.contains("<strong>6</strong> created"), "{report}");
 
+    // One person's next run, read from Personio with the tenant's stored credentials.
+    let someone = tenant.fake.company().employees[0].id;
+    let (status, next) = console
+        .get(
+            &format!("{overview}/people/{}/next", key(someone).external_id()),
+            &cookie,
+        )
+        .await;
+    assert_eq!(status, 200, "{next}");
+    assert!(next.contains("The next run would"), "{next}");
+
     // A tampered link opens nothing.
     let tampered = link.replacen(".act.", ".view.", 1);
     let answer = console.http.get(&tampered).send().await.expect("an answer");
