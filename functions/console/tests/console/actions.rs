@@ -26,6 +26,15 @@ async fn an_act_link_approves_a_held_run_after_confirming_and_the_leavers_lose_a
     let report = format!("{overview}/runs/{held_run}");
     let (_, page) = console.get(&report, Some(&cookie)).await;
     assert!(page.contains("Review and approve"), "{page}");
+    // Personio returned nobody for the leavers: their names come from what the sync last wrote.
+    for id in &leaving {
+        let user = console.harness.user(*id).await.expect("a user");
+        let family = user.fields.text("family_name").expect("a family name");
+        assert!(
+            page.contains(&crate::pages::escape(&family)),
+            "{family} unnamed: {page}"
+        );
+    }
 
     // The confirmation page changes nothing; its form carries the session's CSRF token.
     let (status, confirm) = console

@@ -65,7 +65,7 @@ async fn the_overview_and_the_report_show_the_history() {
 }
 
 /// What askama makes of text in HTML.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&#38;")
         .replace('<', "&#60;")
         .replace('>', "&#62;")

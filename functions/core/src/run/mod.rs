@@ -233,7 +233,16 @@ pub async fn run_with(
         }
     };
     record.fetched = intake.people.len();
-    let names = intake.names();
+    let mut names = intake.names();
+    // People Personio returned nobody for (leavers of a complete read) keep the name the sync
+    // last wrote: the held run's page and the email name everyone they list.
+    for (key, link) in &snapshot.links {
+        if !names.contains_key(key) {
+            if let Some(name) = crate::people::display_name(&link.record) {
+                names.insert(key.clone(), name);
+            }
+        }
+    }
 
     // Match people without a user to existing app users they may adopt.
     ports.progress.start("plan", 0);
