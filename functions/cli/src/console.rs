@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::Utc;
 use std::sync::Arc;
 use sync_console::{ActionError, Actions};
+use sync_core::config::TenantConfig;
 use sync_core::console_site::ConsoleSite;
 use sync_core::history::Trigger;
 use sync_core::ids::{PersonKey, RunId, TenantId};
@@ -209,10 +210,10 @@ impl Actions for LocalActions {
         self.start(tenant, true).await
     }
 
-    async fn enabled_for(&self, _tenant: &TenantId) -> Result<bool, ActionError> {
+    async fn config(&self, _tenant: &TenantId) -> Result<Option<TenantConfig>, ActionError> {
         // Read each time: the operator may switch actions off while the console runs.
         let loaded = wiring::load(&self.place).map_err(action_error)?;
-        Ok(loaded.config.console.actions)
+        Ok(Some(loaded.config))
     }
 
     async fn reject(&self, _tenant: &TenantId, run_id: &RunId) -> Result<(), ActionError> {

@@ -10,6 +10,7 @@ use chrono::Utc;
 use std::sync::Arc;
 use sync_adapters::{as_sources, Factory, PersonioLimits};
 use sync_console::{ActionError, Actions, ConsoleDeps, ConsoleSettings, Previews};
+use sync_core::config::TenantConfig;
 use sync_core::console_site::KeySource;
 use sync_core::ids::{PersonKey, RunId, TenantId};
 use sync_core::ports::{ConfigStore, JobTarget, Jobs, Secrets, Store, TenantAdmin};
@@ -111,9 +112,9 @@ impl Actions for QueuedActions {
         self.start(tenant, true).await
     }
 
-    async fn enabled_for(&self, tenant: &TenantId) -> Result<bool, ActionError> {
+    async fn config(&self, tenant: &TenantId) -> Result<Option<TenantConfig>, ActionError> {
         let config = self.configs.config(tenant).await.map_err(failed)?;
-        Ok(config.is_some_and(|versioned| versioned.config.console.actions))
+        Ok(config.map(|versioned| versioned.config))
     }
 }
 
@@ -183,7 +184,11 @@ pub fn console_deps(aws: &sync_aws::Deps, keys: Arc<dyn KeySource>) -> ConsoleDe
             store: Arc::new(aws.store.clone()),
             secrets: Arc::new(aws.secrets.clone()),
         })),
-        // Served over https by API Gateway: the cookie is Secure.
-        settings: ConsoleSettings::default(),
+        // Served over https by API Gateway: the cookie is Secure; the stack's scheduler runs the
+        // tenants' schedules.
+        settings: ConsoleSettings {
+            scheduled: true,
+            ..ConsoleSettings::default()
+        },
     }
 }

@@ -29,8 +29,12 @@ pub trait Actions: Send + Sync {
     async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
     /// A dry run: the id of the run (finished, or queued to start) whose record is the plan.
     async fn dry_run(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
-    /// Whether the tenant's operator lets the console act (`[console] actions`).
-    async fn enabled_for(&self, tenant: &TenantId) -> Result<bool, ActionError>;
+    /// The tenant's config as it is now (whether the operator lets the console act, `[console]
+    /// actions`; whether runs are paused; the schedule); `None` for a tenant that is gone.
+    async fn config(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<sync_core::config::TenantConfig>, ActionError>;
 }
 
 /// Why an action did not go on.
@@ -71,7 +75,8 @@ pub(crate) async fn actions_for(
     if !grant.access.may_act() {
         return Err(Problem::ViewOnly);
     }
-    if !actions.enabled_for(&grant.tenant).await.map_err(refused)? {
+    let config = actions.config(&grant.tenant).await.map_err(refused)?;
+    if !config.is_some_and(|config| config.console.actions) {
         return Err(Problem::ActionsOff);
     }
     Ok(actions)

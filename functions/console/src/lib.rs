@@ -10,6 +10,7 @@
 //! - `/tenants/{tenant}`: the overview — a banner for a held run, the last run, the recent runs,
 //!   and for an `act` session **Sync now** (POST `…/sync`, then the run's report) and **Dry run**
 //!   (POST `…/dry-run`, then its page: the plan, with nothing written).
+//! - `/tenants/{tenant}/runs?page=`: every run, newest first, 50 per page.
 //! - `/tenants/{tenant}/runs/{run}`: a run report — counts, every change with its reason and
 //!   before → after per field (filter by action, search by name or id, paged), errors grouped by
 //!   kind; while the run is queued or running, its live progress (`progress`), reloading itself
@@ -76,6 +77,9 @@ pub struct ConsoleSettings {
     pub session: chrono::Duration,
     /// Whether the cookie is `Secure` (over https); off only for a console on 127.0.0.1.
     pub secure_cookie: bool,
+    /// Whether a scheduler runs the tenants' schedules (AWS), so the overview shows the next
+    /// scheduled run; on one machine runs happen when `personio-sync run` is called.
+    pub scheduled: bool,
 }
 
 impl Default for ConsoleSettings {
@@ -83,6 +87,7 @@ impl Default for ConsoleSettings {
         Self {
             session: chrono::Duration::minutes(30),
             secure_cookie: true,
+            scheduled: false,
         }
     }
 }
@@ -100,6 +105,7 @@ pub fn app(deps: ConsoleDeps) -> Router {
             "/tenants/{tenant}/people/{person}/next",
             get(next_run::page),
         )
+        .route("/tenants/{tenant}/runs", get(pages::history))
         .route("/tenants/{tenant}/runs/{run}", get(pages::report))
         .route(
             "/tenants/{tenant}/runs/{run}/errors.csv",

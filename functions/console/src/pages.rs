@@ -52,6 +52,8 @@ struct Overview {
     tenant: String,
     /// The session's CSRF token when it may act (sync now, dry run), else empty.
     csrf: String,
+    /// When the next scheduled run is due, in words; `None` where no scheduler runs.
+    next: Option<String>,
     held: Vec<String>,
     last: Option<RunRow>,
     runs: Vec<RunRow>,
@@ -71,6 +73,7 @@ pub async fn overview(
         Ok(_) => csrf,
         Err(_) => String::new(),
     };
+    let next = next_run(&deps, &grant.tenant).await;
     let tenant = grant.tenant;
     let held = deps.store.held_runs(&tenant).await.map_err(unavailable)?;
     let runs = deps
@@ -82,11 +85,90 @@ pub async fn overview(
     render(&Overview {
         tenant: tenant.to_string(),
         csrf,
+        next,
         held: held.iter().map(|id| id.as_str().to_owned()).collect(),
         last: runs.first().map(RunRow::of),
         chart: crate::chart::trend(&rows),
         legend: crate::chart::legend(),
         runs: rows,
+    })
+}
+
+/// When the next scheduled run is due, in the tenant's time zone, or why there is none; `None`
+/// where no scheduler runs (one machine).
+async fn next_run(deps: &ConsoleDeps, tenant: &TenantId) -> Option<String> {
+    if !deps.settings.scheduled {
+        return None;
+    }
+    let config = match &deps.actions {
+        Some(actions) => actions.config(tenant).await.ok().flatten(),
+        None => None,
+    };
+    Some(match config {
+        Some(config) if !config.enabled => {
+            "none: runs are paused (the tenant is disabled).".to_owned()
+        }
+        Some(config) => {
+            let due = sync_core::schedule::next_due(&config, chrono::Utc::now());
+            format!(
+                "{} ({} time).",
+                due.with_timezone(&config.timezone).format("%Y-%m-%d %H:%M"),
+                config.timezone
+            )
+        }
+        None => "unknown right now.".to_owned(),
+    })
+}
+
+/// Runs per page of the history.
+const RUNS_PER_PAGE: usize = 50;
+/// The deepest history page: the store reads every run up to the page, newest first.
+const MAX_HISTORY_PAGE: usize = 40;
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    tenant: String,
+    runs: Vec<RunRow>,
+    page: usize,
+    per_page: usize,
+    more: bool,
+}
+
+/// `?page=` of the history.
+#[derive(serde::Deserialize)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+/// `GET /tenants/{tenant}/runs?page=`: every run, newest first, 50 per page (up to 2,000 runs
+/// back; the admin API pages further).
+pub async fn history(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path(tenant): Path<String>,
+    Query(query): Query<HistoryQuery>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
+    let page = query.page.unwrap_or(1).clamp(1, MAX_HISTORY_PAGE);
+    let runs = deps
+        .store
+        .runs(&grant.tenant, page * RUNS_PER_PAGE + 1)
+        .await
+        .map_err(unavailable)?;
+    let more = runs.len() > page * RUNS_PER_PAGE && page < MAX_HISTORY_PAGE;
+    render(&HistoryPage {
+        tenant: grant.tenant.to_string(),
+        runs: runs
+            .iter()
+            .skip((page - 1) * RUNS_PER_PAGE)
+            .take(RUNS_PER_PAGE)
+            .map(RunRow::of)
+            .collect(),
+        page,
+        per_page: RUNS_PER_PAGE,
+        more,
     })
 }
 

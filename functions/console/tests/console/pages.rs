@@ -163,3 +163,31 @@ async fn a_persons_page_asks_personio_what_the_next_run_would_do_for_them() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn the_history_lists_every_run_page_by_page() {
+    let console = console().await;
+    console.harness.run().await;
+    console.harness.run().await;
+    let cookie = console.session().await;
+    let overview = format!("/tenants/{}", console.tenant);
+    let (_, page) = console.get(&overview, Some(&cookie)).await;
+    assert!(page.contains(&format!("{overview}/runs\"")), "{page}");
+    // On one machine no scheduler runs: the overview says how runs happen instead.
+    assert!(page.contains("Runs happen when"), "{page}");
+    let (status, history) = console
+        .get(&format!("{overview}/runs"), Some(&cookie))
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(
+        history.matches(&format!("{overview}/runs/")).count(),
+        3,
+        "{history}"
+    );
+    assert!(!history.contains("Older →"));
+    let (status, beyond) = console
+        .get(&format!("{overview}/runs?page=2"), Some(&cookie))
+        .await;
+    assert_eq!(status, 200);
+    assert!(beyond.contains("No runs on this page"), "{beyond}");
+}

@@ -63,8 +63,11 @@ impl Actions for HarnessActions {
         .map_err(action_error)
     }
 
-    async fn enabled_for(&self, _tenant: &TenantId) -> Result<bool, ActionError> {
-        Ok(self.0.config.console.actions)
+    async fn config(
+        &self,
+        _tenant: &TenantId,
+    ) -> Result<Option<sync_core::config::TenantConfig>, ActionError> {
+        Ok(Some(self.0.config.clone()))
     }
 
     async fn dry_run(&self, _tenant: &TenantId) -> Result<RunId, ActionError> {

@@ -235,6 +235,8 @@ async fn sync_now_from_the_console_is_queued_then_its_page_shows_the_report() {
     );
     let (cookie, overview) = console.open(&link).await;
     let (_, page) = console.get(&overview, &cookie).await;
+    // The stack's scheduler runs the tenant's schedule: the overview says when, in its time.
+    assert!(page.contains("Next scheduled run:</strong> 20"), "{page}");
     let (status, run_page) = console
         .post(&format!("{overview}/sync"), &cookie, &page)
         .await;
