@@ -91,6 +91,7 @@ fn record(id: RunId, started: chrono::DateTime<Utc>, changes: usize) -> RunRecor
             })
             .collect(),
         summary_pending: false,
+        skips: Vec::new(),
     }
 }
 

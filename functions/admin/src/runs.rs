@@ -161,6 +161,7 @@ fn summary(run: &RunRecord) -> Value {
     if let Some(object) = value.as_object_mut() {
         object.remove("changes");
         object.remove("errors");
+        object.remove("skips");
     }
     value
 }

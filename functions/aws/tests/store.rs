@@ -95,6 +95,14 @@ fn run(started: &str, changes: usize, errors: usize) -> RunRecord {
         changes: (0..changes).map(change).collect(),
         errors: (0..errors).map(error).collect(),
         summary_pending: false,
+        // As many people left alone as had errors, each named: a third chunked list.
+        skips: (0..errors)
+            .map(|n| sync_core::history::SkipItem {
+                person: key("main", 10_000 + n as u64),
+                name: Some(format!("Future Hire {n}")),
+                reason: format!("hire date {n} is more than 7 days away"),
+            })
+            .collect(),
     }
 }
 

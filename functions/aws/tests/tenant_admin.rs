@@ -38,6 +38,7 @@ fn run(started: &str, changes: usize) -> RunRecord {
             .collect(),
         errors: vec![],
         summary_pending: false,
+        skips: Vec::new(),
     }
 }
 

@@ -111,6 +111,10 @@ pub fn app(deps: ConsoleDeps) -> Router {
             "/tenants/{tenant}/runs/{run}/errors.csv",
             get(pages::errors_csv),
         )
+        .route(
+            "/tenants/{tenant}/runs/{run}/warnings.csv",
+            get(pages::warnings_csv),
+        )
         .route("/tenants/{tenant}/runs/{run}/decide", get(decide::confirm))
         .route(
             "/tenants/{tenant}/runs/{run}/approve",

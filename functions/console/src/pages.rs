@@ -222,6 +222,16 @@ impl ChangeRow {
     }
 }
 
+/// Someone the run left alone, as a row.
+struct SkipRow {
+    person: String,
+    name: String,
+    reason: String,
+}
+
+/// Skipped people shown on a report page; the rest are in `warnings.csv`.
+const SKIPS_SHOWN: usize = 100;
+
 struct ErrorGroup {
     action: String,
     hint: String,
@@ -294,6 +304,9 @@ struct Report {
     page: usize,
     pages: usize,
     errors: Vec<ErrorGroup>,
+    /// The first people the run left alone, and how many it left alone in all.
+    skips: Vec<SkipRow>,
+    skipped: usize,
     /// Whether the run is held and this session may approve or reject it.
     may_decide: bool,
     /// A dry run's plan: nothing was written.
@@ -384,6 +397,17 @@ fn report_page(
         may_decide,
         dry_run: record.dry_run,
         errors: error_groups(record),
+        skips: record
+            .skips
+            .iter()
+            .take(SKIPS_SHOWN)
+            .map(|skip| SkipRow {
+                person: skip.person.external_id(),
+                name: skip.name.clone().unwrap_or_default(),
+                reason: skip.reason.clone(),
+            })
+            .collect(),
+        skipped: record.skips.len(),
     }
 }
 
@@ -412,6 +436,34 @@ pub async fn errors_csv(
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         sync_core::report::stored_run_errors_csv(&record),
+    )
+        .into_response())
+}
+
+/// `GET /tenants/{tenant}/runs/{run}/warnings.csv`: the people the run left alone, and why.
+pub async fn warnings_csv(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let record = deps
+        .store
+        .run(&grant.tenant, &run_id)
+        .await
+        .map_err(unavailable)?
+        .ok_or(Problem::NotFound("run"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"warnings-{run_id}.csv\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        sync_core::report::warnings_csv(&record.skips),
     )
         .into_response())
 }

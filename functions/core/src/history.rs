@@ -122,6 +122,18 @@ pub struct RecordError {
     pub name: Option<String>,
 }
 
+/// Someone a run left alone on purpose: a row of `warnings.csv`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipItem {
+    /// The person.
+    pub person: PersonKey,
+    /// Their name as Personio had it, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Why they were left alone.
+    pub reason: String,
+}
+
 /// One field of a [`ChangeItem`]: its name and, unless the field is sensitive, its values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangedField {
@@ -185,4 +197,8 @@ pub struct RunRecord {
     /// existed: those count as sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub summary_pending: bool,
+    /// People the run left alone on purpose, and why (a hire date too far ahead, out of scope
+    /// and left as they are, …): the warnings of the run report and `warnings.csv`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skips: Vec<SkipItem>,
 }

@@ -123,6 +123,25 @@ pub fn errors_csv(errors: &[RecordError], names: &BTreeMap<PersonKey, String>) -
     writer.into_inner().unwrap_or_default()
 }
 
+/// `warnings.csv`: one row per person the run left alone on purpose, and why.
+pub fn warnings_csv(skips: &[crate::history::SkipItem]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // Writing into a Vec only fails on a bug in the csv crate; an empty file is the fallback.
+    let _ = writer.write_record(["personio_account", "personio_id", "name", "reason"]);
+    for skip in skips {
+        let _ = writer.write_record(
+            [
+                skip.person.account.to_string().as_str(),
+                skip.person.id.to_string().as_str(),
+                skip.name.as_deref().unwrap_or_default(),
+                skip.reason.as_str(),
+            ]
+            .map(|cell| spreadsheet_safe(cell).into_owned()),
+        );
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
 /// A cell a spreadsheet shows as text: one starting with `=`, `+`, `-`, `@`, a tab or a carriage
 /// return would run as a formula (OWASP "CSV injection"), and names and messages carry what anyone
 /// may type into Personio. A leading `'` makes spreadsheets show the text as it is.
@@ -219,6 +238,7 @@ mod tests {
             changes: Vec::new(),
             errors: Vec::new(),
             summary_pending: false,
+            skips: Vec::new(),
         }
     }
 

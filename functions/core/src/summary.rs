@@ -492,6 +492,7 @@ mod tests {
             changes,
             errors,
             summary_pending: false,
+            skips: Vec::new(),
         };
         (run, names)
     }

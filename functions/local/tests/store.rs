@@ -101,6 +101,7 @@ fn run(id: &RunId) -> RunRecord {
             hint: "add a work email in Personio".into(),
         }],
         summary_pending: false,
+        skips: Vec::new(),
     }
 }
 

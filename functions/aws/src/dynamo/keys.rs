@@ -91,6 +91,11 @@ pub fn run_errors_prefix(run_id: &RunId) -> String {
     format!("ERR#{run_id}#")
 }
 
+/// `SKIP#<run id>#`: prefix of a run's skip chunks (its warnings).
+pub fn run_skips_prefix(run_id: &RunId) -> String {
+    format!("SKIP#{run_id}#")
+}
+
 /// `HELD#<run id>`: a held run's header item; also the prefix of all its items.
 pub fn held_sk(run_id: &RunId) -> String {
     format!("HELD#{run_id}")

@@ -4,7 +4,8 @@
 //!
 //! - A run: header `RUN#<id>` with status, counts, the record without its lists and its first
 //!   [`RUN_SUMMARY_ERRORS`] errors; the change list in `RUN#<id>#CHG#<gen>#<n>` chunks, the error
-//!   list in `ERR#<id>#<gen>#<n>` chunks.
+//!   list in `ERR#<id>#<gen>#<n>` chunks, the skips in `SKIP#<id>#<gen>#<n>` chunks (a run stored
+//!   before skips were kept has none: its header counts no skip chunks).
 //! - A held run: header `HELD#<id>`; the whole `HeldRun` JSON in `HELD#<id>#PART#<gen>#<n>` chunks.
 //!
 //! `Store::runs` reads headers only (a history page must not pull megabytes of change lists):
@@ -33,6 +34,7 @@ const RECORD: &str = "record";
 const DATA: &str = "data";
 const CHANGE_CHUNKS: &str = "change_chunks";
 const ERROR_CHUNKS: &str = "error_chunks";
+const SKIP_CHUNKS: &str = "skip_chunks";
 const PARTS: &str = "parts";
 const CLAIMED_BY: &str = "claimed_by";
 
@@ -216,7 +218,11 @@ impl DynamoStore {
         let sk = keys::run_sk(&run.id);
         let location = self.location(&pk, &sk);
         let old = self.get(&pk, &sk).await?;
-        let previous = Previous::of(old.as_ref(), &[CHANGE_CHUNKS, ERROR_CHUNKS], &location);
+        let previous = Previous::of(
+            old.as_ref(),
+            &[CHANGE_CHUNKS, ERROR_CHUNKS, SKIP_CHUNKS],
+            &location,
+        );
         let generation = new_generation(previous.as_ref().map(|p| p.generation.as_str()));
 
         let change_prefix = keys::run_changes_prefix(&run.id);
@@ -236,6 +242,15 @@ impl DynamoStore {
             &list_json(&run.errors, &location)?,
         );
         requests.extend(error_requests);
+        let skip_prefix = keys::run_skips_prefix(&run.id);
+        let (skip_requests, skip_chunks) = chunk_puts(
+            &pk,
+            &skip_prefix,
+            &generation,
+            "run_skips",
+            &list_json(&run.skips, &location)?,
+        );
+        requests.extend(skip_requests);
 
         let mut header = items::item(&pk, &sk);
         header.insert(KIND.into(), items::s("run"));
@@ -246,6 +261,7 @@ impl DynamoStore {
         header.insert("errors".into(), items::n(run.errors.len() as u64));
         header.insert(CHANGE_CHUNKS.into(), items::n(change_chunks as u64));
         header.insert(ERROR_CHUNKS.into(), items::n(error_chunks as u64));
+        header.insert(SKIP_CHUNKS.into(), items::n(skip_chunks as u64));
         header.insert(
             RECORD.into(),
             items::s(items::to_json(&summary_of(run), &location)?),
@@ -253,13 +269,20 @@ impl DynamoStore {
 
         let mut replaced_chunks = Vec::new();
         if let Some(previous) = &previous {
-            let (changes, errors) = (previous.counts[0], previous.counts[1]);
+            let (changes, errors, skips) =
+                (previous.counts[0], previous.counts[1], previous.counts[2]);
             replaced_chunks = chunk_deletes(&pk, &change_prefix, &previous.generation, changes);
             replaced_chunks.extend(chunk_deletes(
                 &pk,
                 &error_prefix,
                 &previous.generation,
                 errors,
+            ));
+            replaced_chunks.extend(chunk_deletes(
+                &pk,
+                &skip_prefix,
+                &previous.generation,
+                skips,
             ));
         }
         let write = ChunkedWrite {
@@ -289,6 +312,7 @@ impl DynamoStore {
                 items::from_json(items::text(&header, RECORD, &location)?, &location)?;
             let change_count = items::number(&header, CHANGE_CHUNKS, 0, &location)?;
             let error_count = items::number(&header, ERROR_CHUNKS, 0, &location)?;
+            let skip_count = items::number(&header, SKIP_CHUNKS, 0, &location)?;
             let changes = self
                 .read_chunks(
                     &pk,
@@ -305,9 +329,13 @@ impl DynamoStore {
                     error_count,
                 )
                 .await?;
-            if let (Some(changes), Some(errors)) = (changes, errors) {
+            let skips = self
+                .read_chunks(&pk, &keys::run_skips_prefix(run_id), generation, skip_count)
+                .await?;
+            if let (Some(changes), Some(errors), Some(skips)) = (changes, errors, skips) {
                 record.changes = parse_list(&changes, &location)?;
                 record.errors = parse_list(&errors, &location)?;
+                record.skips = parse_list(&skips, &location)?;
                 return Ok(Some(record));
             }
         }
@@ -566,5 +594,6 @@ fn summary_of(run: &RunRecord) -> RunRecord {
             .collect(),
         // The next run reads headers to find the summaries a stopped run did not send.
         summary_pending: run.summary_pending,
+        skips: Vec::new(),
     }
 }

@@ -191,3 +191,40 @@ async fn the_history_lists_every_run_page_by_page() {
     assert_eq!(status, 200);
     assert!(beyond.contains("No runs on this page"), "{beyond}");
 }
+
+#[tokio::test]
+async fn a_report_lists_the_people_the_run_left_alone_and_warnings_csv_has_them_all() {
+    let console = console().await;
+    // A hire three months ahead: too early for an account (the default creates 7 days ahead).
+    let today = chrono::Utc::now().date_naive();
+    let mut hire = 0;
+    console.harness.fake.update(|company| {
+        hire = company.new_hire("Future", "Starter", today + chrono::Duration::days(90));
+    });
+    let outcome = console.harness.run().await;
+    assert!(
+        outcome.record.counts.skipped >= 1,
+        "{:?}",
+        outcome.record.counts
+    );
+    let cookie = console.session().await;
+    let report = format!("/tenants/{}/runs/{}", console.tenant, outcome.record.id);
+    let (status, page) = console.get(&report, Some(&cookie)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Warnings: people left alone"), "{page}");
+    assert!(page.contains("Future Starter"), "{page}");
+    let (status, csv) = console
+        .get(&format!("{report}/warnings.csv"), Some(&cookie))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        csv.starts_with("personio_account,personio_id,name,reason\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|line| line.starts_with(&format!("main,{hire},Future Starter,"))),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count() - 1, outcome.record.counts.skipped);
+}

@@ -408,7 +408,7 @@ async fn finish(
     let mut applied = Applied::default();
     if let Err(error) = apply(&context, plan, &mut snapshot, &mut applied).await {
         // What was changed before the stop stays in the run's history and email.
-        recording::applied(&mut record, plan, applied);
+        recording::applied(&mut record, plan, applied, names);
         return Err(fail(ports, config, record, error.into(), names, on_refusal).await);
     }
     if let Some(stats) = stats {
@@ -426,7 +426,7 @@ async fn finish(
             record.failure = Some(why);
         }
     }
-    recording::applied(&mut record, plan, applied);
+    recording::applied(&mut record, plan, applied, names);
     record.finished_at = Some(Utc::now());
     tracing::info!(
         created = record.counts.created,

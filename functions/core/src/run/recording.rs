@@ -2,7 +2,7 @@
 //! and the names the summary shows.
 
 use crate::config::TenantConfig;
-use crate::history::{Counts, RunRecord, RunStatus, Trigger};
+use crate::history::{Counts, RunRecord, RunStatus, SkipItem, Trigger};
 use crate::ids::{PersonKey, RunId};
 use crate::people::display_name;
 use crate::plan::{ActionKind, Plan};
@@ -27,6 +27,7 @@ pub(super) fn started(id: RunId, trigger: Trigger, dry_run: bool, now: DateTime<
         changes: Vec::new(),
         errors: Vec::new(),
         summary_pending: false,
+        skips: Vec::new(),
     }
 }
 
@@ -93,6 +94,19 @@ pub(super) fn describe_plan(
     counts.skipped = plan.skips.len();
     record.errors = plan.errors.clone();
     counts.errors = record.errors.len();
+    record.skips = skips(plan, names);
+}
+
+/// The plan's skips as the record keeps them, named.
+pub(super) fn skips(plan: &Plan, names: &BTreeMap<PersonKey, String>) -> Vec<SkipItem> {
+    plan.skips
+        .iter()
+        .map(|skip| SkipItem {
+            person: skip.key.clone(),
+            name: names.get(&skip.key).cloned(),
+            reason: skip.reason.clone(),
+        })
+        .collect()
 }
 
 /// Display names of the people a held plan creates or adopts (the people themselves are gone).
@@ -110,9 +124,15 @@ pub(super) fn names_from_plan(plan: &Plan) -> BTreeMap<PersonKey, String> {
 
 /// Puts what applying did into `record`: counts, the changes, the plan's and the apply's errors.
 /// Used for a run that ended and for one that a stopping error cut short alike.
-pub(super) fn applied(record: &mut RunRecord, plan: &Plan, applied: crate::apply::Applied) {
+pub(super) fn applied(
+    record: &mut RunRecord,
+    plan: &Plan,
+    applied: crate::apply::Applied,
+    names: &BTreeMap<PersonKey, String>,
+) {
     record.counts = applied.counts;
     record.counts.skipped = plan.skips.len();
+    record.skips = skips(plan, names);
     record.changes = applied.changes;
     record.errors = plan.errors.iter().cloned().chain(applied.errors).collect();
     record.counts.errors = record.errors.len();

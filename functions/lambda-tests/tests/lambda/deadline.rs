@@ -108,6 +108,7 @@ async fn after_five_partial_runs_in_a_row_the_next_one_fails_instead_of_queueing
             changes: Vec::new(),
             errors: Vec::new(),
             summary_pending: false,
+            skips: Vec::new(),
         };
         stack
             .deps
