@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use sync_core::history::{ChangeItem, RunRecord};
 use sync_core::ids::{RunId, TenantId};
+use sync_core::links::Grant;
 
 /// Runs the overview lists.
 const RECENT_RUNS: usize = 30;
@@ -320,14 +321,8 @@ pub async fn report(
     Query(query): Query<ReportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
+    let (grant, run_id, record) = session_run(&deps, &headers, &tenant, &run).await?;
     let tenant: TenantId = grant.tenant.clone();
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
-    let record = deps
-        .store
-        .run(&tenant, &run_id)
-        .await
-        .map_err(unavailable)?;
     let record = match record {
         Some(record) if record.status != sync_core::history::RunStatus::Running => record,
         // Queued or running: how far it has come, until the report is there.
@@ -411,61 +406,75 @@ fn report_page(
     }
 }
 
-/// `GET /tenants/{tenant}/runs/{run}/errors.csv`: the run's errors, the file the summary email
-/// attaches (`sync_core::report::stored_run_errors_csv`, formula-escaped).
-pub async fn errors_csv(
-    State(deps): State<Arc<ConsoleDeps>>,
-    Path((tenant, run)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+/// The session of a request for run `run` of `tenant`, the run's id and its record (`None` while
+/// it is queued, or when there is no such run); 404 for an id that does not parse.
+pub(crate) async fn session_run(
+    deps: &ConsoleDeps,
+    headers: &HeaderMap,
+    tenant: &str,
+    run: &str,
+) -> Result<(Grant, RunId, Option<RunRecord>), Problem> {
+    let (grant, _) = session::check(deps, headers, tenant).await?;
+    let run_id = RunId::parse(run).map_err(|_| Problem::NotFound("run"))?;
     let record = deps
         .store
         .run(&grant.tenant, &run_id)
         .await
-        .map_err(unavailable)?
-        .ok_or(Problem::NotFound("run"))?;
+        .map_err(unavailable)?;
+    Ok((grant, run_id, record))
+}
+
+/// A recorded run's CSV file named `<name>-<run id>.csv`, made by `csv` from its record.
+async fn run_csv(
+    deps: &ConsoleDeps,
+    headers: &HeaderMap,
+    (tenant, run): (String, String),
+    name: &str,
+    csv: impl FnOnce(&RunRecord) -> Vec<u8>,
+) -> Result<Response, Problem> {
+    let (_, run_id, record) = session_run(deps, headers, &tenant, &run).await?;
+    let record = record.ok_or(Problem::NotFound("run"))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"errors-{run_id}.csv\""),
+                format!("attachment; filename=\"{name}-{run_id}.csv\""),
             ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
-        sync_core::report::stored_run_errors_csv(&record),
+        csv(&record),
     )
         .into_response())
+}
+
+/// `GET /tenants/{tenant}/runs/{run}/errors.csv`: the run's errors, the file the summary email
+/// attaches (`sync_core::report::stored_run_errors_csv`, formula-escaped).
+pub async fn errors_csv(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path(ids): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    run_csv(
+        &deps,
+        &headers,
+        ids,
+        "errors",
+        sync_core::report::stored_run_errors_csv,
+    )
+    .await
 }
 
 /// `GET /tenants/{tenant}/runs/{run}/warnings.csv`: the people the run left alone, and why.
 pub async fn warnings_csv(
     State(deps): State<Arc<ConsoleDeps>>,
-    Path((tenant, run)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
-    let record = deps
-        .store
-        .run(&grant.tenant, &run_id)
-        .await
-        .map_err(unavailable)?
-        .ok_or(Problem::NotFound("run"))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"warnings-{run_id}.csv\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        sync_core::report::warnings_csv(&record.skips),
-    )
-        .into_response())
+    run_csv(&deps, &headers, ids, "warnings", |record| {
+        sync_core::report::warnings_csv(&record.skips)
+    })
+    .await
 }
 
 /// `GET /assets/console.css`: served by the function itself, nothing from elsewhere.

@@ -8,7 +8,6 @@
 
 use crate::pages::{render, unavailable};
 use crate::problem::Problem;
-use crate::session;
 use crate::text::RunRow;
 use crate::ConsoleDeps;
 use askama::Template;
@@ -149,13 +148,7 @@ pub async fn json(
     Path((tenant, run)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let (grant, _) = session::check(&deps, &headers, &tenant).await?;
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
-    let record = deps
-        .store
-        .run(&grant.tenant, &run_id)
-        .await
-        .map_err(unavailable)?;
+    let (grant, run_id, record) = crate::pages::session_run(&deps, &headers, &tenant, &run).await?;
     let view = view(&deps, &grant.tenant, &run_id, record.as_ref())
         .await?
         .ok_or(Problem::NotFound("run"))?;
