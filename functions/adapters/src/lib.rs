@@ -178,10 +178,7 @@ impl<'a> Factory<'a> {
         config: &TenantConfig,
     ) -> Result<Box<dyn Destination>, BuildError> {
         match &config.destination {
-            DestinationConfig::Scim {
-                base_url,
-                attribute_paths,
-            } => {
+            DestinationConfig::Scim { base_url, .. } => {
                 let token = self.secrets.destination_token(&config.tenant).await?;
                 check_origin(token.origin.as_deref(), base_url, || {
                     (
@@ -189,13 +186,12 @@ impl<'a> Factory<'a> {
                         format!("PUT /tenants/{}/credentials/destination", config.tenant),
                     )
                 })?;
-                let mut scim = sync_scim::ScimSettings::new(
+                let scim = sync_scim::ScimSettings::new(
                     config.tenant.to_string(),
                     base_url.clone(),
                     token.token,
-                );
-                scim.concurrency = config.apply.concurrency;
-                scim.attribute_paths = attribute_paths.clone();
+                )
+                .with_config(config);
                 let destination = sync_scim::ScimDestination::new(scim).map_err(|error| {
                     BuildError::Destination {
                         detail: error.to_string(),

@@ -6,6 +6,8 @@
 //!   `Retry-After`, `/ServiceProviderConfig`, request counts.
 //! - `error`: SCIM error bodies and their mapping to [`DestinationError`].
 //! - `path` and `schema`: attribute paths, and which neutral field lands where.
+//! - `discovery` and `homes`: the app's `/ResourceTypes` and `/Schemas`, and auto-mapping the
+//!   fields without a path of their own onto what they publish.
 //! - `patch`: field changes as PATCH operations, or as a rewritten resource for PUT.
 //! - `resource`: PATCH or GET-modify-PUT with `If-Match` on one existing resource.
 //! - `users` and `groups`: the resource-specific requests.
@@ -13,8 +15,10 @@
 //! Users are never deleted: the client has no way to send a DELETE.
 
 mod client;
+pub mod discovery;
 mod error;
 mod groups;
+pub mod homes;
 mod json;
 mod patch;
 pub mod path;
@@ -23,6 +27,7 @@ pub mod schema;
 mod users;
 
 pub use client::RequestCounts;
+pub use homes::{FieldHome, HomeReason, EXTENSION};
 pub use schema::{
     fields_without_scim_home, SchemaError, SchemaMap, DEFAULT_PATHS, ENTERPRISE_USER,
 };
@@ -37,6 +42,7 @@ use std::time::Duration;
 use sync_core::ids::DestinationId;
 use sync_core::ports::{Destination, DestinationError, DestinationUser, NewUser};
 use sync_core::record::FieldChange;
+use tokio::sync::OnceCell;
 
 /// Requests in flight per tenant unless configured.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -66,6 +72,9 @@ pub struct ScimSettings {
     /// Neutral field → SCIM attribute path, over [`DEFAULT_PATHS`]; an empty path switches a
     /// field off. E.g. `hire_date` → `urn:example:params:scim:schemas:extension:hr:2.0:User:hireDate`.
     pub attribute_paths: BTreeMap<String, String>,
+    /// The tenant's fields (its mapping's targets): those without a path get one by
+    /// auto-mapping when the app publishes its schemas. Defaults to the default mapping's.
+    pub fields: Vec<String>,
 }
 
 impl ScimSettings {
@@ -84,14 +93,43 @@ impl ScimSettings {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_body_bytes: sync_core::http::DEFAULT_BODY_LIMIT,
             attribute_paths: BTreeMap::new(),
+            fields: sync_core::mapping::default_fields()
+                .into_iter()
+                .map(|rule| rule.target)
+                .collect(),
         }
+    }
+
+    /// These settings with what `config` says: its write concurrency, its fields (the mapping's
+    /// targets and the invitation flag) and, for a SCIM destination, its attribute paths. The
+    /// CLI, the worker and the tests all build the destination this way.
+    pub fn with_config(mut self, config: &sync_core::config::TenantConfig) -> Self {
+        self.concurrency = config.apply.concurrency;
+        if let sync_core::config::DestinationConfig::Scim {
+            attribute_paths, ..
+        } = &config.destination
+        {
+            self.attribute_paths = attribute_paths.clone();
+        }
+        self.fields = config
+            .mapping
+            .effective_fields()
+            .into_iter()
+            .map(|rule| rule.target)
+            .chain(config.invite.field.clone())
+            .collect();
+        self
     }
 }
 
 /// A tenant's SCIM server as a [`Destination`].
 pub struct ScimDestination {
     client: Client,
+    /// Default and configured paths: enough to read users.
     schema: SchemaMap,
+    fields: Vec<String>,
+    /// [`Self::schema`] completed by auto-mapping, made at the first write.
+    resolved: OnceCell<(SchemaMap, Vec<FieldHome>)>,
 }
 
 impl ScimDestination {
@@ -125,7 +163,12 @@ impl ScimDestination {
             max_body_bytes: settings.max_body_bytes,
         })
         .map_err(invalid)?;
-        Ok(Self { client, schema })
+        Ok(Self {
+            client,
+            schema,
+            fields: settings.fields,
+            resolved: OnceCell::new(),
+        })
     }
 
     /// HTTP requests sent so far, per method and retries included: a no-op run shows
@@ -134,9 +177,32 @@ impl ScimDestination {
         self.client.counts()
     }
 
-    /// The field → SCIM path table in use.
+    /// The default and configured field → SCIM path table (before auto-mapping).
     pub fn schema(&self) -> &SchemaMap {
         &self.schema
+    }
+
+    /// The table writes use: read from the app's `/ResourceTypes` and `/Schemas` once, then
+    /// kept. Fails only when the app cannot be reached or refuses the token.
+    pub(crate) async fn write_schema(&self) -> Result<&SchemaMap, DestinationError> {
+        Ok(&self.resolve().await?.0)
+    }
+
+    async fn resolve(&self) -> Result<&(SchemaMap, Vec<FieldHome>), DestinationError> {
+        self.resolved
+            .get_or_try_init(|| async {
+                let discovery = discovery::Discovery::read(&self.client)
+                    .await
+                    .map_err(|f| f.into_collection_error(self.client.tenant(), "/Schemas"))?;
+                Ok(homes::resolve(&self.schema, &self.fields, &discovery))
+            })
+            .await
+    }
+
+    /// Where each of the tenant's fields lands in the app and why, after reading what the app
+    /// publishes: what `check-config --online` shows.
+    pub async fn field_homes(&self) -> Result<Vec<FieldHome>, DestinationError> {
+        Ok(self.resolve().await?.1.clone())
     }
 }
 

@@ -5,10 +5,11 @@
 //! or switch a field off with an empty path. Fields with no home are simply not sent;
 //! [`fields_without_scim_home`] lists them so that `check-config` can say so.
 
+use crate::discovery::AttributeKind;
 use crate::json::member;
 use crate::path::{AttrPath, CORE_USER};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use sync_core::ids::DestinationId;
 use sync_core::ports::{DestinationUser, NewUser};
 use sync_core::record::{FieldValue, EMAIL, USER_NAME};
@@ -43,7 +44,7 @@ pub const DEFAULT_PATHS: &[(&str, &str)] = &[
 ];
 
 /// Attributes this adapter manages itself; a field mapped onto one would fight it.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "id",
     "externalId",
     "active",
@@ -89,10 +90,15 @@ pub enum SchemaError {
     NoUserName,
 }
 
-/// The field → SCIM path table of one tenant: the defaults plus its overrides.
+/// The field → SCIM path table of one tenant: the defaults plus its overrides, and after
+/// discovery the attributes auto-mapping found (see `homes`).
 #[derive(Clone, Debug)]
 pub struct SchemaMap {
     paths: BTreeMap<String, AttrPath>,
+    /// How a value is written where it is not text (a date into a `dateTime` attribute).
+    kinds: BTreeMap<String, AttributeKind>,
+    /// Fields the tenant gave a path of its own, or switched off (an empty path).
+    pub(crate) configured: BTreeSet<String>,
 }
 
 impl SchemaMap {
@@ -107,6 +113,7 @@ impl SchemaMap {
         }
         let mut paths = BTreeMap::new();
         let mut owners: BTreeMap<String, String> = BTreeMap::new();
+        let configured = overrides.keys().cloned().collect();
         for (field, text) in texts {
             if text.is_empty() {
                 if field == USER_NAME {
@@ -140,7 +147,29 @@ impl SchemaMap {
             }
             paths.insert(field, path);
         }
-        Ok(Self { paths })
+        Ok(Self {
+            paths,
+            kinds: BTreeMap::new(),
+            configured,
+        })
+    }
+
+    /// Sends `field` to `path`, a found attribute of `kind` (auto-mapping).
+    pub(crate) fn insert(&mut self, field: &str, path: AttrPath, kind: AttributeKind) {
+        if kind != AttributeKind::Text {
+            self.kinds.insert(field.to_owned(), kind);
+        }
+        self.paths.insert(field.to_owned(), path);
+    }
+
+    /// The JSON of `value` for `field`'s attribute.
+    pub(crate) fn value(&self, field: &str, value: &FieldValue) -> Value {
+        match (self.kinds.get(field), value) {
+            (Some(AttributeKind::DateTime), FieldValue::Date(date)) => {
+                Value::String(format!("{}T00:00:00Z", date.format("%Y-%m-%d")))
+            }
+            _ => to_json(value),
+        }
     }
 
     /// Where `field` lands, if anywhere.
@@ -172,7 +201,7 @@ impl SchemaMap {
         });
         for (field, value) in user.record.fields() {
             if let Some(path) = self.path(field) {
-                path.set(&mut body, to_json(value));
+                path.set(&mut body, self.value(field, value));
             }
         }
         body

@@ -8,7 +8,7 @@ use crate::json::member;
 use crate::patch::{self, PathChange};
 use crate::path::{eq_filter, AttrPath};
 use crate::resource::{Edit, Target};
-use crate::schema::{to_json, ENTERPRISE_USER};
+use crate::schema::ENTERPRISE_USER;
 use crate::ScimDestination;
 use futures::future;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -148,7 +148,7 @@ impl ScimDestination {
         user: &NewUser,
     ) -> Result<DestinationId, DestinationError> {
         let tenant = self.client.tenant();
-        let body = self.schema.user_json(user);
+        let body = self.write_schema().await?.user_json(user);
         match self
             .client
             .send(Verb::Post, &["Users"], &[], Some(&body), None)
@@ -226,13 +226,17 @@ impl ScimDestination {
         id: &DestinationId,
         changes: &[FieldChange],
     ) -> Result<(), DestinationError> {
+        let schema = self.write_schema().await?;
         let changes: Vec<PathChange<'_>> = changes
             .iter()
             .filter_map(|change| {
-                let path = self.schema.path(&change.field)?;
+                let path = schema.path(&change.field)?;
                 Some(PathChange {
                     path,
-                    value: change.new.as_ref().map(to_json),
+                    value: change
+                        .new
+                        .as_ref()
+                        .map(|value| schema.value(&change.field, value)),
                 })
             })
             .collect();

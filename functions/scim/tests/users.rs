@@ -79,9 +79,11 @@ async fn a_created_user_carries_the_enterprise_extension_and_our_external_id() {
         .contains(&json!(ENTERPRISE_USER)));
     // Gender has no SCIM home by default and is not sent.
     assert!(!held.to_string().contains("female"));
+    // Before the first write, the app's /ResourceTypes and /Schemas are read once.
     assert_eq!(
         destination.requests(),
         RequestCounts {
+            get: 2,
             post: 1,
             ..Default::default()
         }
@@ -121,8 +123,8 @@ async fn listing_pages_through_more_users_than_one_page_holds() {
     let outsider = users.iter().find(|u| u.user_name == "outsider").unwrap();
     assert_eq!(outsider.external_id, None);
     assert_eq!(outsider.email.as_deref(), Some("outsider@acme.example"));
-    // One config read and two pages of 100.
-    assert_eq!(destination.requests().get, 3);
+    // The schemas read before the first create (two), one config read and two pages of 100.
+    assert_eq!(destination.requests().get, 5);
 }
 
 #[tokio::test]
@@ -333,7 +335,7 @@ async fn a_whole_lifecycle_never_sends_a_delete_and_the_user_remains() {
     assert_eq!(
         counts,
         RequestCounts {
-            get: 2,
+            get: 4,
             post: 1,
             put: 0,
             patch: 2
