@@ -5,6 +5,7 @@
 //! `managers`: manager links. `matching`: adoption, users that are not ours, duplicates and
 //! conflicts. `tokens`: refused tokens.
 
+mod fields;
 mod managers;
 mod matching;
 mod tokens;

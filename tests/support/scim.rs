@@ -76,10 +76,23 @@ impl ScimHarness {
 
     /// A harness against an already started fake, on a fresh SCIM tenant.
     pub async fn on(fake: FakePersonio, extra: &str) -> Self {
+        Self::on_server(fake, scim_server(), |base_url| {
+            scim_config_text(base_url, extra)
+        })
+        .await
+    }
+
+    /// A harness against an already started fake, on a fresh tenant of `server` (one a test
+    /// started with its own schemas, say), with the config `config_text` writes for the
+    /// tenant's SCIM base URL.
+    pub async fn on_server(
+        fake: FakePersonio,
+        server: &ScimServer,
+        config_text: impl FnOnce(&str) -> String,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let base_url = tenant_url("e2e");
-        let mut config =
-            TenantConfig::from_toml(&scim_config_text(&base_url, extra)).expect("test config");
+        let base_url = server.tenant_url("e2e");
+        let mut config = TenantConfig::from_toml(&config_text(&base_url)).expect("test config");
         config.personio.accounts[0].base_url = fake.url();
         let defaults = FakeConfig::default();
         let mut settings = PersonioSettings::new(
@@ -92,13 +105,13 @@ impl ScimHarness {
             per_minute: 60_000,
             burst: 100,
         };
-        let token = scim_server().token.clone();
+        let token = server.token.clone();
         Self {
             client: PersonioClient::new(settings).expect("personio client"),
             store: FolderStore::new(dir.path().join("state")),
             destination: destination(&config, &token),
             outbox: OutboxMailer::new(dir.path().join("outbox")),
-            scim: ScimReader::new(&base_url),
+            scim: ScimReader::with_token(&base_url, &token),
             config,
             fake,
             _dir: dir,
@@ -184,17 +197,16 @@ impl ScimHarness {
     }
 }
 
-/// The destination of `config` with `token`, at the concurrency of `apply.concurrency` as the CLI
-/// wires it.
+/// The destination of `config` with `token`, as the CLI and the worker wire it.
 fn destination(config: &TenantConfig, token: &str) -> ScimDestination {
     let sync_core::config::DestinationConfig::Scim { base_url, .. } = &config.destination else {
         panic!("a SCIM destination");
     };
-    let mut settings = ScimSettings::new(
+    let settings = ScimSettings::new(
         config.tenant.to_string(),
         base_url.clone(),
         SecretString::from(token.to_owned()),
-    );
-    settings.concurrency = config.apply.concurrency;
+    )
+    .with_config(config);
     ScimDestination::new(settings).expect("SCIM destination")
 }
