@@ -65,6 +65,12 @@ pub async fn preview(
     let total = selected.len();
     let people: Vec<&_> = selected.into_iter().skip(offset).take(limit).collect();
     let next_offset = (offset.saturating_add(limit) < total).then(|| offset + limit);
+    // Where each field would land: a destination that cannot be reached yet (no token stored)
+    // does not stop the preview of who is in scope.
+    let (fields, fields_error) = match field_placements(&deps, &config).await {
+        Ok(placements) => (Some(placements), None),
+        Err(error) => (None, Some(error.message)),
+    };
     tracing::info!(
         tenant_id = %ids.tenant,
         fetched = preview.fetched,
@@ -80,5 +86,25 @@ pub async fn preview(
         "limit": limit,
         "next_offset": next_offset,
         "people": people,
+        "fields": fields,
+        "fields_error": fields_error,
     })))
+}
+
+/// Where each of the tenant's fields lands in the app and why.
+async fn field_placements(
+    deps: &crate::AdminDeps,
+    config: &sync_core::config::TenantConfig,
+) -> Result<Vec<sync_core::ports::FieldPlacement>, ApiError> {
+    let destination = wiring::destination(deps, config).await?;
+    destination
+        .field_placements(&config.field_targets())
+        .await
+        .map_err(|error| {
+            ApiError::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "destination_unavailable",
+                error.to_string(),
+            )
+        })
 }

@@ -55,3 +55,11 @@ pub async fn personio_clients(
 ) -> Result<Vec<(AccountId, PersonioClient)>, ApiError> {
     Ok(factory(deps).sources(config).await?)
 }
+
+/// The tenant's destination, built as the worker builds it (with the stored token).
+pub async fn destination(
+    deps: &AdminDeps,
+    config: &TenantConfig,
+) -> Result<Box<dyn sync_core::ports::Destination>, ApiError> {
+    Ok(factory(deps).destination(config).await?)
+}

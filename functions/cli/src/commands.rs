@@ -170,8 +170,8 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
     {
         let targets = fields.iter().map(|rule| rule.target.as_str());
         let homeless = sync_scim::fields_without_scim_home(targets, attribute_paths)?;
-        if !homeless.is_empty() {
-            out!("  not sent to SCIM (no attribute path; add destination.attribute_paths to send them): {}", homeless.join(", "));
+        if !homeless.is_empty() && !online {
+            out!("  no standard SCIM attribute (sent where the app publishes a matching attribute; --online shows where): {}", homeless.join(", "));
         }
     }
     if !online {
@@ -207,5 +207,22 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
             );
         }
     }
+    print_placements(&loaded).await?;
     Ok(Done::Ok)
+}
+
+/// Where each field lands in the app, and why (after reading what a SCIM app publishes).
+async fn print_placements(loaded: &wiring::Loaded) -> anyhow::Result<()> {
+    let destination = loaded.destination().await?;
+    out!("  where each field goes in the app:");
+    let targets = loaded.config.field_targets();
+    for placement in destination.field_placements(&targets).await? {
+        let place = placement.place.as_deref().unwrap_or("(not sent)");
+        out!(
+            "    {:<18} -> {place}  ({})",
+            placement.field,
+            placement.why
+        );
+    }
+    Ok(())
 }

@@ -338,6 +338,11 @@ fn every_command_given_the_demos_config_reaches_the_demos_company() {
     assert!(!stdout(&preview).is_empty());
     let check = cli(&["check-config", "-c", config, "--online"], &[]);
     assert!(check.status.success(), "{}", stderr(&check));
+    let out = stdout(&check);
+    assert!(
+        out.contains("shirt_size         -> fields.shirt_size  (kept as it is in the user's file)"),
+        "{out}"
+    );
     let run = cli(&["run", "-c", config, "--dry-run"], &[]);
     assert!(run.status.success(), "{}", stderr(&run));
     // The company the demo synced, read again: nothing to change.

@@ -26,7 +26,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use sync_core::ids::DestinationId;
-use sync_core::ports::{Destination, DestinationError, DestinationUser, NewUser};
+use sync_core::ports::{Destination, DestinationError, DestinationUser, FieldPlacement, NewUser};
 use sync_core::record::{FieldChange, UserRecord, USER_NAME};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
@@ -497,5 +497,19 @@ impl Destination for DirectoryDestination {
             return Ok(());
         }
         self.write(Kind::Group, id, &after).await
+    }
+
+    async fn field_placements(
+        &self,
+        fields: &[String],
+    ) -> Result<Vec<FieldPlacement>, DestinationError> {
+        Ok(fields
+            .iter()
+            .map(|field| FieldPlacement {
+                field: field.clone(),
+                place: Some(format!("fields.{field}")),
+                why: "kept as it is in the user's file".into(),
+            })
+            .collect())
     }
 }

@@ -40,7 +40,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use sync_core::ids::DestinationId;
-use sync_core::ports::{Destination, DestinationError, DestinationUser, NewUser};
+use sync_core::ports::{Destination, DestinationError, DestinationUser, FieldPlacement, NewUser};
 use sync_core::record::FieldChange;
 use tokio::sync::OnceCell;
 
@@ -111,13 +111,7 @@ impl ScimSettings {
         {
             self.attribute_paths = attribute_paths.clone();
         }
-        self.fields = config
-            .mapping
-            .effective_fields()
-            .into_iter()
-            .map(|rule| rule.target)
-            .chain(config.invite.field.clone())
-            .collect();
+        self.fields = config.field_targets();
         self
     }
 }
@@ -128,8 +122,10 @@ pub struct ScimDestination {
     /// Default and configured paths: enough to read users.
     schema: SchemaMap,
     fields: Vec<String>,
-    /// [`Self::schema`] completed by auto-mapping, made at the first write.
-    resolved: OnceCell<(SchemaMap, Vec<FieldHome>)>,
+    /// What the app publishes about its users, read at the first write.
+    discovery: OnceCell<discovery::Discovery>,
+    /// [`Self::schema`] completed by auto-mapping for [`Self::fields`].
+    resolved: OnceCell<SchemaMap>,
 }
 
 impl ScimDestination {
@@ -167,6 +163,7 @@ impl ScimDestination {
             client,
             schema,
             fields: settings.fields,
+            discovery: OnceCell::new(),
             resolved: OnceCell::new(),
         })
     }
@@ -182,27 +179,29 @@ impl ScimDestination {
         &self.schema
     }
 
-    /// The table writes use: read from the app's `/ResourceTypes` and `/Schemas` once, then
-    /// kept. Fails only when the app cannot be reached or refuses the token.
+    /// The table writes use: the app's `/ResourceTypes` and `/Schemas` read once, then kept.
+    /// Fails only when the app cannot be reached or refuses the token.
     pub(crate) async fn write_schema(&self) -> Result<&SchemaMap, DestinationError> {
-        Ok(&self.resolve().await?.0)
+        let discovery = self.discovery().await?;
+        Ok(self
+            .resolved
+            .get_or_init(|| async { homes::resolve(&self.schema, &self.fields, discovery).0 })
+            .await)
     }
 
-    async fn resolve(&self) -> Result<&(SchemaMap, Vec<FieldHome>), DestinationError> {
-        self.resolved
+    async fn discovery(&self) -> Result<&discovery::Discovery, DestinationError> {
+        self.discovery
             .get_or_try_init(|| async {
-                let discovery = discovery::Discovery::read(&self.client)
+                discovery::Discovery::read(&self.client)
                     .await
-                    .map_err(|f| f.into_collection_error(self.client.tenant(), "/Schemas"))?;
-                Ok(homes::resolve(&self.schema, &self.fields, &discovery))
+                    .map_err(|f| f.into_collection_error(self.client.tenant(), "/Schemas"))
             })
             .await
     }
 
-    /// Where each of the tenant's fields lands in the app and why, after reading what the app
-    /// publishes: what `check-config --online` shows.
-    pub async fn field_homes(&self) -> Result<Vec<FieldHome>, DestinationError> {
-        Ok(self.resolve().await?.1.clone())
+    /// Where each of `fields` lands in the app and why, after reading what the app publishes.
+    pub async fn field_homes(&self, fields: &[String]) -> Result<Vec<FieldHome>, DestinationError> {
+        Ok(homes::resolve(&self.schema, fields, self.discovery().await?).1)
     }
 }
 
@@ -278,6 +277,22 @@ impl Destination for ScimDestination {
         remove: &[DestinationId],
     ) -> Result<(), DestinationError> {
         self.update_group_members(id, add, remove).await
+    }
+
+    async fn field_placements(
+        &self,
+        fields: &[String],
+    ) -> Result<Vec<FieldPlacement>, DestinationError> {
+        Ok(self
+            .field_homes(fields)
+            .await?
+            .into_iter()
+            .map(|home| FieldPlacement {
+                field: home.field,
+                place: home.path,
+                why: home.reason.to_string(),
+            })
+            .collect())
     }
 }
 

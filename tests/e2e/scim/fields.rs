@@ -231,9 +231,13 @@ async fn a_server_without_the_extension_gets_only_the_standard_attributes() {
     let harness = ScimHarness::new(30).await;
     let outcome = harness.run().await;
     assert_eq!(outcome.record.status, RunStatus::Completed);
+    let fields: Vec<String> = sync_core::mapping::default_fields()
+        .into_iter()
+        .map(|rule| rule.target)
+        .collect();
     let homes = harness
         .destination
-        .field_homes()
+        .field_homes(&fields)
         .await
         .expect("field homes");
     let reason = |field: &str| {

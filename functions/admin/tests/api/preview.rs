@@ -25,6 +25,13 @@ async fn the_preview_says_per_person_what_the_next_run_would_do_and_pages() {
     let people = body["people"].as_array().expect("people");
     assert_eq!(people.len() as u64, body["total"].as_u64().unwrap_or(0));
     assert!(body["counts"]["create"].as_u64().unwrap_or(0) > 0, "{body}");
+    let fields = body["fields"].as_array().expect("where the fields go");
+    assert!(
+        fields.contains(&json!({"field": "given_name", "place": "fields.given_name",
+                                "why": "kept as it is in the user's file"})),
+        "{body}"
+    );
+    assert_eq!(body["fields_error"], Value::Null);
     for person in people {
         if person["would"] == "create" {
             assert_eq!(person["in_scope"], true, "{person}");

@@ -112,6 +112,16 @@ fn drop_local_keys(value: &mut serde_json::Value) {
 }
 
 impl TenantConfig {
+    /// Every field a run may write to a user: the mapping's targets and the invitation flag.
+    pub fn field_targets(&self) -> Vec<String> {
+        self.mapping
+            .effective_fields()
+            .into_iter()
+            .map(|rule| rule.target)
+            .chain(self.invite.field.clone())
+            .collect()
+    }
+
     /// Parses TOML and validates it.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text).map_err(|error| {

@@ -33,6 +33,18 @@ pub struct NewUser {
     pub active: bool,
 }
 
+/// Where one of the tenant's fields lands in the destination, and why: what `check-config
+/// --online` and the admin API's preview show.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldPlacement {
+    /// The neutral field (a mapping target).
+    pub field: String,
+    /// Where it is written (a SCIM attribute path), `None` when it is not sent.
+    pub place: Option<String>,
+    /// Why there, or why not at all, in words an admin can act on.
+    pub why: String,
+}
+
 /// A destination write or read that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DestinationError {
@@ -140,4 +152,10 @@ pub trait Destination: Send + Sync {
         add: &[DestinationId],
         remove: &[DestinationId],
     ) -> Result<(), DestinationError>;
+    /// Where each of `fields` lands and why. A SCIM destination reads what the app publishes
+    /// about its users (at most once per destination) to answer.
+    async fn field_placements(
+        &self,
+        fields: &[String],
+    ) -> Result<Vec<FieldPlacement>, DestinationError>;
 }

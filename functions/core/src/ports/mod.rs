@@ -97,7 +97,7 @@ pub trait Source: Send + Sync {
 }
 
 mod destination;
-pub use destination::{Destination, DestinationError, DestinationUser, NewUser};
+pub use destination::{Destination, DestinationError, DestinationUser, FieldPlacement, NewUser};
 
 // ---------------------------------------------------------------------------------------------
 // Store
