@@ -10,9 +10,11 @@
 
 mod reader;
 mod server;
+mod undiscoverable;
 
 pub use reader::{foreign_user, ScimGroup, ScimReader, ScimUser};
 pub use server::{scim_server, tenant_url, ScimServer};
+pub use undiscoverable::undiscoverable_server;
 
 use crate::personio::{company, fake_config, key, now};
 use chrono::{DateTime, Utc};

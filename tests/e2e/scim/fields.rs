@@ -256,3 +256,53 @@ async fn a_server_without_the_extension_gets_only_the_standard_attributes() {
         assert!(user.body.get(EXTENSION).is_none(), "{:?}", user.body);
     }
 }
+
+#[tokio::test]
+async fn a_server_that_publishes_no_schemas_gets_what_it_got_before_discovery() {
+    let server = test_support::scim::undiscoverable_server().await;
+    let fake = FakePersonio::start(company(20), fake_config())
+        .await
+        .expect("start the fake Personio");
+    let harness = ScimHarness::on_server(fake, &server, |base_url| {
+        test_support::scim::scim_config_text(
+            base_url,
+            "[destination.attribute_paths]\nhire_date = \"nickName\"",
+        )
+    })
+    .await;
+    let outcome = harness.run().await;
+    assert_eq!(outcome.record.status, RunStatus::Completed);
+    assert!(
+        outcome.record.errors.is_empty(),
+        "{:?}",
+        outcome.record.errors
+    );
+    let company = harness.fake.company();
+    let users = harness.users().await;
+    assert!(!users.is_empty());
+    for user in &users {
+        let id: u64 = user
+            .employee_number
+            .as_deref()
+            .expect("employee number")
+            .parse()
+            .expect("id");
+        let employee = company
+            .employees
+            .iter()
+            .find(|e| e.id == id)
+            .expect("employee");
+        // A configured path is used; standard attributes are sent; nothing else is guessed.
+        assert_eq!(user.body["nickName"], employee.hire_date.to_string());
+        assert_eq!(user.title.as_deref(), Some(employee.position.as_str()));
+        assert!(user.body.get(EXTENSION).is_none());
+        assert!(!user.body.to_string().contains("gender"), "{}", user.body);
+    }
+    let homes = harness
+        .destination
+        .field_homes(&["gender".to_owned(), "hire_date".to_owned()])
+        .await
+        .expect("field homes");
+    assert_eq!(homes[0].reason, sync_scim::HomeReason::NotPublished);
+    assert_eq!(homes[1].reason, sync_scim::HomeReason::Configured);
+}

@@ -68,6 +68,15 @@ impl ScimServer {
         }
     }
 
+    /// A server someone else runs (a proxy in front of one), reached at `url` with `token`.
+    pub fn at(url: String, token: String) -> ScimServer {
+        ScimServer {
+            url,
+            token,
+            _server: None,
+        }
+    }
+
     /// A tenant path of this server that nobody else uses: `…/<prefix>-<pid>-<n>/v2`.
     pub fn tenant_url(&self, prefix: &str) -> String {
         static NEXT: AtomicU32 = AtomicU32::new(0);
