@@ -87,6 +87,8 @@ pub(crate) struct Capabilities {
     pub etag: bool,
     /// Most results a list answer returns, when announced.
     pub max_results: Option<usize>,
+    /// Filtering is supported; otherwise lookups read every user and compare locally.
+    pub filter: bool,
 }
 
 impl Capabilities {
@@ -96,6 +98,7 @@ impl Capabilities {
         patch: true,
         etag: false,
         max_results: None,
+        filter: true,
     };
 
     fn parse(config: &Value) -> Self {
@@ -113,6 +116,7 @@ impl Capabilities {
             patch: supported("patch").unwrap_or(true),
             etag: supported("etag").unwrap_or(false),
             max_results,
+            filter: supported("filter").unwrap_or(true),
         }
     }
 }
@@ -472,7 +476,8 @@ mod tests {
             Capabilities {
                 patch: false,
                 etag: true,
-                max_results: Some(200)
+                max_results: Some(200),
+                filter: true,
             }
         );
     }

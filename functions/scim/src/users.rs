@@ -37,18 +37,33 @@ impl ScimDestination {
     /// out concurrently; a user seen twice (the list shifted while paging) is kept once.
     pub(crate) async fn list_users(&self) -> Result<Vec<DestinationUser>, DestinationError> {
         let tenant = self.client.tenant();
-        let capabilities = self
-            .client
-            .capabilities()
+        let (resources, total) = self
+            .list_resources()
             .await
-            .map_err(|f| f.into_collection_error(tenant, "/ServiceProviderConfig"))?;
+            .map_err(|f| f.into_collection_error(tenant, "/Users"))?;
+        let mut seen = BTreeSet::new();
+        let users: Vec<DestinationUser> = resources
+            .iter()
+            .filter_map(|resource| self.schema.destination_user(resource))
+            .filter(|user| seen.insert(user.id.clone()))
+            .collect();
+        tracing::info!(
+            tenant,
+            users = users.len(),
+            total,
+            "listed destination users"
+        );
+        Ok(users)
+    }
+
+    /// Every user resource, and the total the server claimed.
+    async fn list_resources(&self) -> Result<(Vec<Value>, usize), Failure> {
+        let tenant = self.client.tenant();
+        let capabilities = self.client.capabilities().await?;
         let count = capabilities
             .max_results
             .map_or(PAGE_SIZE, |max| max.min(PAGE_SIZE));
-        let first = self
-            .page(None, 1, count)
-            .await
-            .map_err(|f| f.into_collection_error(tenant, "/Users"))?;
+        let first = self.page(None, 1, count).await?;
         // The server may return fewer than asked (RFC 7644 §3.4.2.4): step by what it gave.
         let step = first.resources.len();
         let mut resources = first.resources;
@@ -61,38 +76,22 @@ impl ScimDestination {
                 .map(|start| self.page(None, start, count))
                 .buffered(self.client.concurrency())
                 .try_take_while(|page| future::ready(Ok(!page.resources.is_empty())));
-            let too_many = |read: usize| DestinationError::Transport {
-                detail: format!(
+            let too_many = |read: usize| {
+                Failure::Malformed(format!(
                     "the destination of tenant {tenant} listed more than {MAX_USERS} users \
                      ({read} so far, {} claimed); check that the SCIM base URL points at this \
                      tenant's users",
                     first.total
-                ),
+                ))
             };
-            while let Some(page) = pages
-                .try_next()
-                .await
-                .map_err(|f| f.into_collection_error(tenant, "/Users"))?
-            {
+            while let Some(page) = pages.try_next().await? {
                 resources.extend(page.resources);
                 if resources.len() > MAX_USERS {
                     return Err(too_many(resources.len()));
                 }
             }
         }
-        let mut seen = BTreeSet::new();
-        let users: Vec<DestinationUser> = resources
-            .iter()
-            .filter_map(|resource| self.schema.destination_user(resource))
-            .filter(|user| seen.insert(user.id.clone()))
-            .collect();
-        tracing::info!(
-            tenant,
-            users = users.len(),
-            total = first.total,
-            "listed destination users"
-        );
-        Ok(users)
+        Ok((resources, first.total))
     }
 
     /// The user with this `userName` (servers compare it case-insensitively, RFC 7643 §4.1.1),
@@ -103,7 +102,7 @@ impl ScimDestination {
     ) -> Result<Option<DestinationUser>, DestinationError> {
         let tenant = self.client.tenant();
         let by_name = self
-            .search(eq_filter("userName", user_name))
+            .search("userName", user_name)
             .await
             .map_err(|f| f.into_collection_error(tenant, "/Users"))?;
         if let Some(user) = by_name.iter().find_map(|r| self.schema.destination_user(r)) {
@@ -113,7 +112,7 @@ impl ScimDestination {
             Some(path) if user_name.contains('@') => path.without_filter(),
             _ => return Ok(None),
         };
-        match self.search(eq_filter(&email_path, user_name)).await {
+        match self.search(&email_path, user_name).await {
             Ok(found) => Ok(found.iter().find_map(|r| self.schema.destination_user(r))),
             // Not every server filters on emails; then there is simply no match by email.
             Err(Failure::Refused(refusal)) if refusal.status == 400 => {
@@ -131,7 +130,7 @@ impl ScimDestination {
         external_id: &str,
     ) -> Result<Option<DestinationUser>, DestinationError> {
         let found = self
-            .search(eq_filter("externalId", external_id))
+            .search("externalId", external_id)
             .await
             .map_err(|f| f.into_collection_error(self.client.tenant(), "/Users"))?;
         Ok(found
@@ -201,10 +200,7 @@ impl ScimDestination {
                 .and_then(Value::as_str)
                 .and_then(|id| DestinationId::parse(id).ok())
         };
-        match self
-            .search(eq_filter("externalId", &user.external_id))
-            .await
-        {
+        match self.search("externalId", &user.external_id).await {
             Ok(found) => {
                 if let Some(id) = found.iter().find(ours).and_then(id_of) {
                     return Ok(Some(id));
@@ -216,7 +212,7 @@ impl ScimDestination {
         let Some(user_name) = user.record.text(USER_NAME) else {
             return Ok(None);
         };
-        let found = self.search(eq_filter("userName", &user_name)).await?;
+        let found = self.search("userName", &user_name).await?;
         Ok(found.iter().find(ours).and_then(id_of))
     }
 
@@ -290,9 +286,21 @@ impl ScimDestination {
         format!("{ENTERPRISE_USER}:manager")
     }
 
-    /// Users matching `filter`, first page only.
-    async fn search(&self, filter: String) -> Result<Vec<Value>, Failure> {
-        Ok(self.page(Some(filter), 1, SEARCH_SIZE).await?.resources)
+    /// Users whose `path` equals `value`: a filter's first page, or, for an app whose
+    /// `/ServiceProviderConfig` says it cannot filter, every user compared here (costly, but
+    /// such apps are small and rare, and a refused filter would fail every lookup).
+    async fn search(&self, path: &str, value: &str) -> Result<Vec<Value>, Failure> {
+        if self.client.capabilities().await?.filter {
+            let filter = eq_filter(path, value);
+            return Ok(self.page(Some(filter), 1, SEARCH_SIZE).await?.resources);
+        }
+        // `externalId` is case-exact (RFC 7643 §3.1); user names and emails are not.
+        let exact = path.eq_ignore_ascii_case("externalId");
+        let (resources, _) = self.list_resources().await?;
+        Ok(resources
+            .into_iter()
+            .filter(|resource| holds(resource, path, value, exact))
+            .collect())
     }
 
     async fn page(
@@ -345,4 +353,31 @@ fn user(id: &DestinationId) -> Target<'_> {
 fn last_segment(location: &str) -> Option<String> {
     let segment = location.trim_end_matches('/').rsplit('/').next()?;
     (!segment.is_empty()).then(|| segment.to_owned())
+}
+
+/// Whether `resource` holds `value` at `path` (`userName`, `emails.value`): for a multi-valued
+/// attribute, in any of its elements.
+fn holds(resource: &Value, path: &str, value: &str, exact: bool) -> bool {
+    let same = |held: &Value| {
+        held.as_str().is_some_and(|held| {
+            if exact {
+                held == value
+            } else {
+                held.to_lowercase() == value.to_lowercase()
+            }
+        })
+    };
+    let (head, sub) = path
+        .split_once('.')
+        .map_or((path, None), |(h, s)| (h, Some(s)));
+    let Some(top) = member(resource, head) else {
+        return false;
+    };
+    match (top, sub) {
+        (Value::Array(items), Some(sub)) => {
+            items.iter().any(|item| member(item, sub).is_some_and(same))
+        }
+        (top, Some(sub)) => member(top, sub).is_some_and(same),
+        (top, None) => same(top),
+    }
 }
