@@ -13,6 +13,8 @@ const HIDDEN: [&str; 3] = ["/ResourceTypes", "/Schemas", "/ServiceProviderConfig
 /// it returns has the shared server's token and tenants.
 pub async fn undiscoverable_server() -> ScimServer {
     let upstream = scim_server().url.clone();
+    // reqwest is built without a TLS provider; building a client checks for one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let app = axum::Router::new().fallback(
         move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
