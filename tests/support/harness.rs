@@ -66,22 +66,47 @@ pub struct Harness {
     _dir: TempDir,
 }
 
-/// A Personio client for `account` on `fake`, with the fake's credentials.
-pub fn client_for(account: &str, fake: &FakePersonio) -> (AccountId, PersonioClient) {
+/// Settings of a Personio client for `account` at `url` as the adapter factory makes them for
+/// `config` (its fetch filter, so that normalisation keeps what production keeps), with a rate
+/// limit no test waits on.
+pub fn personio_settings(
+    account: &str,
+    url: String,
+    client_id: &str,
+    client_secret: &str,
+    config: &TenantConfig,
+) -> PersonioSettings {
     let account = AccountId::parse(account).expect("account name");
-    let defaults = FakeConfig::default();
     let mut settings = PersonioSettings::new(
-        account.clone(),
-        fake.url(),
-        defaults.client_id.clone(),
-        SecretString::from(defaults.client_secret.clone()),
+        account,
+        url,
+        client_id.to_owned(),
+        SecretString::from(client_secret.to_owned()),
     );
     settings.rate_limit = sync_core::personio::RateLimit {
         per_minute: 60_000,
         burst: 100,
     };
-    (
+    settings.keep_attributes = Some(config.attributes().fetch_filter());
+    settings
+}
+
+/// A Personio client for `account` on `fake`, with the fake's credentials, for `config`.
+pub fn client_for(
+    account: &str,
+    fake: &FakePersonio,
+    config: &TenantConfig,
+) -> (AccountId, PersonioClient) {
+    let defaults = FakeConfig::default();
+    let settings = personio_settings(
         account,
+        fake.url(),
+        &defaults.client_id,
+        &defaults.client_secret,
+        config,
+    );
+    (
+        settings.account.clone(),
         PersonioClient::new(settings).expect("personio client"),
     )
 }
@@ -109,7 +134,7 @@ impl Harness {
                 .expect("test config");
         config.personio.accounts[0].base_url = fake.url();
         Self {
-            client: client_for("main", &fake).1,
+            client: client_for("main", &fake, &config).1,
             extra_sources: Vec::new(),
             store: FolderStore::new(dir.path().join("state")),
             directory: DirectoryDestination::open(directory_path).expect("directory"),
@@ -126,21 +151,19 @@ impl Harness {
         account.name = AccountId::parse(name).expect("account name");
         account.base_url = fake.url();
         self.config.personio.accounts.push(account);
-        self.extra_sources.push(client_for(name, fake));
+        self.extra_sources
+            .push(client_for(name, fake, &self.config));
     }
 
     /// Reads the main account with these credentials from now on (the fake's were rotated).
     pub fn use_credentials(&mut self, client_id: &str, client_secret: &str) {
-        let mut settings = PersonioSettings::new(
-            AccountId::default(),
+        let settings = personio_settings(
+            "main",
             self.fake.url(),
-            client_id.to_owned(),
-            SecretString::from(client_secret.to_owned()),
+            client_id,
+            client_secret,
+            &self.config,
         );
-        settings.rate_limit = sync_core::personio::RateLimit {
-            per_minute: 60_000,
-            burst: 100,
-        };
         self.client = PersonioClient::new(settings).expect("personio client");
     }
 

@@ -23,7 +23,7 @@ use secrecy::SecretString;
 use sync_core::config::TenantConfig;
 use sync_core::history::{RunRecord, Trigger};
 use sync_core::ids::AccountId;
-use sync_core::personio::{PersonioClient, PersonioSettings};
+use sync_core::personio::PersonioClient;
 use sync_core::ports::{Source, Store};
 use sync_core::progress::NoProgress;
 use sync_core::run::{self, Ports, RunError, RunOutcome, RunRequest, RunTarget};
@@ -97,16 +97,13 @@ impl ScimHarness {
         let mut config = TenantConfig::from_toml(&config_text(&base_url)).expect("test config");
         config.personio.accounts[0].base_url = fake.url();
         let defaults = FakeConfig::default();
-        let mut settings = PersonioSettings::new(
-            AccountId::default(),
+        let settings = crate::harness::personio_settings(
+            "main",
             fake.url(),
-            defaults.client_id.clone(),
-            SecretString::from(defaults.client_secret.clone()),
+            &defaults.client_id,
+            &defaults.client_secret,
+            &config,
         );
-        settings.rate_limit = sync_core::personio::RateLimit {
-            per_minute: 60_000,
-            burst: 100,
-        };
         let token = server.token.clone();
         Self {
             client: PersonioClient::new(settings).expect("personio client"),
