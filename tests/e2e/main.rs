@@ -4,6 +4,7 @@
 mod faults;
 mod features;
 mod guards;
+mod labels;
 mod lifecycle;
 mod scim;
 mod state;

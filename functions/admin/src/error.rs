@@ -101,6 +101,11 @@ impl ApiError {
                 "stored_credentials_forbidden",
                 error.to_string(),
             ),
+            SourceError::Label { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_config",
+                error.to_string(),
+            ),
             _ => Self::port(StatusCode::BAD_GATEWAY, "personio_unavailable", error),
         }
     }

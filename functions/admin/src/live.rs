@@ -13,8 +13,10 @@ use crate::wiring;
 use crate::AdminDeps;
 use std::collections::{BTreeMap, BTreeSet};
 use sync_core::config::TenantConfig;
+use sync_core::employee::AttributeInfo;
 use sync_core::ids::AccountId;
 use sync_core::mapping::{default_fields, SourceRef};
+use sync_core::personio::labels;
 use sync_core::ports::Source;
 
 /// The attributes one account's credential may read.
@@ -23,21 +25,35 @@ pub struct Readable {
     keys: BTreeSet<String>,
     universal_ids: BTreeSet<String>,
     options: BTreeMap<String, Vec<String>>,
+    /// Every attribute, for `label:` references.
+    attributes: Vec<AttributeInfo>,
 }
 
 impl Readable {
-    fn has(&self, source: &SourceRef) -> bool {
+    /// Why this account cannot serve `source`, if it cannot.
+    fn lacks(&self, source: &SourceRef) -> Option<String> {
+        let account = self.account.to_string();
         match source {
             // Personio always sends the id; the attribute list leaves it out.
-            SourceRef::Key(key) => key == "id" || self.keys.contains(key),
-            SourceRef::Universal(id) => self.universal_ids.contains(id),
+            SourceRef::Key(key) => (key != "id" && !self.keys.contains(key)).then_some(account),
+            SourceRef::Universal(id) => (!self.universal_ids.contains(id)).then_some(account),
+            SourceRef::Label(label) => {
+                labels::resolve(&account, &[label.as_str()], &self.attributes)
+                    .err()
+                    .map(|error| format!("{account} ({error})"))
+            }
         }
     }
 
     fn options(&self, source: &SourceRef) -> Option<&[String]> {
+        let resolved;
         let key = match source {
             SourceRef::Key(key) => key.as_str(),
             SourceRef::Universal(id) => id.as_str(),
+            SourceRef::Label(label) => {
+                resolved = labels::resolve("", &[label.as_str()], &self.attributes).ok()?;
+                resolved.get(label)?.as_str()
+            }
         };
         self.options
             .get(key)
@@ -60,6 +76,7 @@ pub async fn readable(deps: &AdminDeps, config: &TenantConfig) -> Result<Vec<Rea
             keys: BTreeSet::new(),
             universal_ids: BTreeSet::new(),
             options: BTreeMap::new(),
+            attributes: attributes.clone(),
         };
         for attribute in attributes {
             if let Some(universal) = &attribute.universal_id {
@@ -81,8 +98,7 @@ pub async fn readable(deps: &AdminDeps, config: &TenantConfig) -> Result<Vec<Rea
 fn missing(readable: &[Readable], source: &SourceRef) -> Vec<String> {
     readable
         .iter()
-        .filter(|account| !account.has(source))
-        .map(|account| account.account.to_string())
+        .filter_map(|account| account.lacks(source))
         .collect()
 }
 

@@ -180,12 +180,23 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
     for account in &config.personio.accounts {
         let client = loaded.personio_client(account)?;
         client.verify_credentials().await?;
-        let readable: BTreeSet<String> = client
-            .attributes()
-            .await?
+        let attributes = client.attributes().await?;
+        let readable: BTreeSet<String> = attributes.iter().map(|a| a.key.clone()).collect();
+        let labels: Vec<String> = fields
+            .iter()
+            .filter_map(|rule| rule.source.as_ref())
+            .chain(config.scope.rules.iter().map(|rule| &rule.attribute))
+            .filter(|source| matches!(source, sync_core::mapping::SourceRef::Label(_)))
+            .map(ToString::to_string)
+            .collect::<BTreeSet<String>>()
             .into_iter()
-            .map(|attribute| attribute.key)
             .collect();
+        let wanted: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let resolved =
+            sync_core::personio::labels::resolve(account.name.as_str(), &wanted, &attributes)?;
+        for (label, key) in &resolved {
+            out!("  account {}: {label} is attribute {key}", account.name);
+        }
         let mut missing = Vec::new();
         for rule in &fields {
             if let Some(sync_core::mapping::SourceRef::Key(key)) = &rule.source {

@@ -343,6 +343,10 @@ fn every_command_given_the_demos_config_reaches_the_demos_company() {
         out.contains("shirt_size         -> fields.shirt_size  (kept as it is in the user's file)"),
         "{out}"
     );
+    assert!(
+        out.contains("account main: label:Shirt size is attribute dynamic_40001"),
+        "{out}"
+    );
     let run = cli(&["run", "-c", config, "--dry-run"], &[]);
     assert!(run.status.success(), "{}", stderr(&run));
     // The company the demo synced, read again: nothing to change.

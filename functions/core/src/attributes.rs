@@ -92,7 +92,8 @@ impl UsedAttributes {
             .sources
             .iter()
             .map(|source| match source {
-                SourceRef::Key(key) => key.clone(),
+                // A label travels as `label:…`: the client resolves it to a key before fetching.
+                SourceRef::Key(key) | SourceRef::Label(key) => key.clone(),
                 SourceRef::Universal(id) => id.clone(),
             })
             .collect();

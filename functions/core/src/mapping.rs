@@ -13,9 +13,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Where a field's value comes from: an attribute key (`position`, `dynamic_24407`) or, written
+/// How a label reference starts: `label:Shirt size`.
+const LABEL: &str = crate::personio::labels::PREFIX;
+
+/// Where a field's value comes from: an attribute key (`position`, `dynamic_24407`); written
 /// `universal:<id>`, the attribute with that `universal_id` (`universal:date_of_birth`), which
-/// finds custom attributes without knowing each tenant's numeric key.
+/// finds custom attributes without knowing each tenant's numeric key; or written `label:<label>`,
+/// the attribute with that label as admins see it in Personio (`label:Shirt size`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum SourceRef {
@@ -23,6 +27,9 @@ pub enum SourceRef {
     Key(String),
     /// An attribute's `universal_id`.
     Universal(String),
+    /// An attribute's label, kept with its `label:` prefix: the fetch resolves it to a key and
+    /// reports the pair under that very text, so a lookup allocates nothing.
+    Label(String),
 }
 
 impl SourceRef {
@@ -34,20 +41,33 @@ impl SourceRef {
                 && s.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         };
+        if let Some(label) = text.strip_prefix(LABEL) {
+            let label = label.trim();
+            if label.is_empty()
+                || label.chars().count() > 100
+                || label.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "`{text}` is not a Personio attribute label: write `label:` and the label as Personio shows it (1-100 characters)"
+                ));
+            }
+            return Ok(Self::Label(format!("{LABEL}{label}")));
+        }
         match text.strip_prefix("universal:") {
             Some(id) if valid(id) => Ok(Self::Universal(id.to_owned())),
             None if valid(text) => Ok(Self::Key(text.to_owned())),
             _ => Err(format!(
-                "`{text}` is not a Personio attribute: use its key (`position`, `dynamic_123`) or `universal:<universal_id>`"
+                "`{text}` is not a Personio attribute: use its key (`position`, `dynamic_123`), `universal:<universal_id>` or `label:<label>`"
             )),
         }
     }
 
-    /// The attribute key this refers to for a batch with these `universal_id`s.
+    /// The attribute key this refers to for a batch with these `universal_id`s (which also
+    /// carry the fetch's resolved labels, under their `label:…` text).
     pub fn resolve<'a>(&'a self, universal_ids: &'a BTreeMap<String, String>) -> Option<&'a str> {
         match self {
             Self::Key(key) => Some(key),
-            Self::Universal(id) => universal_ids.get(id).map(String::as_str),
+            Self::Universal(id) | Self::Label(id) => universal_ids.get(id).map(String::as_str),
         }
     }
 
@@ -78,7 +98,7 @@ impl From<SourceRef> for String {
 impl fmt::Display for SourceRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Key(key) => f.write_str(key),
+            Self::Key(key) | Self::Label(key) => f.write_str(key),
             Self::Universal(id) => write!(f, "universal:{id}"),
         }
     }

@@ -35,6 +35,8 @@ async fn a_mapping_of_attributes_personio_does_not_return_names_each_of_them_and
             {"target": "cost", "source": "dynamic_999999"},
             {"target": "user_name", "enabled": false},
             {"target": "shirt", "source": SHIRT_SIZE},
+            {"target": "shirt_again", "source": "label:SHIRT size"},
+            {"target": "desk", "source": "label:Desk numbr"},
         ]
     });
     let answer = h
@@ -45,12 +47,15 @@ async fn a_mapping_of_attributes_personio_does_not_return_names_each_of_them_and
         (422, "invalid_config")
     );
     let problems = problems(&answer);
-    assert!(problems.len() >= 4, "{problems:#?}");
+    assert!(problems.len() >= 5, "{problems:#?}");
     for named in [
         "`position`",
         "`universal:nickname`",
         "`dynamic_999999`",
         "user_name",
+        // An unknown label names the labels there are.
+        "`label:Desk numbr`",
+        "Shirt size",
     ] {
         assert!(
             problems.iter().any(|p| p.contains(named)),
@@ -58,6 +63,7 @@ async fn a_mapping_of_attributes_personio_does_not_return_names_each_of_them_and
         );
     }
     assert!(!problems.iter().any(|p| p.contains(SHIRT_SIZE)));
+    assert!(!problems.iter().any(|p| p.contains("SHIRT size")));
     assert_eq!(h.stored_version(&tenant.id).await, Some(1), "nothing saved");
     let read = h.get(MAPPING, &tenant.params()).await.json();
     assert_eq!(read["mapping"]["fields"], json!([]));

@@ -7,6 +7,7 @@
 //! list was paged), the whole list is read again. Auth, retries and the limiter live in `session`;
 //! reading attribute shapes lives in `normalise`.
 
+use super::labels;
 use super::normalise::normalise_selected;
 use super::paging::{Collector, Page, Rest};
 use super::session::{Answer, NotFound, Session, SessionConfig};
@@ -18,9 +19,10 @@ use crate::retry::{Backoff, RetryAfter};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 use secrecy::SecretString;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 
 const EMPLOYEES: &str = "/v1/company/employees";
 
@@ -135,8 +137,18 @@ pub struct PersonioClient {
     concurrency: usize,
     max_fetch_attempts: u32,
     keep_attributes: Option<BTreeSet<String>>,
+    /// The `label:` references of `keep_attributes`, resolved at the first fetch.
+    labels: OnceCell<Labels>,
     session: Session,
     progress: Option<ProgressFn>,
+}
+
+/// The resolved labels of a client.
+struct Labels {
+    /// `label:…` → attribute key, reported in every batch beside the universal ids.
+    keys: BTreeMap<String, String>,
+    /// `keep_attributes` with the resolved keys: what normalisation keeps.
+    keep: Option<BTreeSet<String>>,
 }
 
 impl PersonioClient {
@@ -183,6 +195,7 @@ impl PersonioClient {
             concurrency: settings.concurrency.max(1),
             max_fetch_attempts: settings.max_fetch_attempts.max(1),
             keep_attributes: settings.keep_attributes,
+            labels: OnceCell::new(),
             session,
             progress: None,
         })
@@ -208,8 +221,36 @@ impl PersonioClient {
         }
     }
 
-    /// One page of the list, normalised.
-    async fn page(&self, index: u64, offset: u64) -> Result<Page, SourceError> {
+    /// The attribute labels the tenant names, resolved through `/company/employees/attributes`
+    /// once (no request when it names none).
+    async fn labels(&self) -> Result<&Labels, SourceError> {
+        self.labels
+            .get_or_try_init(|| async {
+                let wanted = labels::wanted(self.keep_attributes.as_ref());
+                if wanted.is_empty() {
+                    return Ok(Labels {
+                        keys: BTreeMap::new(),
+                        keep: self.keep_attributes.clone(),
+                    });
+                }
+                let attributes = self.attributes().await?;
+                let keys = labels::resolve(self.account.as_str(), &wanted, &attributes)?;
+                let mut keep = self.keep_attributes.clone();
+                if let Some(keep) = &mut keep {
+                    keep.extend(keys.values().cloned());
+                }
+                Ok(Labels { keys, keep })
+            })
+            .await
+    }
+
+    /// One page of the list, normalised, keeping what `keep` selects.
+    async fn page(
+        &self,
+        index: u64,
+        offset: u64,
+        keep: Option<&BTreeSet<String>>,
+    ) -> Result<Page, SourceError> {
         let query = [
             ("limit", self.page_size.to_string()),
             ("offset", offset.to_string()),
@@ -225,12 +266,7 @@ impl PersonioClient {
                     people = response.data.len(),
                     "read a page of employees"
                 );
-                Ok(Page::read(
-                    index,
-                    response,
-                    &self.account,
-                    self.keep_attributes.as_ref(),
-                ))
+                Ok(Page::read(index, response, &self.account, keep))
             }
             Answer::NotFound => Err(SourceError::Malformed {
                 detail: format!("{EMPLOYEES} answered 404"),
@@ -239,9 +275,9 @@ impl PersonioClient {
     }
 
     /// One pass over the whole list.
-    async fn read_list(&self) -> Result<Collector, SourceError> {
+    async fn read_list(&self, keep: Option<&BTreeSet<String>>) -> Result<Collector, SourceError> {
         let mut pass = Collector::default();
-        let first = self.page(0, 0).await?;
+        let first = self.page(0, 0, keep).await?;
         let rest = Rest::after(&first, self.page_size)?;
         pass.add(first);
         match rest {
@@ -249,7 +285,7 @@ impl PersonioClient {
                 let total = pages.len() as u64 + 1;
                 self.report(1, total);
                 let mut pending = stream::iter(pages)
-                    .map(|(index, offset)| self.page(index, offset))
+                    .map(|(index, offset)| self.page(index, offset, keep))
                     .buffer_unordered(self.concurrency);
                 let mut done = 1;
                 while let Some(page) = pending.next().await {
@@ -263,7 +299,7 @@ impl PersonioClient {
                 let mut index = 1;
                 loop {
                     self.report(index, index + 1);
-                    let page = self.page(index, index * limit).await?;
+                    let page = self.page(index, index * limit, keep).await?;
                     let short = (page.entries.len() as u64) < limit;
                     let read_before = pass.tally().read;
                     pass.add(page);
@@ -284,13 +320,15 @@ impl PersonioClient {
 impl Source for PersonioClient {
     #[tracing::instrument(skip_all, fields(account = %self.account))]
     async fn employees(&self) -> Result<SourceBatch, SourceError> {
+        let labels = self.labels().await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let pass = self.read_list().await?;
+            let pass = self.read_list(labels.keep.as_ref()).await?;
             let tally = pass.tally();
             if tally.consistent {
-                let batch = pass.into_batch();
+                let mut batch = pass.into_batch();
+                batch.universal_ids.extend(labels.keys.clone());
                 tracing::info!(
                     employees = batch.employees.len(),
                     unreadable = batch.errors.len(),
@@ -318,6 +356,7 @@ impl Source for PersonioClient {
 
     #[tracing::instrument(skip_all, fields(account = %self.account, person = id.get()))]
     async fn employee(&self, id: PersonioId) -> Result<Option<SourceBatch>, SourceError> {
+        let labels = self.labels().await?;
         let path = format!("{EMPLOYEES}/{id}");
         let response = match self
             .session
@@ -327,11 +366,14 @@ impl Source for PersonioClient {
             Answer::Found(response) => response,
             Answer::NotFound => return Ok(None),
         };
-        let mut batch = SourceBatch::default();
+        let mut batch = SourceBatch {
+            universal_ids: labels.keys.clone(),
+            ..SourceBatch::default()
+        };
         match normalise_selected(
             &self.account,
             &response.data.attributes,
-            self.keep_attributes.as_ref(),
+            labels.keep.as_ref(),
         ) {
             Ok(read) => {
                 batch.universal_ids.extend(read.universal_ids);

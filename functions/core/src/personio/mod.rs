@@ -13,6 +13,7 @@
 //!   documented event catalog.
 
 pub mod client;
+pub mod labels;
 pub mod normalise;
 mod paging;
 mod session;

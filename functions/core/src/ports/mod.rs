@@ -75,6 +75,18 @@ pub enum SourceError {
         /// What was wrong.
         detail: String,
     },
+    /// A `label:` attribute of the config names no attribute of this account, or several.
+    #[error(
+        "the config names the Personio attribute `label:{label}`, but account {account} {problem}"
+    )]
+    Label {
+        /// The Personio account name.
+        account: String,
+        /// The label as configured.
+        label: String,
+        /// What is wrong, with the candidates.
+        problem: String,
+    },
     /// Could not connect.
     #[error("could not reach Personio at {url}: {detail}")]
     Transport {
