@@ -17,8 +17,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use sync_core::config::TenantConfig;
-use sync_core::employee::Employee;
+use sync_core::employee::{AttributeInfo, Employee};
 use sync_core::ids::AccountId;
+use sync_core::personio::labels;
 use sync_core::personio::normalise_selected;
 
 /// The demo tenant's configuration (`examples/demo.toml`): default mapping plus a custom field
@@ -65,6 +66,35 @@ pub fn company(
         universal_ids: BTreeMap::new(),
         unreadable: 0,
     };
+    // Attributes named by label (`label:Shirt size`) resolve to keys as the client resolves
+    // them, from the labels Personio sends with every attribute.
+    let wanted = labels::wanted(keep);
+    let mut keep = keep.cloned();
+    if !wanted.is_empty() {
+        let first = generated
+            .employees
+            .first()
+            .map(|person| employee_json(&generated, person, "http://127.0.0.1:1"))
+            .context("an empty company has no attribute labels")?;
+        let attributes: Vec<AttributeInfo> = first["attributes"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(key, wrapper)| AttributeInfo {
+                key: key.clone(),
+                label: wrapper["label"].as_str().unwrap_or_default().to_owned(),
+                kind: String::new(),
+                universal_id: None,
+                options: Vec::new(),
+            })
+            .collect();
+        let keys = labels::resolve(account.as_str(), &wanted, &attributes)?;
+        if let Some(keep) = &mut keep {
+            keep.extend(keys.values().cloned());
+        }
+        company.universal_ids.extend(keys);
+    }
+    let keep = keep.as_ref();
     for person in &generated.employees {
         let json = employee_json(&generated, person, "http://127.0.0.1:1");
         let attributes = json
