@@ -3,6 +3,7 @@
 
 mod faults;
 mod features;
+mod groups;
 mod guards;
 mod labels;
 mod lifecycle;

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use sync_core::ids::PersonKey;
@@ -41,14 +42,14 @@ fn status(state: LinkState) -> &'static str {
 }
 
 /// The group names each person is a member of.
-fn groups_of(snapshot: &Snapshot) -> BTreeMap<&PersonKey, BTreeSet<&str>> {
-    let mut groups: BTreeMap<&PersonKey, BTreeSet<&str>> = BTreeMap::new();
+fn groups_of(snapshot: &Snapshot) -> BTreeMap<&PersonKey, BTreeSet<Cow<'_, str>>> {
+    let mut groups: BTreeMap<&PersonKey, BTreeSet<Cow<'_, str>>> = BTreeMap::new();
     for group in snapshot.groups.values() {
         for member in &group.members {
             groups
                 .entry(member)
                 .or_default()
-                .insert(group.key.name.as_str());
+                .insert(group.key.display_name());
         }
     }
     groups
@@ -72,7 +73,13 @@ fn rows(snapshot: &Snapshot) -> Vec<PersonRow> {
                 status: status(link.state),
                 groups: groups
                     .get(&link.key)
-                    .map(|names| names.iter().copied().collect::<Vec<_>>().join(", "))
+                    .map(|names| {
+                        names
+                            .iter()
+                            .map(AsRef::as_ref)
+                            .collect::<Vec<&str>>()
+                            .join(", ")
+                    })
                     .unwrap_or_default(),
                 hire_date: field("hire_date"),
             }

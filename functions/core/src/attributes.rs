@@ -25,6 +25,12 @@ pub enum Relation {
     Team,
     /// `office`: office groups, or office time zones.
     Office,
+    /// `cost_centers`: cost center groups.
+    CostCenters,
+    /// `subcompany`: legal entity groups.
+    Subcompany,
+    /// `position`: position groups.
+    Position,
 }
 
 impl Relation {
@@ -35,6 +41,9 @@ impl Relation {
             Self::Department => "department",
             Self::Team => "team",
             Self::Office => "office",
+            Self::CostCenters => "cost_centers",
+            Self::Subcompany => "subcompany",
+            Self::Position => "position",
         }
     }
 }
@@ -61,6 +70,7 @@ impl UsedAttributes {
             .filter_map(|rule| rule.source)
             .collect();
         sources.extend(config.scope.rules.iter().map(|rule| rule.attribute.clone()));
+        sources.extend(config.groups.attributes.iter().cloned());
         let relations = [
             (config.mapping.manager, Relation::Supervisor),
             (config.groups.departments, Relation::Department),
@@ -69,6 +79,9 @@ impl UsedAttributes {
                 config.groups.offices || !config.lifecycle.office_timezones.is_empty(),
                 Relation::Office,
             ),
+            (config.groups.cost_centers, Relation::CostCenters),
+            (config.groups.legal_entities, Relation::Subcompany),
+            (config.groups.positions, Relation::Position),
         ]
         .into_iter()
         .filter_map(|(on, relation)| on.then_some(relation))

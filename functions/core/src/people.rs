@@ -27,6 +27,8 @@ pub struct Person {
     pub record: Result<UserRecord, Vec<RecordError>>,
     /// In or out of scope.
     pub scope: ScopeDecision,
+    /// The names of the attribute-value groups (`[groups] attributes`) the person belongs in.
+    pub attribute_groups: Vec<String>,
 }
 
 impl Person {
@@ -84,6 +86,8 @@ pub fn prepare(
     universal_ids: &BTreeMap<String, String>,
 ) -> Person {
     let scope = scope::decide(&employee, &config.scope, universal_ids);
+    // Before mapping, which may move values out of the attributes.
+    let attribute_groups = attribute_groups(&employee, config, universal_ids);
     let record = mapping.map_owned(&mut employee, universal_ids);
     // Moved into a fresh map rather than `retain`ed: a handful of lookups instead of a test per
     // attribute of every person.
@@ -98,7 +102,26 @@ pub fn prepare(
         employee,
         record,
         scope,
+        attribute_groups,
     }
+}
+
+/// `Title: value` for each value of each `[groups] attributes` attribute the person has.
+fn attribute_groups(
+    employee: &Employee,
+    config: &TenantConfig,
+    universal_ids: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    for source in &config.groups.attributes {
+        let title = crate::config::GroupsConfig::attribute_title(source);
+        if let Some(value) = source.value(employee, universal_ids) {
+            for value in crate::plan::group_values(value) {
+                names.push(format!("{title}: {value}"));
+            }
+        }
+    }
+    names
 }
 
 /// Everyone a run fetched, mapped and scoped, with the facts about the fetch.

@@ -57,6 +57,15 @@ pub enum GroupKind {
     Team,
     /// Personio `office`.
     Office,
+    /// One of Personio's `cost_centers` (a person in several is in each group).
+    CostCenter,
+    /// Personio `subcompany`: the legal entity.
+    LegalEntity,
+    /// Personio `position`: the job title.
+    Position,
+    /// A value of an attribute the tenant chose (`[groups] attributes`); the name carries the
+    /// attribute's title: `Shirt size: M`.
+    Attribute,
 }
 
 impl GroupKind {
@@ -66,6 +75,10 @@ impl GroupKind {
             Self::Department => "department",
             Self::Team => "team",
             Self::Office => "office",
+            Self::CostCenter => "cost_center",
+            Self::LegalEntity => "legal_entity",
+            Self::Position => "position",
+            Self::Attribute => "attribute",
         }
     }
 }
@@ -73,13 +86,28 @@ impl GroupKind {
 /// The name of one group we manage: its kind and Personio's display name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GroupKey {
-    /// Department, team or office.
+    /// Department, team, office, cost center, legal entity, position or attribute value.
     pub kind: GroupKind,
-    /// Personio's name, used as the group's `displayName`.
+    /// Personio's name (`Engineering`; `Shirt size: M` for an attribute's value).
     pub name: String,
 }
 
 impl GroupKey {
+    /// The group's `displayName` in the app: Personio's name for departments, teams, offices
+    /// and attribute values; with what it is for the kinds whose names say little alone
+    /// (`Cost center: CC-100`, `Legal entity: Nordlicht GmbH`, `Position: Designer`).
+    pub fn display_name(&self) -> std::borrow::Cow<'_, str> {
+        let prefix = match self.kind {
+            GroupKind::CostCenter => "Cost center",
+            GroupKind::LegalEntity => "Legal entity",
+            GroupKind::Position => "Position",
+            GroupKind::Department | GroupKind::Team | GroupKind::Office | GroupKind::Attribute => {
+                return std::borrow::Cow::Borrowed(&self.name)
+            }
+        };
+        std::borrow::Cow::Owned(format!("{prefix}: {}", self.name))
+    }
+
     /// The `externalId` of the destination group: `personio-sync:<kind>:<name>`, so a group we
     /// created is found again even when its link is lost.
     pub fn external_id(&self) -> String {

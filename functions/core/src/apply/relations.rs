@@ -157,7 +157,7 @@ pub(super) async fn apply_groups(
             GroupAction::Create { key, members } => {
                 let (ids, resolved) = resolve(snapshot, members);
                 ctx.destination
-                    .create_group(&key.name, &key.external_id(), &ids)
+                    .create_group(&key.display_name(), &key.external_id(), &ids)
                     .await
                     .map(|destination_id| GroupLink {
                         key: key.clone(),
@@ -209,9 +209,9 @@ pub(super) async fn apply_groups(
     Ok(())
 }
 
-fn group_name(action: &GroupAction) -> &str {
+fn group_name(action: &GroupAction) -> std::borrow::Cow<'_, str> {
     match action {
-        GroupAction::Create { key, .. } | GroupAction::Members { key, .. } => &key.name,
+        GroupAction::Create { key, .. } | GroupAction::Members { key, .. } => key.display_name(),
     }
 }
 

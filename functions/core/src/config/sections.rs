@@ -260,6 +260,31 @@ pub struct GroupsConfig {
     /// One group per office.
     #[serde(default)]
     pub offices: bool,
+    /// One group per cost center (`Cost center: …`).
+    #[serde(default)]
+    pub cost_centers: bool,
+    /// One group per legal entity, Personio's subcompany (`Legal entity: …`).
+    #[serde(default)]
+    pub legal_entities: bool,
+    /// One group per position, the job title (`Position: …`).
+    #[serde(default)]
+    pub positions: bool,
+    /// Attributes with one group per value (`Shirt size: M`): list, text or tags attributes,
+    /// named like a mapping's source (key, `universal:…` or `label:…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<SourceRef>,
+}
+
+impl GroupsConfig {
+    /// The title an attribute's groups carry before the value: the label, else the key.
+    pub fn attribute_title(source: &SourceRef) -> &str {
+        match source {
+            SourceRef::Label(text) => text
+                .strip_prefix(crate::personio::labels::PREFIX)
+                .unwrap_or(text),
+            SourceRef::Key(key) | SourceRef::Universal(key) => key,
+        }
+    }
 }
 
 impl Default for GroupsConfig {
@@ -268,6 +293,10 @@ impl Default for GroupsConfig {
             departments: true,
             teams: false,
             offices: false,
+            cost_centers: false,
+            legal_entities: false,
+            positions: false,
+            attributes: Vec::new(),
         }
     }
 }

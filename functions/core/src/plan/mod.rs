@@ -163,6 +163,7 @@ mod relations;
 mod tests;
 
 pub use crate::people::Person;
+pub use relations::group_values;
 
 use crate::config::TenantConfig;
 use crate::ids::PersonKey as Key;

@@ -61,24 +61,45 @@ name: None,
     }
 }
 
-/// The group name an attribute stands for, borrowed where it can be (objects and text).
-fn group_name(attribute: Option<&AttrValue>) -> Option<Cow<'_, str>> {
-    let name = match attribute? {
-        AttrValue::Object(object) => Cow::Borrowed(object.name.trim()),
-        AttrValue::Text(text) => Cow::Borrowed(text.trim()),
-        other => Cow::Owned(other.to_text()?.trim().to_owned()),
-    };
-    (!name.is_empty()).then_some(name)
+/// The group names an attribute stands for, borrowed where they can be: one for an object or a
+/// text, one per element of several objects (cost centers) or tags.
+pub fn group_values(attribute: &AttrValue) -> Vec<Cow<'_, str>> {
+    fn kept(name: Cow<'_, str>) -> Option<Cow<'_, str>> {
+        (!name.is_empty()).then_some(name)
+    }
+    match attribute {
+        AttrValue::Object(object) => kept(Cow::Borrowed(object.name.trim()))
+            .into_iter()
+            .collect(),
+        AttrValue::Text(text) => kept(Cow::Borrowed(text.trim())).into_iter().collect(),
+        AttrValue::Objects(objects) => objects
+            .iter()
+            .filter_map(|object| kept(Cow::Borrowed(object.name.trim())))
+            .collect(),
+        AttrValue::Tags(tags) => tags
+            .iter()
+            .filter_map(|tag| kept(Cow::Borrowed(tag.trim())))
+            .collect(),
+        other => other
+            .to_text()
+            .and_then(|text| kept(Cow::Owned(text.trim().to_owned())))
+            .into_iter()
+            .collect(),
+    }
 }
 
-/// One group per department (team, office) with everyone whose user is active or pre-hired.
-/// People not looked at this run (a one-person run) and untouched people keep their memberships.
+/// One group per department (team, office, cost center, legal entity, position, attribute
+/// value) with everyone whose user is active or pre-hired. People not looked at this run (a
+/// one-person run) and untouched people keep their memberships.
 pub(super) fn plan_groups(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut Plan) {
     let groups = &input.config.groups;
     let kinds: Vec<(GroupKind, &str)> = [
         (groups.departments, GroupKind::Department, "department"),
         (groups.teams, GroupKind::Team, "team"),
         (groups.offices, GroupKind::Office, "office"),
+        (groups.cost_centers, GroupKind::CostCenter, "cost_centers"),
+        (groups.legal_entities, GroupKind::LegalEntity, "subcompany"),
+        (groups.positions, GroupKind::Position, "position"),
     ]
     .into_iter()
     .filter(|(on, _, _)| *on)
@@ -87,13 +108,23 @@ pub(super) fn plan_groups(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut P
     let looked_at: BTreeSet<&PersonKey> = input.people.iter().map(|person| person.key()).collect();
 
     let mut wanted: BTreeMap<GroupKey, BTreeSet<PersonKey>> = BTreeMap::new();
-    // Groups of a kind the tenant switched off are left exactly as they are.
-    let enabled = |kind: GroupKind| kinds.iter().any(|(on, _)| *on == kind);
+    // Groups of a kind (an attribute) the tenant switched off are left exactly as they are.
+    let titles: Vec<String> = groups
+        .attributes
+        .iter()
+        .map(|source| format!("{}: ", crate::config::GroupsConfig::attribute_title(source)))
+        .collect();
+    let enabled = |key: &GroupKey| match key.kind {
+        GroupKind::Attribute => titles
+            .iter()
+            .any(|title| key.name.starts_with(title.as_str())),
+        kind => kinds.iter().any(|(on, _)| *on == kind),
+    };
     for group in input
         .snapshot
         .groups
         .values()
-        .filter(|group| enabled(group.key.kind))
+        .filter(|group| enabled(&group.key))
     {
         let kept = group.members.iter().filter(|member| {
             let keep_unseen = !input.complete && !looked_at.contains(member);
@@ -112,9 +143,18 @@ pub(super) fn plan_groups(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut P
             continue;
         }
         for (kind, attribute) in &kinds {
-            if let Some(name) = group_name(person.employee.attribute(attribute)) {
+            let Some(value) = person.employee.attribute(attribute) else {
+                continue;
+            };
+            for name in group_values(value) {
                 fresh.entry((*kind, name)).or_default().push(key.clone());
             }
+        }
+        for name in &person.attribute_groups {
+            fresh
+                .entry((GroupKind::Attribute, Cow::Borrowed(name.as_str())))
+                .or_default()
+                .push(key.clone());
         }
     }
     for ((kind, name), members) in fresh {
