@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use sync_core::config::TenantConfig;
 use sync_core::ids::DestinationId;
-use sync_core::mapping::Mapping;
+use sync_core::mapping::{Derivation, Mapping};
 use sync_core::people::prepare;
 use sync_core::plan::{plan, ActionKind, GroupAction, Person, Plan, PlanInput};
 use sync_core::state::{GroupLink, Link, Snapshot};
@@ -157,7 +157,7 @@ fn once(config: &TenantConfig, company: &Company, snapshot: &Snapshot, now: Date
     let candidates = BTreeMap::new();
 
     let start = thread_cpu();
-    let mapping = Mapping::of(config);
+    let mapping = Mapping::of(config).on(Derivation::of(config, now));
     let used = config.attributes();
     let mut people: Vec<Person> = employees
         .into_iter()

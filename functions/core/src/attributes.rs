@@ -7,7 +7,7 @@
 //! [`UsedAttributes`].
 
 use crate::config::TenantConfig;
-use crate::mapping::SourceRef;
+use crate::mapping::{FieldRule, SourceRef};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Attributes without which the lifecycle cannot be decided: who works there, since and until when.
@@ -66,8 +66,8 @@ impl UsedAttributes {
         let mut sources: BTreeSet<SourceRef> = config
             .mapping
             .effective_fields()
-            .into_iter()
-            .filter_map(|rule| rule.source)
+            .iter()
+            .filter_map(FieldRule::reads)
             .collect();
         sources.extend(config.scope.rules.iter().map(|rule| rule.attribute.clone()));
         sources.extend(config.groups.attributes.iter().cloned());

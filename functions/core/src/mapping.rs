@@ -116,6 +116,121 @@ pub enum Transform {
     Upper,
 }
 
+/// Which part of an object attribute (office, department, team, subcompany) a rule maps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectPart {
+    /// Its display name (`Berlin`).
+    #[default]
+    Name,
+    /// Personio's id of it (`4711`), for apps that key locations by id.
+    Id,
+}
+
+/// A value computed from the person rather than read from one attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Derive {
+    /// Whole months since the hire date, as of the run's day in the tenant's time zone.
+    TenureMonths,
+    /// Whole years since the hire date.
+    TenureYears,
+    /// The IANA time zone of the person's office (`[lifecycle.office_timezones]`), else the
+    /// tenant's.
+    OfficeTimezone,
+    /// The preferred name when Personio has one, else first and last name.
+    FullName,
+}
+
+impl Derive {
+    /// The attribute the derivation reads, so that the fetch keeps it.
+    pub fn source(self) -> SourceRef {
+        SourceRef::Key(
+            match self {
+                Self::TenureMonths | Self::TenureYears => "hire_date",
+                Self::OfficeTimezone => "office",
+                Self::FullName => "preferred_name",
+            }
+            .to_owned(),
+        )
+    }
+}
+
+/// What derived values depend on besides the person: the run's day and the time zones.
+#[derive(Clone, Debug, Default)]
+pub struct Derivation {
+    /// The run's day in the tenant's time zone; without it tenure is not computed.
+    pub today: Option<chrono::NaiveDate>,
+    /// The tenant's time zone.
+    pub timezone: Option<chrono_tz::Tz>,
+    /// Office name → time zone.
+    pub office_timezones: BTreeMap<String, chrono_tz::Tz>,
+}
+
+impl Derivation {
+    /// The derivation of `config` on the run at `now`.
+    pub fn of(config: &crate::config::TenantConfig, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            today: Some(now.with_timezone(&config.timezone).date_naive()),
+            timezone: Some(config.timezone),
+            office_timezones: config.lifecycle.office_timezones.clone(),
+        }
+    }
+
+    fn value(&self, derive: Derive, employee: &Employee) -> Option<FieldValue> {
+        let text = |text: String| Some(FieldValue::Text(text));
+        match derive {
+            Derive::TenureMonths | Derive::TenureYears => {
+                let (hired, today) = (employee.hire_date?, self.today?);
+                let months = months_between(hired, today)?;
+                let value = if derive == Derive::TenureYears {
+                    months / 12
+                } else {
+                    months
+                };
+                text(value.to_string())
+            }
+            Derive::OfficeTimezone => {
+                let zone = employee
+                    .office()
+                    .and_then(|office| self.office_timezones.get(office))
+                    .copied()
+                    .or(self.timezone)?;
+                text(zone.name().to_owned())
+            }
+            Derive::FullName => {
+                let attribute = |key: &str| {
+                    employee
+                        .attributes
+                        .get(key)
+                        .and_then(AttrValue::to_text)
+                        .map(|text| text.trim().to_owned())
+                        .filter(|text| !text.is_empty())
+                };
+                attribute("preferred_name")
+                    .or_else(|| {
+                        let parts: Vec<String> = ["first_name", "last_name"]
+                            .iter()
+                            .filter_map(|key| attribute(key))
+                            .collect();
+                        (!parts.is_empty()).then(|| parts.join(" "))
+                    })
+                    .and_then(text)
+            }
+        }
+    }
+}
+
+/// Whole months from `from` to `to` (a month counts once its day is reached); `None` before.
+fn months_between(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Option<u32> {
+    use chrono::Datelike;
+    let mut months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
+    if to.day() < from.day() {
+        months -= 1;
+    }
+    u32::try_from(months).ok()
+}
+
 /// How one destination field is filled.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,6 +262,16 @@ pub struct FieldRule {
     /// `false` switches a default field off.
     #[serde(default = "enabled")]
     pub enabled: bool,
+    /// For an object attribute: map its name (default) or its id.
+    #[serde(default, skip_serializing_if = "is_name")]
+    pub object: ObjectPart,
+    /// A computed value instead of the attribute's (tenure, office time zone, full name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derive: Option<Derive>,
+}
+
+fn is_name(part: &ObjectPart) -> bool {
+    *part == ObjectPart::Name
 }
 
 fn enabled() -> bool {
@@ -166,6 +291,8 @@ impl FieldRule {
             create_only: false,
             sensitive: false,
             enabled: true,
+            object: ObjectPart::Name,
+            derive: None,
         }
     }
 
@@ -199,13 +326,21 @@ impl FieldRule {
                 self.target
             ));
         }
-        if self.enabled && self.source.is_none() && self.default.is_none() {
+        if self.enabled && self.source.is_none() && self.default.is_none() && self.derive.is_none()
+        {
             problems.push(format!(
-                "mapping.fields.{}: give a `source` attribute or a constant `default`",
+                "mapping.fields.{}: give a `source` attribute, a `derive` or a constant `default`",
                 self.target
             ));
         }
         problems
+    }
+
+    /// The attribute this rule reads: its source, else what its derivation reads.
+    pub fn reads(&self) -> Option<SourceRef> {
+        self.source
+            .clone()
+            .or_else(|| self.derive.map(Derive::source))
     }
 
     /// This rule's value for `employee`, after transforms, value map and default.
@@ -213,7 +348,20 @@ impl FieldRule {
         &self,
         employee: &Employee,
         universal_ids: &BTreeMap<String, String>,
+        derivation: &Derivation,
     ) -> Option<FieldValue> {
+        if let Some(derive) = self.derive {
+            let derived = derivation
+                .value(derive, employee)
+                .and_then(|value| match value {
+                    FieldValue::Text(text) => {
+                        let text = self.finish(text);
+                        (!text.is_empty()).then_some(FieldValue::Text(text))
+                    }
+                    other => Some(other),
+                });
+            return derived.or_else(|| self.default.clone().map(FieldValue::Text));
+        }
         let raw = self
             .source
             .as_ref()
@@ -242,7 +390,10 @@ impl FieldRule {
                 (!tags.is_empty()).then_some(FieldValue::List(tags))
             }
             Some(AttrValue::Text(value) | AttrValue::Number(value)) => text(value),
-            Some(AttrValue::Object(object)) => text(object.name),
+            Some(AttrValue::Object(object)) => match self.object {
+                ObjectPart::Name => text(object.name),
+                ObjectPart::Id => object.id.map(|id| id.to_string()).and_then(text),
+            },
             Some(other) => other.to_text().and_then(text),
             None => None,
         };
@@ -322,9 +473,18 @@ pub struct Mapping {
     /// Per rule: the attribute key it may take out of the employee instead of copying, because
     /// no other rule reads that key and nothing reads it after mapping.
     takes: Vec<Option<String>>,
+    /// The run's day and time zones, for derived values.
+    derivation: Derivation,
 }
 
 impl Mapping {
+    /// These rules on the run whose day and time zones `derivation` holds (tenure counts to
+    /// that day).
+    pub fn on(mut self, derivation: Derivation) -> Self {
+        self.derivation = derivation;
+        self
+    }
+
     /// Prepares `rules` (as [`crate::config::MappingConfig::effective_fields`] returns them) for
     /// [`Mapping::map`]; [`Mapping::map_owned`] then copies every value.
     pub fn new(rules: Vec<FieldRule>) -> Self {
@@ -364,7 +524,11 @@ impl Mapping {
                 _ => None,
             })
             .collect();
-        Self { rules, takes }
+        Self {
+            rules,
+            takes,
+            derivation: Derivation::default(),
+        }
     }
 
     /// The rules.
@@ -378,7 +542,7 @@ impl Mapping {
         employee: &Employee,
         universal_ids: &BTreeMap<String, String>,
     ) -> Result<UserRecord, Vec<RecordError>> {
-        map_with(employee, &self.rules, universal_ids)
+        map_with(employee, &self.rules, universal_ids, &self.derivation)
     }
 
     /// Maps one employee whose attributes are not needed afterwards (but those the plan reads):
@@ -392,7 +556,7 @@ impl Mapping {
         let mut values: Vec<Option<FieldValue>> = Vec::with_capacity(self.rules.len());
         for ((_, rule), take) in self.rules.iter().zip(&self.takes) {
             values.push(match take {
-                None => rule.value(employee, universal_ids),
+                None => rule.value(employee, universal_ids, &self.derivation),
                 Some(_) => None,
             });
         }
@@ -450,11 +614,12 @@ fn map_with(
     employee: &Employee,
     rules: &[(FieldName, FieldRule)],
     universal_ids: &BTreeMap<String, String>,
+    derivation: &Derivation,
 ) -> Result<UserRecord, Vec<RecordError>> {
     let mut record = UserRecord::with_capacity(rules.len());
     let mut errors = Vec::new();
     for (target, rule) in rules {
-        match rule.value(employee, universal_ids) {
+        match rule.value(employee, universal_ids, derivation) {
             Some(value) => record.set(target.clone(), value),
             None if rule.required => errors.push(required_error(employee, rule)),
             None => {}
@@ -495,6 +660,66 @@ mod tests {
 
     fn text(value: &str) -> AttrValue {
         AttrValue::Text(value.to_owned())
+    }
+
+    #[test]
+    fn derived_values_and_object_ids() {
+        let mut person = employee(vec![
+            ("first_name", text("Ada")),
+            ("last_name", text("Lovelace")),
+            ("preferred_name", text(" ")),
+            (
+                "office",
+                AttrValue::Object(NamedRef {
+                    id: Some(4711),
+                    name: "London".into(),
+                }),
+            ),
+        ]);
+        person.hire_date = Some("2024-03-15".parse().unwrap());
+        let rule = |target: &str, derive: Option<Derive>| FieldRule {
+            derive,
+            ..FieldRule::new(target, "office")
+        };
+        let office_id = FieldRule {
+            object: ObjectPart::Id,
+            ..rule("location_id", None)
+        };
+        let rules = vec![
+            office_id,
+            rule("tenure", Some(Derive::TenureMonths)),
+            rule("years", Some(Derive::TenureYears)),
+            rule("zone", Some(Derive::OfficeTimezone)),
+            rule("display_name", Some(Derive::FullName)),
+        ];
+        let derivation = Derivation {
+            today: Some("2026-03-14".parse().unwrap()),
+            timezone: Some(chrono_tz::Europe::Berlin),
+            office_timezones: BTreeMap::from([("London".into(), chrono_tz::Europe::London)]),
+        };
+        let record = Mapping::new(rules.clone())
+            .on(derivation.clone())
+            .map(&person, &BTreeMap::new())
+            .unwrap();
+        assert_eq!(record.text("location_id").as_deref(), Some("4711"));
+        // 15 March 2024 to 14 March 2026: the 24th month is not complete yet.
+        assert_eq!(record.text("tenure").as_deref(), Some("23"));
+        assert_eq!(record.text("years").as_deref(), Some("1"));
+        assert_eq!(record.text("zone").as_deref(), Some("Europe/London"));
+        // An empty preferred name falls back to first and last name.
+        assert_eq!(record.text("display_name").as_deref(), Some("Ada Lovelace"));
+        // Without the run's day there is no tenure; the rest does not need it.
+        let undated = Mapping::new(rules).map(&person, &BTreeMap::new()).unwrap();
+        assert_eq!(undated.get("tenure"), None);
+        assert_eq!(undated.text("zone"), None);
+        assert_eq!(
+            months_between("2024-03-15".parse().unwrap(), "2024-03-15".parse().unwrap()),
+            Some(0)
+        );
+        assert_eq!(
+            months_between("2024-03-15".parse().unwrap(), "2024-03-14".parse().unwrap()),
+            None
+        );
     }
 
     #[test]

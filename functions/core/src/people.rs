@@ -144,12 +144,13 @@ pub struct Intake<'a> {
 }
 
 impl<'a> Intake<'a> {
-    /// An empty intake for `config`.
-    pub fn new(config: &'a TenantConfig) -> Self {
+    /// An empty intake for `config` on a run at `now` (the day derived values such as tenure
+    /// count to).
+    pub fn new(config: &'a TenantConfig, now: chrono::DateTime<chrono::Utc>) -> Self {
         let used = config.attributes();
         Self {
             config,
-            mapping: Mapping::of(config),
+            mapping: Mapping::of(config).on(crate::mapping::Derivation::of(config, now)),
             used,
             people: Vec::new(),
             protected: BTreeSet::new(),

@@ -176,7 +176,7 @@ fn preview_of(
     now: DateTime<Utc>,
     complete: bool,
 ) -> Preview {
-    let mut intake = Intake::new(config);
+    let mut intake = Intake::new(config, now);
     if let Some(key) = gone {
         intake.add_gone(key);
     }

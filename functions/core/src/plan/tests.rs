@@ -50,7 +50,7 @@ fn employee(id: u64, status: EmploymentStatus) -> Employee {
 }
 
 fn people(config: &TenantConfig, employees: Vec<Employee>) -> Vec<Person> {
-    let mut intake = crate::people::Intake::new(config);
+    let mut intake = crate::people::Intake::new(config, now());
     let batch = crate::ports::SourceBatch {
         employees,
         universal_ids: BTreeMap::new(),

@@ -14,8 +14,9 @@ pub(super) async fn fetch<'c>(
     ports: &Ports<'_>,
     config: &'c TenantConfig,
     target: &RunTarget,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Intake<'c>, RunError> {
-    let mut intake = Intake::new(config);
+    let mut intake = Intake::new(config, now);
     let sources: Vec<&(AccountId, &dyn Source)> = match target {
         RunTarget::Everyone => ports.sources.iter().collect(),
         RunTarget::Person(key) => {

@@ -223,7 +223,7 @@ pub async fn run_with(
     let fetched = within(
         request.deadline,
         "reading Personio",
-        fetch::fetch(ports, config, &request.target),
+        fetch::fetch(ports, config, &request.target, request.now),
     );
     let mut intake = match fetched.await {
         Ok(intake) => intake,
