@@ -8,10 +8,12 @@
 //! gets its own tenant path (`<server>/<unique-tenant>/v2`; the server runs with
 //! `--dynamic-tenants`), so tests run in parallel without a reset.
 
+mod extended;
 mod reader;
 mod server;
 mod undiscoverable;
 
+pub use extended::server_with_user_extensions;
 pub use reader::{foreign_user, ScimGroup, ScimReader, ScimUser};
 pub use server::{scim_server, tenant_url, ScimServer};
 pub use undiscoverable::undiscoverable_server;

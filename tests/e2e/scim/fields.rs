@@ -6,11 +6,10 @@
 use fake_personio::{FakeEmployee, FakePersonio};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::Write;
 use sync_core::history::RunStatus;
 use sync_scim::{ENTERPRISE_USER, EXTENSION};
 use test_support::personio::{company, fake_config, key};
-use test_support::scim::{scim_server, ScimHarness, ScimReader, ScimServer};
+use test_support::scim::{server_with_user_extensions, ScimHarness};
 
 /// The app's own User extension: a learning platform's start date (a `dateTime`), gender, date
 /// of birth and shirt size.
@@ -25,41 +24,6 @@ fn attribute(name: &str, kind: &str) -> Value {
     json!({"name": name, "type": kind, "multiValued": false, "required": false,
            "caseExact": false, "mutability": "readWrite", "returned": "default",
            "uniqueness": "none"})
-}
-
-fn json_file(dir: &tempfile::TempDir, name: &str, value: &Value) -> String {
-    let path = dir.path().join(name);
-    let mut file = std::fs::File::create(&path).expect("create file");
-    file.write_all(value.to_string().as_bytes())
-        .expect("write file");
-    path.to_string_lossy().into_owned()
-}
-
-/// A scim2-server publishing RFC 7643's schemas plus `extensions` on its User resource type.
-async fn server_with(extensions: &[Value], dir: &tempfile::TempDir) -> ScimServer {
-    let standard = ScimReader::new(&scim_server().tenant_url("schemas"));
-    let mut schemas = standard.get("Schemas", &[]).await["Resources"]
-        .as_array()
-        .cloned()
-        .expect("the standard schemas");
-    let mut types = standard.get("ResourceTypes", &[]).await["Resources"]
-        .as_array()
-        .cloned()
-        .expect("the standard resource types");
-    for extension in extensions {
-        schemas.push(extension.clone());
-        let user = types
-            .iter_mut()
-            .find(|t| t["id"] == "User")
-            .expect("a User type");
-        user["schemaExtensions"]
-            .as_array_mut()
-            .expect("extensions")
-            .push(json!({"schema": extension["id"], "required": false}));
-    }
-    let schemas = json_file(dir, "schemas.json", &Value::Array(schemas));
-    let types = json_file(dir, "types.json", &Value::Array(types));
-    ScimServer::spawn(&["--schema", &schemas, "--resource-type", &types])
 }
 
 /// The demo's config (examples/demo.toml) with a SCIM destination instead of a folder, and
@@ -93,14 +57,13 @@ fn custom<'a>(employee: &'a FakeEmployee, key: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn every_seed_field_with_a_value_arrives_without_configured_paths() {
-    let dir = tempfile::tempdir().expect("temp dir");
     let lms = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
         "id": LMS, "name": "LearnerProfile", "description": "An app's own user fields",
         "attributes": [attribute("startDate", "dateTime"), attribute("gender", "string"),
                        attribute("birthDate", "dateTime"), attribute("shirtSize", "string")]
     });
-    let server = server_with(&[lms, sync_scim::homes::extension_schema()], &dir).await;
+    let server = server_with_user_extensions(&[lms, sync_scim::homes::extension_schema()]).await;
     let fake = FakePersonio::start(company(80), fake_config())
         .await
         .expect("start the fake Personio");

@@ -21,6 +21,7 @@
 mod batch;
 mod console;
 mod deadline;
+mod fields;
 mod held;
 mod isolation;
 mod no_op;

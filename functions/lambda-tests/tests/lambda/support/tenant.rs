@@ -21,7 +21,7 @@ use sync_core::state::Snapshot;
 use sync_local::DirectoryDestination;
 use tempfile::TempDir;
 use test_support::moto::unique;
-use test_support::scim::{scim_server, tenant_url, ScimReader};
+use test_support::scim::{scim_server, ScimReader, ScimServer};
 
 /// The tenants' time zone; "today" of a run is a day there.
 pub const TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Berlin;
@@ -61,6 +61,8 @@ pub enum App {
         proxy: ScimProxy,
         /// Reads the tenant back directly, with the server's token.
         reader: ScimReader,
+        /// The tenant's own server, kept running as long as the tenant.
+        _server: Option<ScimServer>,
     },
     /// A JSON directory.
     Directory {
@@ -85,6 +87,8 @@ pub struct Spec {
     pub extra: String,
     /// The Personio base URL of the config, when it is not the fake's.
     pub base_url: Option<String>,
+    /// A SCIM server of the tenant's own (one publishing more schemas, say), else the shared one.
+    pub scim_server: Option<ScimServer>,
 }
 
 impl Spec {
@@ -98,6 +102,7 @@ impl Spec {
             scim: true,
             extra: String::new(),
             base_url: None,
+            scim_server: None,
         }
     }
 
@@ -137,7 +142,10 @@ pub struct Tenant {
 
 impl Tenant {
     /// Starts the tenant's peers and onboards it on `stack`.
-    pub async fn onboard(stack: &Stack, spec: Spec) -> Self {
+    pub async fn onboard(stack: &Stack, mut spec: Spec) -> Self {
+        let own_server = spec.scim_server.take();
+        let server = own_server.as_ref().unwrap_or_else(|| scim_server());
+        let token = server.token.clone();
         let fake = match spec.shared_fake {
             Some(fake) => fake,
             None => FakePersonio::start(spec.company, spec.fake.clone())
@@ -149,15 +157,20 @@ impl Tenant {
             .map(|n| format!("admin{n}-{}@{id}.example", unique("a")))
             .collect();
         let (app, destination) = if spec.scim {
-            let direct = tenant_url("lambda");
+            let direct = server.tenant_url("lambda");
             let path = direct
-                .strip_prefix(&scim_server().url)
+                .strip_prefix(&server.url)
                 .expect("a tenant URL of the server")
                 .to_owned();
-            let proxy = ScimProxy::start(&scim_server().url).await;
+            let proxy = ScimProxy::start(&server.url).await;
             let destination = format!("kind = \"scim\"\nbase_url = \"{}{path}\"", proxy.url);
-            let reader = ScimReader::new(&direct);
-            (App::Scim { proxy, reader }, destination)
+            let reader = ScimReader::with_token(&direct, &token);
+            let app = App::Scim {
+                proxy,
+                reader,
+                _server: own_server,
+            };
+            (app, destination)
         } else {
             let dir = tempfile::tempdir().expect("temp dir");
             let destination = format!(
@@ -219,7 +232,7 @@ from = "{sender}"
                 DestinationConfig::Directory { .. } => None,
             };
             let token = DestinationToken {
-                token: SecretString::from(scim_server().token.clone()),
+                token: SecretString::from(token),
                 origin,
             };
             secrets
