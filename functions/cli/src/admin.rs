@@ -93,6 +93,25 @@ pub async fn preview(args: PreviewArgs) -> anyhow::Result<Done> {
         preview.in_scope(),
         counts.join(", ")
     );
+    // Where each field would land (a SCIM app's published schemas are read for it); a
+    // destination that cannot be reached does not spoil the preview of who is in scope.
+    let placements = match loaded.destination().await {
+        Ok(destination) => destination
+            .field_placements(&config.field_targets())
+            .await
+            .map_err(anyhow::Error::from),
+        Err(error) => Err(error),
+    };
+    match placements {
+        Ok(placements) => {
+            eprintln!("where each field goes in the app:");
+            for placement in placements {
+                let place = placement.place.as_deref().unwrap_or("(not sent)");
+                eprintln!("  {:<18} -> {place}  ({})", placement.field, placement.why);
+            }
+        }
+        Err(error) => eprintln!("where the fields go is unknown: {error:#}"),
+    }
     Ok(Done::Ok)
 }
 

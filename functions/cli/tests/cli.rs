@@ -336,6 +336,11 @@ fn every_command_given_the_demos_config_reaches_the_demos_company() {
     let preview = cli(&["preview", "-c", config], &[]);
     assert!(preview.status.success(), "{}", stderr(&preview));
     assert!(!stdout(&preview).is_empty());
+    assert!(
+        stderr(&preview).contains("title              -> fields.title"),
+        "{}",
+        stderr(&preview)
+    );
     let check = cli(&["check-config", "-c", config, "--online"], &[]);
     assert!(check.status.success(), "{}", stderr(&check));
     let out = stdout(&check);
