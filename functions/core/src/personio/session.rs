@@ -108,6 +108,19 @@ pub(super) enum Answer<T> {
     NotFound,
 }
 
+/// How one kind of answer is asked for and read.
+struct Read<'a, T> {
+    /// The `Accept` header.
+    accept: &'static str,
+    /// The most bytes read into memory.
+    limit: usize,
+    /// The body of a 2xx answer as `T`; an error is retried (a body cut short on the way).
+    decode: Decode<'a, T>,
+}
+
+/// Reads the body of a 2xx answer to `path`, or says why it cannot.
+type Decode<'a, T> = &'a (dyn Fn(&str, Vec<u8>) -> Result<T, String> + Sync);
+
 /// The authenticated, rate-limited, retrying HTTP layer.
 pub(super) struct Session {
     http: reqwest::Client,
@@ -132,12 +145,45 @@ impl Session {
         self.renew_locked(&mut state).await.map(drop)
     }
 
-    /// `GET {base_url}{path}` with retries.
+    /// `GET {base_url}{path}` with retries, reading the documented JSON.
     pub async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
         not_found: NotFound,
+    ) -> Result<Answer<T>, SourceError> {
+        let read = Read {
+            accept: "application/json",
+            limit: self.config.body_limit,
+            decode: &|path: &str, body: Vec<u8>| {
+                serde_json::from_slice::<T>(&body).map_err(|error| unreadable(path, &error))
+            },
+        };
+        self.fetch(path, query, not_found, &read).await
+    }
+
+    /// `GET {base_url}{path}` with retries, for a binary answer (a profile picture) of at most
+    /// `limit` bytes; a 404 is an answer.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        accept: &'static str,
+        limit: usize,
+    ) -> Result<Answer<Vec<u8>>, SourceError> {
+        let read = Read {
+            accept,
+            limit,
+            decode: &|_: &str, body: Vec<u8>| Ok(body),
+        };
+        self.fetch(path, &[], NotFound::IsAnAnswer, &read).await
+    }
+
+    async fn fetch<T>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        not_found: NotFound,
+        read: &Read<'_, T>,
     ) -> Result<Answer<T>, SourceError> {
         let url = format!("{}{path}", self.config.base_url);
         // Once per request, not per attempt: a token refused right after its renewal is refused.
@@ -145,25 +191,30 @@ impl Session {
         let outcome = self
             .config
             .backoff
-            .retry(|attempt| self.get_once(attempt, &url, path, query, not_found, &renewed))
+            .retry(|attempt| self.get_once(attempt, &url, path, query, not_found, read, &renewed))
             .await;
         gave_up(&url, outcome)
     }
 
-    /// Attempt number `attempt` of [`Session::get`], waiting on the limiter first.
-    async fn get_once<T: DeserializeOwned>(
+    /// Attempt number `attempt` of [`Session::fetch`], waiting on the limiter first.
+    #[allow(clippy::too_many_arguments)]
+    async fn get_once<T>(
         &self,
         attempt: u32,
         url: &str,
         path: &str,
         query: &[(&str, String)],
         not_found: NotFound,
+        read: &Read<'_, T>,
         renewed: &AtomicBool,
     ) -> Result<Answer<T>, Failed<Failure, SourceError>> {
         loop {
             self.limiter.until_ready().await;
             let token = self.token().await.map_err(Failed::Final)?;
-            match self.try_get(url, path, query, &token, not_found).await {
+            match self
+                .try_get(url, path, query, &token, not_found, read)
+                .await
+            {
                 Step::Done(result) => return result.map_err(Failed::Final),
                 Step::Refused(_) if !renewed.swap(true, Ordering::Relaxed) => {
                     // The token expired or was revoked: renew once and repeat this request
@@ -183,36 +234,36 @@ impl Session {
         }
     }
 
-    /// One attempt of [`Session::get`].
-    async fn try_get<T: DeserializeOwned>(
+    /// One attempt of [`Session::fetch`].
+    async fn try_get<T>(
         &self,
         url: &str,
         path: &str,
         query: &[(&str, String)],
         token: &Token,
         not_found: NotFound,
+        read: &Read<'_, T>,
     ) -> Step<Answer<T>> {
         let mut request = self
             .http
             .request(Method::GET, url)
             .query(query)
             .bearer_auth(token.value.expose_secret())
-            .header(header::ACCEPT, "application/json");
+            .header(header::ACCEPT, read.accept);
         if let Some(partner) = &self.config.partner_id {
             request = request.header("X-Personio-Partner-ID", partner);
         }
         if let Some(app) = &self.config.app_id {
             request = request.header("X-Personio-App-ID", app);
         }
-        let (status, retry_after, body) = match receive(request, path, self.config.body_limit).await
-        {
+        let (status, retry_after, body) = match receive(request, path, read.limit).await {
             Ok(received) => received,
             Err(unreceived) => return unreceived.into_step(),
         };
         if status.is_success() {
-            return match serde_json::from_slice::<T>(&body) {
+            return match (read.decode)(path, body) {
                 Ok(value) => Step::Done(Ok(Answer::Found(value))),
-                Err(error) => Step::Retry(Failure::Malformed(unreadable(path, &error)), None),
+                Err(detail) => Step::Retry(Failure::Malformed(detail), None),
             };
         }
         let message = ErrorEnvelope::message_of(&body);
