@@ -8,6 +8,7 @@ mod groups;
 mod guards;
 mod labels;
 mod lifecycle;
+mod pictures;
 mod scim;
 mod state;
 mod stopped;

@@ -57,5 +57,7 @@ pub use company::{
 pub use fault::Fault;
 pub use generate::{generate_company, CompanySpec};
 pub use render::employee_json;
+/// The profile picture the fake serves for everyone who has one (a 1×1 PNG).
+pub use routes::employees::PIXEL_PNG as PROFILE_PICTURE_PNG;
 pub use server::{FakeConfig, FakePersonio, RateLimit, Stats};
 pub use webhooks::{AuthType, Delivery, DeliveryPolicy, Webhook, WebhookStatus, WEBHOOK_EVENTS};

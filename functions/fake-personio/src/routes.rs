@@ -2,7 +2,7 @@
 //! token and webhook endpoints in `routes::v2`, and the v1 response helpers (personio-api.md
 //! §1.2, §1.11).
 
-mod employees;
+pub(crate) mod employees;
 mod v2;
 
 use crate::auth::{TokenError, TOKEN_LIFETIME};

@@ -26,6 +26,9 @@ use tokio::sync::OnceCell;
 
 const EMPLOYEES: &str = "/v1/company/employees";
 
+/// The largest profile picture read: Personio's are small PNGs, and a run may read many.
+pub const MAX_PICTURE_BYTES: usize = 5 * 1024 * 1024;
+
 /// Personio's documented rate limit for `GET /company/employees` (personio-api.md §1.12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -389,6 +392,20 @@ impl Source for PersonioClient {
             }
         }
         Ok(Some(batch))
+    }
+
+    #[tracing::instrument(skip_all, fields(account = %self.account, person = id.get()))]
+    async fn picture(&self, id: PersonioId, width: u32) -> Result<Option<Vec<u8>>, SourceError> {
+        let path = format!("{EMPLOYEES}/{id}/profile-picture/{width}");
+        let accept = "image/png, image/jpeg";
+        match self
+            .session
+            .get_bytes(&path, accept, MAX_PICTURE_BYTES)
+            .await?
+        {
+            Answer::Found(bytes) if !bytes.is_empty() => Ok(Some(bytes)),
+            Answer::Found(_) | Answer::NotFound => Ok(None),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(account = %self.account))]

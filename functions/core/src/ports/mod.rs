@@ -106,6 +106,9 @@ pub trait Source: Send + Sync {
     async fn employee(&self, id: PersonioId) -> Result<Option<SourceBatch>, SourceError>;
     /// The attributes the credential may read, custom ones included.
     async fn attributes(&self) -> Result<Vec<AttributeInfo>, SourceError>;
+    /// The person's profile picture `width` pixels wide, as Personio serves it (PNG); `Ok(None)`
+    /// when they have none or the credential may not read it (Personio answers both with 404).
+    async fn picture(&self, id: PersonioId, width: u32) -> Result<Option<Vec<u8>>, SourceError>;
 }
 
 mod destination;
