@@ -2,8 +2,9 @@
 //!
 //! The defaults follow RFC 7643 §4.1 (core User) and §4.3 (enterprise extension). A tenant may
 //! move a field, give a field without a SCIM home one (for instance a custom extension URN path),
-//! or switch a field off with an empty path. Fields with no home are simply not sent;
-//! [`fields_without_scim_home`] lists them so that `check-config` can say so.
+//! or switch a field off with an empty path. Fields with no home here may get one from the app's
+//! published schemas (`homes`, auto-mapping); [`fields_without_scim_home`] lists them so that an
+//! offline `check-config` can say so.
 
 use crate::discovery::AttributeKind;
 use crate::json::member;
