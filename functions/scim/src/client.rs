@@ -210,29 +210,36 @@ impl Client {
         let capabilities = self
             .capabilities
             .get_or_try_init(|| async {
-                match self
-                    .send(Verb::Get, &["ServiceProviderConfig"], &[], None, None)
-                    .await
-                {
-                    Ok(Reply {
-                        body: Some(config), ..
-                    }) => Ok(Capabilities::parse(&config)),
-                    Ok(_) => Ok(Capabilities::ASSUMED),
-                    Err(Failure::Refused(refusal)) if !matches!(refusal.status, 401 | 403) => {
-                        tracing::warn!(
-                            status = refusal.status,
-                            "no readable ServiceProviderConfig; assuming PATCH without ETags"
-                        );
-                        Ok(Capabilities::ASSUMED)
-                    }
-                    Err(Failure::Malformed(_)) => Ok(Capabilities::ASSUMED),
-                    Err(failure) => Err(failure),
-                }
+                Ok::<_, Failure>(match self.published("ServiceProviderConfig").await? {
+                    Some(config) => Capabilities::parse(&config),
+                    None => Capabilities::ASSUMED,
+                })
             })
             .await?;
         let mut capabilities = *capabilities;
         capabilities.patch &= !self.patch_refused.load(Ordering::Relaxed);
         Ok(capabilities)
+    }
+
+    /// `GET /<what>` of a discovery endpoint (RFC 7644 §4), or `None` when the app does not
+    /// publish it: any refusal but 401/403, or an answer without a readable body. A refused token
+    /// or an unreachable app is an error, as for any request.
+    pub async fn published(&self, what: &str) -> Result<Option<Value>, Failure> {
+        match self.send(Verb::Get, &[what], &[], None, None).await {
+            Ok(Reply {
+                body: Some(body), ..
+            }) => Ok(Some(body)),
+            Ok(_) | Err(Failure::Malformed(_)) => Ok(None),
+            Err(Failure::Refused(refusal)) if !matches!(refusal.status, 401 | 403) => {
+                tracing::info!(
+                    status = refusal.status,
+                    endpoint = what,
+                    "the destination does not publish this discovery endpoint; using defaults"
+                );
+                Ok(None)
+            }
+            Err(failure) => Err(failure),
+        }
     }
 
     /// Remembers that PATCH is refused (501) so later writes go straight to PUT.

@@ -5,7 +5,7 @@
 //! Read once per destination, that is once per run, and only when a run writes to a user: a
 //! no-op run still reads nothing from the app.
 
-use crate::client::{Client, Reply, Verb};
+use crate::client::Client;
 use crate::error::Failure;
 use crate::json::member;
 use crate::path::CORE_USER;
@@ -59,10 +59,10 @@ impl Discovery {
     /// 401/403, or an answer that is no SCIM list) gets `published: false`; a refused token or an
     /// unreachable server is an error, as for any request.
     pub(crate) async fn read(client: &Client) -> Result<Self, Failure> {
-        let Some(types) = optional(client, "ResourceTypes").await? else {
+        let Some(types) = client.published("ResourceTypes").await? else {
             return Ok(Self::default());
         };
-        let Some(schemas) = optional(client, "Schemas").await? else {
+        let Some(schemas) = client.published("Schemas").await? else {
             return Ok(Self::default());
         };
         Ok(Self::parse(&types, &schemas))
@@ -121,25 +121,6 @@ impl Discovery {
     /// Whether the User resource type lists `urn` as an extension.
     pub fn has_extension(&self, urn: &str) -> bool {
         self.extensions.iter().any(|e| e.eq_ignore_ascii_case(urn))
-    }
-}
-
-/// `GET /<what>`, or `None` when the app does not publish it.
-async fn optional(client: &Client, what: &str) -> Result<Option<Value>, Failure> {
-    match client.send(Verb::Get, &[what], &[], None, None).await {
-        Ok(Reply {
-            body: Some(body), ..
-        }) => Ok(Some(body)),
-        Ok(_) | Err(Failure::Malformed(_)) => Ok(None),
-        Err(Failure::Refused(refusal)) if !matches!(refusal.status, 401 | 403) => {
-            tracing::info!(
-                status = refusal.status,
-                endpoint = what,
-                "the destination publishes no SCIM discovery; only default and configured attribute paths are used"
-            );
-            Ok(None)
-        }
-        Err(failure) => Err(failure),
     }
 }
 
