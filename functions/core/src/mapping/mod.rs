@@ -482,7 +482,7 @@ name: None,
         message: format!(
             "required field `{}` is empty (Personio attribute `{}`)",
             rule.target,
-            rule.source
+            rule.reads()
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default()
