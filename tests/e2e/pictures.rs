@@ -2,7 +2,7 @@
 //! personio-api.md §1.7) through the client's limiter, token and retries: the bytes Personio
 //! serves, and no picture (404) for people without one or a credential that may not read them.
 
-use fake_personio::PROFILE_PICTURE_PNG;
+use fake_personio::profile_picture_png;
 use sync_core::ids::PersonioId;
 use sync_core::ports::Source;
 use test_support::harness::*;
@@ -28,7 +28,7 @@ async fn a_picture_is_the_bytes_personio_serves_and_none_is_none() {
         .picture(PersonioId::new(with), 256)
         .await
         .expect("read the picture");
-    assert_eq!(picture.as_deref(), Some(PROFILE_PICTURE_PNG));
+    assert_eq!(picture, Some(profile_picture_png(with, 0)));
     assert_eq!(
         client
             .picture(PersonioId::new(without), 256)

@@ -142,6 +142,9 @@ pub struct FakeEmployee {
     pub fix_salary: Option<u32>,
     /// `profile_picture`: whether the person has one (the attribute is then its URL, else `null`).
     pub profile_picture: bool,
+    /// Which picture they have: the fake serves [`crate::profile_picture_png`] of their id and
+    /// this; raise it to change the picture (Personio's address stays the same).
+    pub picture_version: u32,
     /// Custom attribute values by key (`dynamic_180883`), exactly as they are sent. A defined
     /// attribute with no entry here renders as `null`.
     pub custom: BTreeMap<String, serde_json::Value>,
@@ -285,6 +288,7 @@ impl Company {
             cost_centers,
             fix_salary: Some(5000),
             profile_picture: false,
+            picture_version: 0,
             custom: BTreeMap::new(),
             empty_style: EmptyStyle::Null,
             offset_style: OffsetStyle::Colon,

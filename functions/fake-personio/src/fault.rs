@@ -57,6 +57,12 @@ pub enum Fault {
         /// Delay per response, in milliseconds.
         millis: u64,
     },
+    /// The picture of person `id` answers 404 although the attribute lists one (a picture removed
+    /// between the list and the download), until cleared.
+    PictureMissing {
+        /// The person.
+        id: u64,
+    },
 }
 
 /// How the company changes under a client paging through it.
@@ -99,6 +105,11 @@ impl Faults {
                 _ => None,
             })
             .max()
+    }
+
+    /// Whether person `id`'s picture is to answer 404.
+    pub fn picture_missing(&self, id: u64) -> bool {
+        self.active.contains(&Fault::PictureMissing { id })
     }
 
     /// Whether the list is to answer empty.

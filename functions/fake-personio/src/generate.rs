@@ -164,6 +164,7 @@ impl Generator {
             cost_centers: self.cost_centers(department),
             fix_salary: (employment_type == "internal").then(|| self.rng.gen_range(60..=240) * 50),
             profile_picture: self.chance(70),
+            picture_version: 0,
             custom: self.custom(first.name, last_name),
             empty_style,
             offset_style: if self.chance(5) {

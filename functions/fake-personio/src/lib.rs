@@ -43,6 +43,7 @@ mod delivery;
 pub mod fault;
 pub mod generate;
 mod org;
+mod picture;
 mod render;
 mod roster;
 mod routes;
@@ -57,7 +58,6 @@ pub use company::{
 pub use fault::Fault;
 pub use generate::{generate_company, CompanySpec};
 pub use render::employee_json;
-/// The profile picture the fake serves for everyone who has one (a 1×1 PNG).
-pub use routes::employees::PIXEL_PNG as PROFILE_PICTURE_PNG;
+pub use picture::profile_picture_png;
 pub use server::{FakeConfig, FakePersonio, RateLimit, Stats};
 pub use webhooks::{AuthType, Delivery, DeliveryPolicy, Webhook, WebhookStatus, WEBHOOK_EVENTS};

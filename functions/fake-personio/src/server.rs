@@ -91,6 +91,8 @@ pub struct Stats {
     pub single_requests: u64,
     /// Requests to the attributes endpoint, whatever the answer.
     pub attribute_requests: u64,
+    /// Requests for profile pictures, whatever the answer.
+    pub picture_requests: u64,
     /// 429 answers (rate limit and storms).
     pub too_many_requests: u64,
     /// 5xx answers.

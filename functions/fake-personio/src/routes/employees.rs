@@ -234,15 +234,6 @@ pub(super) async fn attributes(
     with_token(json_response(StatusCode::OK, body), &token)
 }
 
-/// A 1×1 PNG: the fake has no real photos. Every person with a picture gets this one.
-pub const PIXEL_PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x04, 0x00, 0x00, 0x00, 0xb5, 0x1c, 0x0c,
-    0x02, 0x00, 0x00, 0x00, 0x0b, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0x60, 0x00, 0x00,
-    0x00, 0x06, 0x00, 0x02, 0x30, 0x81, 0xd0, 0x2f, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
-    0xae, 0x42, 0x60, 0x82,
-];
-
 /// `GET /v1/company/employees/{id}/profile-picture[/{width}]`: a PNG, or 404 when the person does
 /// not exist, has no picture or the attribute is not readable (spec). Image responses carry no
 /// token header, as personio-py observes.
@@ -252,6 +243,7 @@ pub(super) async fn picture(
     Path(params): Path<Vec<(String, String)>>,
 ) -> Response {
     let mut state = shared.lock();
+    state.stats.picture_requests += 1;
     if let Err(error) = state.authorize(&headers) {
         return error.into_response();
     }
@@ -264,16 +256,17 @@ pub(super) async fn picture(
         projection: None,
     }
     .allows("profile_picture");
-    let has_picture = id
+    let picture = id
         .and_then(|id| state.company.employee(id))
-        .is_some_and(|employee| employee.profile_picture);
+        .filter(|employee| employee.profile_picture && !state.faults.picture_missing(employee.id))
+        .map(|employee| crate::profile_picture_png(employee.id, employee.picture_version));
     drop(state);
-    if !(readable && has_picture) {
+    let Some(picture) = picture.filter(|_| readable) else {
         return v1_error(StatusCode::NOT_FOUND, "Etwas ist schiefgelaufen ...");
-    }
+    };
     (
         [(CONTENT_TYPE, HeaderValue::from_static("image/png"))],
-        PIXEL_PNG,
+        picture,
     )
         .into_response()
 }
