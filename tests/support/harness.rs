@@ -14,7 +14,7 @@ use sync_core::personio::{PersonioClient, PersonioSettings};
 use sync_core::ports::Source;
 use sync_core::progress::NoProgress;
 use sync_core::run::{self, Ports, RunError, RunOutcome, RunRequest, RunTarget};
-use sync_local::{DirectoryDestination, FolderStore, OutboxMailer, StoredUser};
+use sync_local::{DirectoryDestination, FolderPictures, FolderStore, OutboxMailer, StoredUser};
 use tempfile::TempDir;
 
 /// The base config every harness uses, with a directory destination; `extra` TOML is appended
@@ -61,6 +61,8 @@ pub struct Harness {
     pub directory: DirectoryDestination,
     /// Summary emails.
     pub outbox: OutboxMailer,
+    /// Where profile pictures are hosted, once [`Harness::host_pictures`] was called.
+    pub pictures: Option<FolderPictures>,
     client: PersonioClient,
     extra_sources: Vec<(AccountId, PersonioClient)>,
     _dir: TempDir,
@@ -139,6 +141,7 @@ impl Harness {
             store: FolderStore::new(dir.path().join("state")),
             directory: DirectoryDestination::open(directory_path).expect("directory"),
             outbox: OutboxMailer::new(dir.path().join("outbox")),
+            pictures: None,
             config,
             fake,
             _dir: dir,
@@ -167,6 +170,14 @@ impl Harness {
         self.client = PersonioClient::new(settings).expect("personio client");
     }
 
+    /// Hosts profile pictures in the harness's `pictures` folder from now on, as the CLI does in
+    /// its state folder (without a store, Personio's address is sent as it is).
+    pub fn host_pictures(&mut self) -> &FolderPictures {
+        let store =
+            FolderPictures::new(self._dir.path().join("pictures")).expect("pictures folder");
+        self.pictures.insert(store)
+    }
+
     /// The folder of this harness.
     pub fn path(&self) -> PathBuf {
         self._dir.path().to_path_buf()
@@ -187,6 +198,10 @@ impl Harness {
             mailer: &self.outbox,
             progress: &NoProgress,
             links: None,
+            pictures: self
+                .pictures
+                .as_ref()
+                .map(|store| store as &dyn sync_core::pictures::PictureStore),
         }
     }
 

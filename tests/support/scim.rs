@@ -141,6 +141,7 @@ impl ScimHarness {
             mailer: &self.outbox,
             progress: &NoProgress,
             links: None,
+            pictures: None,
         }
     }
 

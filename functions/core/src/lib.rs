@@ -39,6 +39,7 @@ pub mod links;
 pub mod mapping;
 pub mod people;
 pub mod personio;
+pub mod pictures;
 pub mod plan;
 pub mod ports;
 pub mod preview;

@@ -7,6 +7,8 @@
 //! - [`directory`]: [`DirectoryDestination`], the `Destination` port as a JSON user and group
 //!   store that behaves like an app's directory (unique user names, never deletes).
 //! - [`outbox`]: [`OutboxMailer`], the `Mailer` port as `.eml` files.
+//! - [`pictures`]: [`FolderPictures`], the `PictureStore` port as a folder of content-addressed
+//!   files with `file://` URLs.
 //! - [`events`]: [`FolderStore`] as the `EventLog` port: one marker file per webhook delivery
 //!   seen, created with create-new semantics so concurrent duplicates collapse.
 //! - `files`: the atomic write every adapter uses, so a crash never leaves a torn file.
@@ -16,12 +18,14 @@ mod files;
 pub mod directory;
 pub mod events;
 pub mod outbox;
+pub mod pictures;
 mod progress;
 pub mod secrets;
 pub mod store;
 
 pub use directory::{DirectoryDestination, StoredGroup, StoredUser};
 pub use outbox::OutboxMailer;
+pub use pictures::FolderPictures;
 pub use store::FolderStore;
 
 /// Opens directory destinations for the adapter factory: the CLI's and the tests' way to let a

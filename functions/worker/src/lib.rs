@@ -276,6 +276,7 @@ impl Attempt<'_> {
             mailer: deps.mailer,
             progress: &live,
             links: site.as_ref().map(|site| site as &dyn RunLinks),
+            pictures: None,
         };
         let tenant = &self.config.tenant;
         progress::reporting(

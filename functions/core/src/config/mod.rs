@@ -79,6 +79,9 @@ pub struct TenantConfig {
     /// The admins' console.
     #[serde(default)]
     pub console: ConsoleConfig,
+    /// Profile pictures the app can show.
+    #[serde(default)]
+    pub pictures: PicturesConfig,
 }
 
 fn default_timezone() -> Tz {
@@ -252,6 +255,15 @@ impl TenantConfig {
         }
         if self.apply.concurrency == 0 || self.apply.concurrency > 64 {
             problems.push("apply.concurrency: between 1 and 64".to_owned());
+        }
+        if !(16..=2048).contains(&self.pictures.width) {
+            problems.push("pictures.width: between 16 and 2048 pixels".to_owned());
+        }
+        if self.pictures.refresh_days == 0 || self.pictures.per_run == 0 {
+            problems.push(
+                "pictures: refresh_days and per_run must be above 0 (host = false turns hosting off)"
+                    .to_owned(),
+            );
         }
         if problems.is_empty() {
             Ok(())

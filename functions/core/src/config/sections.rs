@@ -371,6 +371,51 @@ impl Default for ApplyConfig {
     }
 }
 
+/// Profile pictures the app can show (`[pictures]`): Personio's picture address works only with
+/// Personio credentials, so the run downloads each picture and gives the app a URL of its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PicturesConfig {
+    /// Host pictures where the deployment has a picture store; `false` sends Personio's address
+    /// as it is (the behaviour before hosting).
+    #[serde(default = "yes")]
+    pub host: bool,
+    /// The width in pixels asked of Personio.
+    #[serde(default = "default_picture_width")]
+    pub width: u32,
+    /// Days after which a hosted picture is read from Personio again to see whether it changed
+    /// (Personio's address does not change with the picture).
+    #[serde(default = "default_refresh_days")]
+    pub refresh_days: u32,
+    /// Pictures read from Personio at most per run; the rest follow in the next runs, so that a
+    /// first run of a large company does not spend its time and rate limit on pictures.
+    #[serde(default = "default_pictures_per_run")]
+    pub per_run: usize,
+}
+
+fn default_picture_width() -> u32 {
+    256
+}
+
+fn default_refresh_days() -> u32 {
+    7
+}
+
+fn default_pictures_per_run() -> usize {
+    200
+}
+
+impl Default for PicturesConfig {
+    fn default() -> Self {
+        Self {
+            host: true,
+            width: default_picture_width(),
+            refresh_days: default_refresh_days(),
+            per_run: default_pictures_per_run(),
+        }
+    }
+}
+
 /// The admins' console of the tenant.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

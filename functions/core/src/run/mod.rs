@@ -11,6 +11,7 @@ mod fetch;
 mod held;
 mod matching;
 mod notify;
+mod pictures;
 mod queued;
 mod recording;
 mod recovery;
@@ -48,6 +49,9 @@ pub enum RunError {
     /// The state could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The picture store could not be read or written.
+    #[error(transparent)]
+    Pictures(#[from] crate::pictures::PictureError),
     /// A held run waits for a decision; no other run applies until then.
     #[error("run {run_id} is held and waits for approval; approve or reject it first (personio-sync approve {run_id} / reject {run_id})")]
     HeldRunPending {
@@ -132,6 +136,8 @@ pub struct Ports<'a> {
     /// Links to the console's report of a run, for the summary email; `None` when the deployment
     /// has no console.
     pub links: Option<&'a dyn crate::ports::RunLinks>,
+    /// Where profile pictures are hosted for the app; `None`: Personio's address is sent as it is.
+    pub pictures: Option<&'a dyn crate::pictures::PictureStore>,
 }
 
 /// Everyone, or one person.
@@ -233,6 +239,14 @@ pub async fn run_with(
         }
     };
     record.fetched = intake.people.len();
+    let picture_warnings =
+        match pictures::host(ports, config, &request, &mut intake, &snapshot).await {
+            Ok(warnings) => warnings,
+            Err(error) => {
+                let names = intake.names();
+                return Err(fail(ports, config, record, error, &names, on_refusal).await);
+            }
+        };
     let mut names = intake.names();
     // People Personio returned nobody for (leavers of a complete read) keep the name the sync
     // last wrote: the held run's page and the email name everyone they list.
@@ -278,6 +292,7 @@ pub async fn run_with(
     // The plan owns what it needs now; the people's remains are freed before applying.
     drop(std::mem::take(&mut intake.people));
     plan.errors.splice(0..0, std::mem::take(&mut intake.errors));
+    plan.skips.extend(picture_warnings);
     record.in_scope = plan.in_scope;
 
     // Guard the plan.

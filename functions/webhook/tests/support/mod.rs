@@ -203,6 +203,7 @@ impl Harness {
             mailer: &self.outbox,
             progress: &NoProgress,
             links: None,
+            pictures: None,
         }
     }
 

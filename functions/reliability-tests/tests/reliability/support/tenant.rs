@@ -143,6 +143,7 @@ impl FaultyTenant {
             mailer: &self.mailbox,
             progress: &NoProgress,
             links: None,
+            pictures: None,
         }
     }
 
