@@ -15,7 +15,7 @@ use sync_core::ports::{Destination, LocalDestinations};
 use sync_core::progress::LiveProgress;
 use sync_core::run::Ports;
 use sync_local::secrets::{self, LocalSecrets, SecretSources};
-use sync_local::{FolderStore, OutboxMailer};
+use sync_local::{FolderPictures, FolderStore, OutboxMailer};
 
 /// Plain log lines on stderr; `RUST_LOG` wins over `--log`.
 pub fn init_logging(level: &str) {
@@ -124,12 +124,21 @@ impl Loaded {
     }
 }
 
+/// The picture store of a local run: `pictures/` in the state folder.
+fn pictures_of(loaded: &Loaded) -> anyhow::Result<FolderPictures> {
+    let root = loaded.state.join("pictures");
+    FolderPictures::new(&root)
+        .with_context(|| format!("cannot use {} for profile pictures", root.display()))
+}
+
 /// Everything one local run works through.
 pub struct Wired {
     sources: Vec<(AccountId, PersonioClient)>,
     destination: Box<dyn Destination>,
     store: FolderStore,
     mailer: OutboxMailer,
+    /// Profile pictures, in the state folder's `pictures/` (the app gets `file://` URLs).
+    pictures: FolderPictures,
     bar: Bar,
     /// Live progress for the console, instead of the bar.
     live: Option<LiveProgress>,
@@ -160,6 +169,7 @@ impl Wired {
             destination: loaded.destination().await?,
             store: FolderStore::new(&loaded.state),
             mailer: OutboxMailer::new(&loaded.outbox),
+            pictures: pictures_of(loaded)?,
             bar,
             live,
             links: crate::console::site_from_env(&loaded.state)?,
@@ -176,6 +186,7 @@ impl Wired {
             destination: loaded.destination().await?,
             store: FolderStore::new(&loaded.state),
             mailer: OutboxMailer::new(&loaded.outbox),
+            pictures: pictures_of(loaded)?,
             bar: Bar::new(),
             live: None,
             links: crate::console::site_from_env(&loaded.state)?,
@@ -197,6 +208,7 @@ impl Wired {
                 .links
                 .as_ref()
                 .map(|links| links as &dyn sync_core::ports::RunLinks),
+            pictures: Some(&self.pictures),
         }
     }
 

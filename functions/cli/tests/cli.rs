@@ -79,7 +79,7 @@ async fn fake(employees: usize) -> FakePersonio {
 }
 
 #[test]
-fn demo_syncs_the_sample_company_and_a_second_demo_changes_nothing() {
+fn demo_syncs_the_sample_company_and_a_second_demo_only_hosts_more_pictures() {
     let dir = tempfile::tempdir().expect("temp dir");
     let demo = dir.path().join("demo");
     let demo = demo.to_str().expect("utf-8 path");
@@ -90,12 +90,24 @@ fn demo_syncs_the_sample_company_and_a_second_demo_changes_nothing() {
         .expect("users")
         .count();
     assert!(users > 400, "{users} users");
+    // The next scheduled run changes nothing but the next profile pictures it hosts (the demo
+    // config reads 20 per run: one update each).
     let second = cli(&["demo", "--dir", demo], &[]);
     assert!(second.status.success(), "{}", stderr(&second));
+    let report = stdout(&second);
     assert!(
-        stdout(&second).contains("no changes"),
-        "{}",
-        stdout(&second)
+        report.contains("0 created, 0 adopted, ") && report.contains(" updated, 0 deactivated"),
+        "{report}"
+    );
+    let updates: Vec<&str> = report
+        .lines()
+        .filter(|line| line.trim_start().starts_with("update"))
+        .collect();
+    // At most 20: a picture read for someone the plan skips (hired later) changes no user yet.
+    assert!((1..=20).contains(&updates.len()), "{report}");
+    assert!(
+        updates.iter().all(|line| line.ends_with("[photo_url]")),
+        "{report}"
     );
     let emails = std::fs::read_dir(dir.path().join("demo/outbox"))
         .expect("outbox")
