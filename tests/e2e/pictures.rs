@@ -8,7 +8,8 @@ use fake_personio::profile_picture_png;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use sync_core::ids::PersonioId;
-use sync_core::ports::Source;
+use sync_core::ports::{Source, Store};
+use sync_core::preview::{fetch_and_preview, Would};
 use test_support::harness::*;
 use test_support::personio::*;
 
@@ -139,6 +140,30 @@ async fn the_app_gets_urls_serving_personios_bytes_and_unchanged_pictures_are_no
     assert_eq!(harness.fake.stats().picture_requests, reads);
     assert_eq!(second.record.counts.updated, 0);
     assert_eq!(stored_files(&harness), files);
+
+    // A dry run and the admins' preview, which read no picture, see no change either.
+    let dry = harness.dry_run(now()).await;
+    assert!(dry.plan.actions.is_empty(), "{:?}", dry.plan.actions);
+    let snapshot = harness
+        .store
+        .snapshot(&harness.config.tenant)
+        .await
+        .expect("snapshot");
+    let preview = fetch_and_preview(&harness.ports().sources, &harness.config, &snapshot, now())
+        .await
+        .expect("preview");
+    assert!(
+        preview
+            .rows
+            .iter()
+            .all(|row| matches!(row.would, Would::Nothing | Would::Skip)),
+        "{:?}",
+        preview
+            .rows
+            .iter()
+            .filter(|row| !matches!(row.would, Would::Nothing | Would::Skip))
+            .collect::<Vec<_>>()
+    );
 
     // A week later every hosted picture is read again; of them, only the one that changed is
     // stored again, and only its owner's URL changes.

@@ -6,17 +6,19 @@
 //!    normalisation of its attribute shapes into [`employee::Employee`]; `attributes` says which
 //!    attributes a tenant uses, so the fetch keeps only those.
 //! 2. `people`: map (`mapping`) and scope (`scope`) each employee into a [`people::Person`].
-//! 3. `run::matching`: existing app users that people without a user may adopt.
-//! 4. `guard::protect`: who is left untouched because Personio's answer lacks an attribute.
-//! 5. `plan`: what to do for each person (with `lifecycle`: who should be active today), then
+//! 3. `pictures`: host profile pictures for the app and put their URLs into the records (when
+//!    the deployment has a picture store).
+//! 4. `run::matching`: existing app users that people without a user may adopt.
+//! 5. `guard::protect`: who is left untouched because Personio's answer lacks an attribute.
+//! 6. `plan`: what to do for each person (with `lifecycle`: who should be active today), then
 //!    managers and groups.
-//! 6. `guard::check`: whether the plan is held for an admin.
-//! 7. `apply`: the plan through the destination, advancing the snapshot (`state`) per action.
-//! 8. `run::recording` and `history`: the run's record, as import history.
-//! 9. `summary`, `report` and `email`: the summary email (`summary`) with `errors.csv` (`report`).
+//! 7. `guard::check`: whether the plan is held for an admin.
+//! 8. `apply`: the plan through the destination, advancing the snapshot (`state`) per action.
+//! 9. `run::recording` and `history`: the run's record, as import history.
+//! 10. `summary`, `report` and `email`: the summary email (`summary`) with `errors.csv` (`report`).
 //!
 //! Around them: `ids`, `employee`, `record`, `state`, `history`, `email` (domain types); `config`
-//! (what a tenant decides); `preview` (steps 1–6 without writing, for the preview screens);
+//! (what a tenant decides); `preview` (steps 1–7 without writing, for the preview screens);
 //! `schedule` (when a tenant is due); `progress`; `links` (the signed, expiring links and session
 //! tokens of the admins' console) and `console_site` (where the console is, its keys, the links
 //! summary emails carry); and `ports`, the traits for source, destination,

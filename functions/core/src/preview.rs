@@ -191,6 +191,9 @@ fn preview_of(
         }
         intake.add(&account, batch);
     }
+    if config.pictures.host {
+        crate::pictures::as_sent(&mut intake.people, &snapshot.links);
+    }
     guard::protect(&mut intake, snapshot, complete);
     let fetched = intake.people.len();
     let before: BTreeMap<PersonKey, Before> = intake

@@ -16,7 +16,7 @@ mod step;
 mod tests;
 
 pub use due::due;
-pub use step::{host, Hosting, PictureOutcome};
+pub use step::{as_sent, host, Hosting, PictureOutcome};
 
 use crate::ids::{PersonKey, TenantId};
 use async_trait::async_trait;
