@@ -97,7 +97,7 @@ pub async fn host(
             Ok(None) => {
                 index.people.remove(&key);
                 outcome.warnings.push(warn(
-                    "Personio lists a profile picture but serves none (404); no picture is sent until it does".to_owned(),
+                    "Personio lists a profile picture but serves none (404); the app keeps the picture it has, if any, and the next run reads it again".to_owned(),
                 ));
             }
             Ok(Some(bytes)) => match Picture::new(hosting.tenant, bytes) {
