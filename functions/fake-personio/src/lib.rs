@@ -57,7 +57,7 @@ pub use company::{
 };
 pub use fault::Fault;
 pub use generate::{generate_company, CompanySpec};
-pub use render::employee_json;
 pub use picture::profile_picture_png;
+pub use render::employee_json;
 pub use server::{FakeConfig, FakePersonio, RateLimit, Stats};
 pub use webhooks::{AuthType, Delivery, DeliveryPolicy, Webhook, WebhookStatus, WEBHOOK_EVENTS};
