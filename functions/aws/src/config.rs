@@ -73,6 +73,9 @@ pub struct AwsConfig {
     /// (the default) leaves only the attempt timeout; a function with a short time limit (the
     /// webhook) sets it so that its calls end, and it can answer, before Lambda ends it.
     pub operation_timeout: Option<Duration>,
+    /// `PICTURES_BUCKET`: the S3 bucket of hosted profile pictures. `None` (unset): the stack
+    /// hosts no pictures, and runs send Personio's picture address as it is.
+    pub pictures_bucket: Option<String>,
 }
 
 impl AwsConfig {
@@ -144,6 +147,7 @@ impl AwsConfig {
             secrets_ttl,
             attempt_timeout,
             operation_timeout,
+            pictures_bucket: get("PICTURES_BUCKET"),
         })
     }
 
@@ -231,6 +235,25 @@ mod tests {
         assert_eq!(config.secrets_ttl, DEFAULT_SECRETS_TTL);
         assert_eq!(config.attempt_timeout, DEFAULT_ATTEMPT_TIMEOUT);
         assert_eq!(config.operation_timeout, None);
+        assert_eq!(
+            config.pictures_bucket, None,
+            "no bucket: no hosted pictures"
+        );
+    }
+
+    #[test]
+    fn the_pictures_bucket_is_read_when_set() {
+        let mut vars = FULL.to_vec();
+        vars.push(("PICTURES_BUCKET", " stack-picturesbucket-1 "));
+        let config = AwsConfig::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(
+            config.pictures_bucket.as_deref(),
+            Some("stack-picturesbucket-1")
+        );
+        let mut vars = FULL.to_vec();
+        vars.push(("PICTURES_BUCKET", ""));
+        let config = AwsConfig::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(config.pictures_bucket, None);
     }
 
     #[test]

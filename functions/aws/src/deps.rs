@@ -3,7 +3,7 @@
 //! invocation on that instance.
 
 use crate::config::{AwsConfig, ConfigError};
-use crate::{DynamoStore, SecretsManagerSecrets, SesMailer, SqsJobs};
+use crate::{DynamoStore, PictureBucket, SecretsManagerSecrets, SesMailer, SqsJobs};
 use aws_config::SdkConfig;
 
 /// The raw SDK clients, all from one `SdkConfig`.
@@ -17,12 +17,22 @@ pub struct Clients {
     pub ses: aws_sdk_ses::Client,
     /// SQS.
     pub sqs: aws_sdk_sqs::Client,
+    /// S3 (the hosted profile pictures).
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
     /// Clients sharing `sdk_config`.
+    ///
+    /// S3 addresses buckets by path (`<endpoint>/<bucket>/<key>`) when the endpoint is overridden
+    /// (a local stack such as moto serves every service on one host); in AWS it keeps S3's
+    /// virtual-hosted addresses.
     pub fn new(sdk_config: &SdkConfig) -> Self {
+        let s3 = aws_sdk_s3::config::Builder::from(sdk_config)
+            .force_path_style(sdk_config.endpoint_url().is_some())
+            .build();
         Self {
+            s3: aws_sdk_s3::Client::from_conf(s3),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk_config),
             secrets: aws_sdk_secretsmanager::Client::new(sdk_config),
             ses: aws_sdk_ses::Client::new(sdk_config),
@@ -46,6 +56,8 @@ pub struct Deps {
     pub mailer: SesMailer,
     /// The job queue.
     pub jobs: SqsJobs,
+    /// The hosted profile pictures' bucket (`PICTURES_BUCKET`); `None` when the stack has none.
+    pub pictures: Option<PictureBucket>,
 }
 
 impl Deps {
@@ -63,6 +75,10 @@ impl Deps {
             secrets: SecretsManagerSecrets::new(clients.secrets.clone(), config.secrets_ttl),
             mailer: SesMailer::new(clients.ses.clone()).with_sender(config.sender.clone()),
             jobs: SqsJobs::new(clients.sqs.clone(), config.jobs_queue_url.clone()),
+            pictures: config
+                .pictures_bucket
+                .as_ref()
+                .map(|bucket| PictureBucket::new(clients.s3.clone(), bucket.clone())),
             clients,
             config,
         }

@@ -1,4 +1,5 @@
-//! AWS adapters of personio-sync: the engine's ports on DynamoDB, Secrets Manager, SES and SQS.
+//! AWS adapters of personio-sync: the engine's ports on DynamoDB, Secrets Manager, SES, SQS and
+//! S3.
 //!
 //! # Layout
 //! - [`config`]: [`AwsConfig`], the environment read once, and the one `SdkConfig` (explicit
@@ -13,6 +14,8 @@
 //! - [`mail`]: [`SesMailer`], the `Mailer` port on SES `SendRawEmail`.
 //! - [`jobs`]: [`SqsJobs`], the `Jobs` port on SQS FIFO, and [`parse_job`] for the worker.
 //! - [`console`]: the admins' console's link keys in a secret, and its address.
+//! - [`pictures`]: [`PictureBucket`], the hosted profile pictures in S3, and [`S3Pictures`], the
+//!   `PictureStore` port on it, whose URLs the console serves.
 //!
 //! Nothing here decides anything: the engine in `sync-core` does, through the ports.
 
@@ -23,6 +26,7 @@ pub mod dynamo;
 pub mod jobs;
 pub mod lambda;
 pub mod mail;
+pub mod pictures;
 pub mod secrets;
 pub mod secrets_admin;
 
@@ -32,4 +36,5 @@ pub use dynamo::{create_table, DynamoStore, StoreSettings, TableError};
 pub use jobs::{parse_job, JobParseError, SqsJobs};
 pub use lambda::{cold_start, init_tracing};
 pub use mail::SesMailer;
+pub use pictures::{PictureBucket, S3Pictures};
 pub use secrets::{SecretWriteError, SecretsManagerSecrets};

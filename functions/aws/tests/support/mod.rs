@@ -33,6 +33,7 @@ pub fn aws_config(table: &str, queue_url: &str) -> AwsConfig {
         secrets_ttl: Duration::from_secs(300),
         attempt_timeout: sync_aws::config::DEFAULT_ATTEMPT_TIMEOUT,
         operation_timeout: None,
+        pictures_bucket: None,
     }
 }
 
