@@ -21,6 +21,7 @@ use sync_core::config::TenantConfig;
 use sync_core::console_site::ConsoleAddress;
 use sync_core::history::{RunStatus, Trigger};
 use sync_core::ids::RunId;
+use sync_core::pictures::PictureStore;
 use sync_core::ports::{
     ConfigStore, EventLog, Job, JobTarget, Jobs, JobsError, LocalDestinations, Mailer, RunLinks,
     Secrets, SourceError, Store, StoreError,
@@ -64,6 +65,9 @@ pub struct WorkerDeps<'a> {
     pub progress: &'a dyn ProgressLog,
     /// The admins' console, whose links summary emails carry; `None`: emails without links.
     pub console: Option<&'a ConsoleAddress>,
+    /// Where profile pictures are hosted (the stack's bucket, served by the console); `None`:
+    /// runs send Personio's picture address as it is.
+    pub pictures: Option<&'a dyn PictureStore>,
 }
 
 /// How often a running run's progress is written, at most.
@@ -134,7 +138,8 @@ impl JobError {
                 ) => true,
                 RunError::Source(_) => false,
                 RunError::Destination(error) => !error.stops_run(),
-                RunError::Store(_) => true,
+                // The store and the picture bucket alike: S3 or DynamoDB unavailable.
+                RunError::Store(_) | RunError::Pictures(_) => true,
                 RunError::HeldRunPending { .. }
                 | RunError::NotHeld { .. }
                 | RunError::UnknownRun { .. }
@@ -276,7 +281,7 @@ impl Attempt<'_> {
             mailer: deps.mailer,
             progress: &live,
             links: site.as_ref().map(|site| site as &dyn RunLinks),
-            pictures: None,
+            pictures: deps.pictures,
         };
         let tenant = &self.config.tenant;
         progress::reporting(

@@ -2,6 +2,7 @@
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
+use sync_core::pictures::PictureStore;
 use worker::WorkerDeps;
 
 #[tokio::main]
@@ -10,6 +11,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = sync_aws::cold_start().await?;
     // Summary emails link to the console when the stack has one.
     let console = sync_aws::console::console_from_env(&aws.secrets)?;
+    // Profile pictures go to the stack's bucket (PICTURES_BUCKET), served by the console.
+    let pictures = sync_aws::S3Pictures::from_deps(&aws, console.as_ref().map(|c| c.url.as_str()))
+        .inspect_err(|error| tracing::error!(error = %error, "cold start failed"))?;
     let deps = WorkerDeps {
         configs: &aws.store,
         store: &aws.store,
@@ -21,6 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         local: None,
         progress: &aws.store,
         console: console.as_ref(),
+        pictures: pictures.as_ref().map(|store| store as &dyn PictureStore),
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -20,6 +20,7 @@ impl Harness {
             local: Some(&sync_local::Directories),
             progress: &self.aws.store,
             console: None,
+            pictures: None,
         };
         let mut ran = 0;
         loop {

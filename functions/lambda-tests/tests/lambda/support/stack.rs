@@ -97,6 +97,8 @@ impl Stack {
             local: Some(&sync_local::Directories),
             progress: &self.deps.store,
             console: None,
+            // No picture bucket, as a stack without `PICTURES_BUCKET` (the `pictures` test sets one).
+            pictures: None,
         }
     }
 

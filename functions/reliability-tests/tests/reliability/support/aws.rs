@@ -264,6 +264,7 @@ from = "{sender}"
             local: None,
             progress: &self.deps.store,
             console: None,
+            pictures: None,
         }
     }
 
