@@ -4,11 +4,16 @@
 //! progress, then its report; approving claims the held run and queues the run that applies it.
 //! Nothing runs inside the request, so API Gateway's 30 s never bound a run. One person's next run
 //! ([`StoredCredentialPreviews`]) reads that person from Personio with the tenant's credentials.
+//! Beside the pages, [`pictures`] serves the profile pictures the worker hosted in the stack's
+//! bucket, to the apps ([`app`]).
+
+pub mod pictures;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use std::sync::Arc;
 use sync_adapters::{as_sources, Factory, PersonioLimits};
+use sync_aws::PictureBucket;
 use sync_console::{ActionError, Actions, ConsoleDeps, ConsoleSettings, Previews};
 use sync_core::config::TenantConfig;
 use sync_core::console_site::KeySource;
@@ -191,4 +196,10 @@ pub fn console_deps(aws: &sync_aws::Deps, keys: Arc<dyn KeySource>) -> ConsoleDe
             ..ConsoleSettings::default()
         },
     }
+}
+
+/// What the console Lambda serves: the console's pages on `deps`, and the hosted pictures of
+/// `pictures` (the stack's bucket; `None`: every picture is 404).
+pub fn app(deps: ConsoleDeps, pictures: Option<PictureBucket>) -> axum::Router {
+    sync_console::app(deps).merge(pictures::routes(pictures))
 }

@@ -1,5 +1,6 @@
 //! Console Lambda (public HTTP API: the signed link is the authorisation): wiring only. Clients
-//! are built once per cold start; the pages are in `sync-console`, the actions in lib.rs.
+//! are built once per cold start; the pages are in `sync-console`, the actions and the hosted
+//! pictures' route in lib.rs.
 
 use std::sync::Arc;
 use sync_aws::console::SecretKeys;
@@ -12,7 +13,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let keys = SecretKeys::from_env(&aws.secrets).ok_or(
         "the environment variable CONSOLE_KEYS_SECRET is not set; set it to the secret holding the console's link keys",
     )?;
-    let app = sync_console::app(console_lambda::console_deps(&aws, Arc::new(keys)));
+    // The pages, and the profile pictures of the stack's bucket (PICTURES_BUCKET) when it has one.
+    let app = console_lambda::app(
+        console_lambda::console_deps(&aws, Arc::new(keys)),
+        aws.pictures.clone(),
+    );
     lambda_http::run(lambda_http::service_fn(
         move |request: lambda_http::Request| app.clone().oneshot(request),
     ))
