@@ -1,6 +1,6 @@
-//! The stack's IAM policies allow every DynamoDB operation the store makes. moto does not check
-//! IAM, so no other test would notice a call the deployed functions are denied (the held-run
-//! claim added `UpdateItem`).
+//! The stack's IAM policies allow every DynamoDB operation the store makes, and the S3 calls of
+//! the picture adapter. moto does not check IAM, so no other test would notice a call the
+//! deployed functions are denied (the held-run claim added `UpdateItem`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -98,4 +98,60 @@ fn the_webhook_may_read_and_write_its_marks_and_nothing_more() {
             "WebhookFunction needs no {action}"
         );
     }
+}
+
+/// The S3 calls of the picture adapter (functions/aws/src/pictures.rs) and the IAM action each
+/// needs (`HeadObject` is authorised as `GetObject`).
+const S3_OPERATIONS: [(&str, &str); 4] = [
+    (".get_object()", "s3:GetObject"),
+    (".head_object()", "s3:GetObject"),
+    (".put_object()", "s3:PutObject"),
+    (".delete_object()", "s3:DeleteObject"),
+];
+
+/// The worker stores pictures and indexes and reads them back, and deletes nothing; the console
+/// reads pictures, never an index, and writes nothing. Both may list the bucket, without which
+/// S3 answers a missing object 403 instead of 404.
+#[test]
+fn the_worker_and_the_console_may_make_the_picture_calls_and_no_more() {
+    let template = std::fs::read_to_string(workspace().join("template.yaml")).expect("template");
+    let code = std::fs::read_to_string(workspace().join("functions/aws/src/pictures.rs"))
+        .expect("the picture adapter's source");
+    let needed: BTreeSet<&str> = S3_OPERATIONS
+        .iter()
+        .filter(|(call, _)| code.contains(call))
+        .map(|(_, action)| *action)
+        .collect();
+    assert_eq!(
+        needed,
+        BTreeSet::from(["s3:GetObject", "s3:PutObject"]),
+        "the adapter's calls changed: update the template's policies and this test"
+    );
+    let worker = resource(&template, "WorkerFunction");
+    for action in ["s3:GetObject", "s3:PutObject", "s3:ListBucket"] {
+        assert!(worker.contains(action), "WorkerFunction lacks {action}");
+    }
+    assert!(worker.contains("${PicturesBucket.Arn}/index/*"));
+    assert!(worker.contains("PICTURES_BUCKET: !Ref PicturesBucket"));
+    let console = resource(&template, "ConsoleFunction");
+    for action in ["s3:GetObject", "s3:ListBucket"] {
+        assert!(console.contains(action), "ConsoleFunction lacks {action}");
+    }
+    assert!(console.contains("PICTURES_BUCKET: !Ref PicturesBucket"));
+    assert!(console.contains("Path: /pictures/{tenant}/{file}"));
+    for denied in [
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "${PicturesBucket.Arn}/index/*",
+        "${PicturesBucket.Arn}/*\"",
+    ] {
+        assert!(
+            !console.contains(denied),
+            "ConsoleFunction needs no {denied}"
+        );
+    }
+    assert!(
+        !worker.contains("s3:DeleteObject"),
+        "WorkerFunction deletes no picture"
+    );
 }
