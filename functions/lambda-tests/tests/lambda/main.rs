@@ -17,6 +17,7 @@
 //! - `rotation`: a credential rotated while a warm worker holds the old one in its cache.
 //! - `progress`: a running run's live progress, kept while it applies and removed at its end.
 //! - `console`: the admins' console on the stack: email links, approvals and sync now through the queue.
+//! - `pictures`: profile pictures hosted in the stack's S3 bucket by the worker, served by the console.
 
 mod batch;
 mod console;
@@ -27,6 +28,7 @@ mod isolation;
 mod no_op;
 mod ordering;
 mod origin;
+mod pictures;
 mod progress;
 mod rotation;
 mod schedule;
