@@ -16,7 +16,7 @@ mod undiscoverable;
 pub use extended::server_with_user_extensions;
 pub use reader::{foreign_user, ScimGroup, ScimReader, ScimUser};
 pub use server::{scim_server, tenant_url, ScimServer};
-pub use undiscoverable::undiscoverable_server;
+pub use undiscoverable::{undiscoverable_proxy, undiscoverable_server};
 
 use crate::personio::{company, fake_config, key, now};
 use chrono::{DateTime, Utc};
@@ -123,6 +123,18 @@ impl ScimHarness {
     /// server's token. The request counts start again from zero.
     pub fn set_token(&mut self, token: &str) {
         self.destination = destination(&self.config, token);
+    }
+
+    /// From now on the engine reaches the app at `base_url` (the same tenant through another
+    /// address: a proxy, say); the reader stays where it was.
+    pub fn set_base_url(&mut self, base_url: &str) {
+        if let sync_core::config::DestinationConfig::Scim { base_url: url, .. } =
+            &mut self.config.destination
+        {
+            *url = base_url.to_owned();
+        }
+        let token = self.scim.token().to_owned();
+        self.destination = destination(&self.config, &token);
     }
 
     /// Starts over with an empty state folder, as after a lost or restored-too-old state: the

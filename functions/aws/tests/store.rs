@@ -161,6 +161,7 @@ async fn links_groups_and_stats_round_trip_through_the_snapshot() {
     let stats = SourceStats {
         employees: 3,
         attribute_presence: BTreeMap::from([("email".to_owned(), 3), ("team".to_owned(), 1)]),
+        destination_fields: None,
     };
     store.save_source_stats(&tenant, &stats).await.unwrap();
 
@@ -289,6 +290,7 @@ fn held(actions: usize) -> HeldRun {
         source_stats: SourceStats {
             employees: actions,
             attribute_presence: BTreeMap::new(),
+            destination_fields: None,
         },
     }
 }

@@ -250,6 +250,7 @@ mod tests {
         snapshot.source_stats = Some(SourceStats {
             employees: active as usize,
             attribute_presence: BTreeMap::from([("department".to_owned(), active as usize)]),
+            destination_fields: None,
         });
         snapshot
     }
@@ -287,6 +288,7 @@ mod tests {
         SourceStats {
             employees,
             attribute_presence: BTreeMap::from([("department".to_owned(), department)]),
+            destination_fields: None,
         }
     }
 

@@ -133,6 +133,12 @@ pub struct SourceStats {
     pub employees: usize,
     /// For each attribute key: on how many employees Personio returned it.
     pub attribute_presence: BTreeMap<String, usize>,
+    /// Where the destination wrote the tenant's fields (field → place) at the last run that wrote
+    /// (see `Destination::placed_fields`); `None` before any such run, and for destinations that
+    /// keep every field. A field that gains a place, or moves, is then sent to every user who
+    /// has a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_fields: Option<BTreeMap<String, String>>,
 }
 
 /// Everything remembered for one tenant, loaded at the start of a run.

@@ -145,6 +145,7 @@ fn stats(employees: usize) -> SourceStats {
     SourceStats {
         employees,
         attribute_presence: BTreeMap::from([("email".to_owned(), employees)]),
+        destination_fields: None,
     }
 }
 

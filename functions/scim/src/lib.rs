@@ -279,6 +279,16 @@ impl Destination for ScimDestination {
         self.update_group_members(id, add, remove).await
     }
 
+    async fn placed_fields(&self) -> Result<Option<BTreeMap<String, String>>, DestinationError> {
+        let schema = self.write_schema().await?;
+        Ok(Some(
+            self.fields
+                .iter()
+                .filter_map(|field| Some((field.clone(), schema.path(field)?.to_string())))
+                .collect(),
+        ))
+    }
+
     async fn field_placements(
         &self,
         fields: &[String],

@@ -269,3 +269,83 @@ async fn a_server_that_publishes_no_schemas_gets_what_it_got_before_discovery() 
     assert_eq!(homes[0].reason, sync_scim::HomeReason::NotPublished);
     assert_eq!(homes[1].reason, sync_scim::HomeReason::Configured);
 }
+
+/// An app that publishes the personio-sync extension only later (an upgrade of the app, say):
+/// the seed fields it now has a place for reach every user at the next run that writes anything,
+/// although nothing about them changed in Personio; and only once.
+#[tokio::test]
+async fn fields_the_app_gains_a_place_for_reach_every_user_at_the_next_run_that_writes() {
+    let server = server_with_user_extensions(&[sync_scim::homes::extension_schema()]).await;
+    let hidden = test_support::scim::undiscoverable_proxy(&server).await;
+    let fake = FakePersonio::start(company(30), fake_config())
+        .await
+        .expect("start the fake Personio");
+    let mut harness = ScimHarness::on_server(fake, &server, demo_config).await;
+    let direct = harness.scim.base_url().to_owned();
+    // First the app publishes nothing: the seed fields without a standard attribute stay home.
+    harness.set_base_url(&direct.replacen(&server.url, &hidden.url, 1));
+    assert_eq!(harness.run().await.record.status, RunStatus::Completed);
+    let with_hire_date = |users: &[test_support::scim::ScimUser]| {
+        users
+            .iter()
+            .filter(|user| text(&user.body, EXTENSION, "hireDate").is_some())
+            .count()
+    };
+    assert_eq!(with_hire_date(&harness.users().await), 0);
+
+    // Now it publishes the extension. A run with nothing to write asks nothing and sends nothing.
+    harness.set_base_url(&direct);
+    let quiet = harness.run().await;
+    assert_eq!(quiet.record.counts.updated, 0);
+    assert_eq!(harness.writes(), 0);
+    assert_eq!(with_hire_date(&harness.users().await), 0);
+
+    // The next run that writes (one person's new position) sends every user their hire date.
+    let mover = harness.fake.company().employees[0].id;
+    harness.fake.update(|company| {
+        let employee = company
+            .employees
+            .iter_mut()
+            .find(|e| e.id == mover)
+            .expect("the person");
+        employee.position = "Head of Pictures".to_owned();
+    });
+    let outcome = harness.run().await;
+    assert_eq!(outcome.record.status, RunStatus::Completed);
+    assert!(
+        outcome.record.errors.is_empty(),
+        "{:?}",
+        outcome.record.errors
+    );
+    let users = harness.users().await;
+    let linked = users
+        .iter()
+        .filter(|user| user.external_id.is_some())
+        .count();
+    assert!(linked > 10);
+    let company = harness.fake.company();
+    for user in &users {
+        let Some(employee) = company
+            .employees
+            .iter()
+            .find(|e| user.external_id.as_deref() == Some(key(e.id).external_id().as_str()))
+        else {
+            continue;
+        };
+        assert_eq!(
+            text(&user.body, EXTENSION, "hireDate"),
+            Some(employee.hire_date.to_string().as_str()),
+            "employee {}",
+            employee.id
+        );
+    }
+    assert!(
+        outcome.record.counts.updated >= linked - 1,
+        "{:?}",
+        outcome.record.counts
+    );
+
+    // Sent once: the run after writes nothing.
+    let after = harness.run().await;
+    assert_eq!(after.record.counts.updated, 0, "{:?}", after.record.changes);
+}

@@ -90,6 +90,11 @@ impl ScimReader {
         }
     }
 
+    /// The token it reads with.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// The tenant's base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url

@@ -12,7 +12,14 @@ const HIDDEN: [&str; 3] = ["/ResourceTypes", "/Schemas", "/ServiceProviderConfig
 /// Starts the proxy on a free loopback port; it runs until the test process ends. The server
 /// it returns has the shared server's token and tenants.
 pub async fn undiscoverable_server() -> ScimServer {
-    let upstream = scim_server().url.clone();
+    undiscoverable_proxy(scim_server()).await
+}
+
+/// The same proxy in front of `upstream` (a server a test started with its own schemas): the
+/// same tenants and token, with nothing published about them.
+pub async fn undiscoverable_proxy(upstream: &ScimServer) -> ScimServer {
+    let token = upstream.token.clone();
+    let upstream = upstream.url.clone();
     // reqwest is built without a TLS provider; building a client checks for one.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
@@ -27,7 +34,7 @@ pub async fn undiscoverable_server() -> ScimServer {
         .expect("a loopback port");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    ScimServer::at(url, scim_server().token.clone())
+    ScimServer::at(url, token)
 }
 
 async fn forward(

@@ -158,4 +158,13 @@ pub trait Destination: Send + Sync {
         &self,
         fields: &[String],
     ) -> Result<Vec<FieldPlacement>, DestinationError>;
+    /// Where this destination writes the tenant's fields (field → place), for a run about to
+    /// write: a SCIM destination reads what the app publishes (as its first write would) and
+    /// leaves out the fields with no place in it. `None` for a destination that keeps every field
+    /// as it is, which never has a field to send again (see `run::placements`).
+    async fn placed_fields(
+        &self,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, DestinationError> {
+        Ok(None)
+    }
 }

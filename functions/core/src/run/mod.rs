@@ -12,6 +12,7 @@ mod held;
 mod matching;
 mod notify;
 mod pictures;
+mod placements;
 mod queued;
 mod recording;
 mod recovery;
@@ -239,6 +240,12 @@ pub async fn run_with(
         }
     };
     record.fetched = intake.people.len();
+    // The destination's fields are not the source's: what the last run recorded stands, so that
+    // unchanged stats are not written again (`finish` records a change).
+    intake.stats.destination_fields = snapshot
+        .source_stats
+        .as_ref()
+        .and_then(|stats| stats.destination_fields.clone());
     let picture_warnings =
         match pictures::host(ports, config, &request, &mut intake, &snapshot).await {
             Ok(warnings) => warnings,
@@ -420,13 +427,28 @@ async fn finish(
         progress: ports.progress,
         deadline,
     };
+    // Fields the app gained a place for (or moved) since the last run that wrote go to everyone
+    // with a value.
+    let before = snapshot
+        .source_stats
+        .as_ref()
+        .and_then(|stats| stats.destination_fields.clone());
+    let placements =
+        placements::check(ports.destination, plan, &snapshot.links, before.as_ref()).await;
+    let plan = placements.extended.as_ref().unwrap_or(plan);
     let mut applied = Applied::default();
     if let Err(error) = apply(&context, plan, &mut snapshot, &mut applied).await {
         // What was changed before the stop stays in the run's history and email.
         recording::applied(&mut record, plan, applied, names);
         return Err(fail(ports, config, record, error.into(), names, on_refusal).await);
     }
-    if let Some(stats) = stats {
+    // The new placements are remembered once every write went through: after a deferral or an
+    // error, the next run that writes sends the newly placed fields again (the same values).
+    let placed = placements
+        .placed
+        .filter(|_| applied.deferred == 0 && applied.errors.is_empty());
+    let stats = placed_stats(stats, &snapshot, placed, before.as_ref());
+    if let Some(stats) = &stats {
         ports.store.save_source_stats(&config.tenant, stats).await?;
     }
     record.status = RunStatus::Completed;
@@ -453,6 +475,26 @@ async fn finish(
     ports.progress.start("email", 0);
     record_and_notify(&ports.outbox(), config, &mut record, names, Send::Now).await?;
     Ok(record)
+}
+
+/// The stats `finish` saves: the run's (`stats`, when they changed), or else the snapshot's, with
+/// the destination's fields when they changed; `None` when nothing changed.
+fn placed_stats(
+    stats: Option<&SourceStats>,
+    snapshot: &Snapshot,
+    placed: Option<BTreeMap<String, String>>,
+    before: Option<&BTreeMap<String, String>>,
+) -> Option<SourceStats> {
+    let placed = placed.filter(|placed| Some(placed) != before);
+    let mut saved = stats.cloned();
+    if let Some(placed) = placed {
+        // Without stats of any run yet (a first one-person run) there is nothing to add them to.
+        saved = saved.or_else(|| snapshot.source_stats.clone());
+        if let Some(saved) = &mut saved {
+            saved.destination_fields = Some(placed);
+        }
+    }
+    saved
 }
 
 /// Records and emails a run that could not start because the tenant's adapters could not be
