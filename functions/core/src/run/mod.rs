@@ -433,8 +433,15 @@ async fn finish(
         .source_stats
         .as_ref()
         .and_then(|stats| stats.destination_fields.clone());
-    let placements =
-        placements::check(ports.destination, plan, &snapshot.links, before.as_ref()).await;
+    let checked = placements::check(ports.destination, plan, &snapshot.links, before.as_ref());
+    // Within the run's deadline: an app that does not answer leaves the time to the writes, which
+    // report it (and the fields go out with a later run).
+    let placements = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), checked)
+            .await
+            .unwrap_or_default(),
+        None => checked.await,
+    };
     let plan = placements.extended.as_ref().unwrap_or(plan);
     let mut applied = Applied::default();
     if let Err(error) = apply(&context, plan, &mut snapshot, &mut applied).await {
