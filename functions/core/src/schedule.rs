@@ -1,8 +1,9 @@
-//! When a tenant's next scheduled run is due: every N minutes, or daily at a local time (which
-//! follows daylight saving: 06:00 in Berlin is 05:00 UTC in winter and 04:00 in summer).
+//! When a tenant's next scheduled run is due: every N minutes, daily at a local time (which
+//! follows daylight saving: 06:00 in Berlin is 05:00 UTC in winter and 04:00 in summer), or weekly
+//! on one day at that time.
 
 use crate::config::TenantConfig;
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
 
 /// The first due time strictly after `after`.
 pub fn next_due(config: &TenantConfig, after: DateTime<Utc>) -> DateTime<Utc> {
@@ -14,11 +15,16 @@ pub fn next_due(config: &TenantConfig, after: DateTime<Utc>) -> DateTime<Utc> {
         .daily_at
         .as_deref()
         .and_then(|text| NaiveTime::parse_from_str(text, "%H:%M").ok())
-        .unwrap_or(NaiveTime::MIN);
+        // The documented default, also for a `[schedule]` that names no time.
+        .unwrap_or(NaiveTime::from_hms_opt(6, 0, 0).unwrap_or(NaiveTime::MIN));
     let zone = config.timezone;
+    let weekday = config.schedule.weekday();
     let local_today = after.with_timezone(&zone).date_naive();
-    for offset in 0..3 {
+    for offset in 0..9 {
         let date = local_today + Duration::days(offset);
+        if weekday.is_some_and(|day| date.weekday() != day) {
+            continue;
+        }
         // A local time skipped by a daylight-saving jump runs at the first instant after it.
         let candidate = zone
             .from_local_datetime(&date.and_time(at))
@@ -32,7 +38,7 @@ pub fn next_due(config: &TenantConfig, after: DateTime<Utc>) -> DateTime<Utc> {
             return candidate;
         }
     }
-    after + Duration::days(1)
+    after + Duration::days(if weekday.is_some() { 7 } else { 1 })
 }
 
 #[cfg(test)]
@@ -59,6 +65,45 @@ mod tests {
             next_due(&daily, summer),
             "2026-07-01T04:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
+    }
+
+    #[test]
+    fn weekly_runs_come_on_their_day_at_the_daily_time() {
+        let weekly = config("daily_at = \"07:30\"\nweekly_on = \"Monday\"");
+        // Monday 2026-11-23, 10:00 UTC: past this Monday's 07:30 Berlin, so next Monday.
+        let monday: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+        assert_eq!(
+            next_due(&weekly, monday),
+            "2026-11-30T06:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        // Sunday evening: the next morning.
+        let sunday: DateTime<Utc> = "2026-11-22T20:00:00Z".parse().unwrap();
+        assert_eq!(
+            next_due(&weekly, sunday),
+            "2026-11-23T06:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        // Without a time, 06:00; short day names work too.
+        let short = config("weekly_on = \"fri\"");
+        assert_eq!(
+            next_due(&short, monday),
+            "2026-11-27T05:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_weekly_schedule_names_a_day_and_is_not_also_an_interval() {
+        let problems = |schedule: &str| {
+            TenantConfig::from_toml(&format!(
+                "tenant = \"acme\"\n[[personio.accounts]]\n[destination]\nkind = \"directory\"\npath = \"d\"\n[schedule]\n{schedule}\n"
+            ))
+            .err()
+            .map(|error| error.to_string())
+        };
+        assert!(problems("weekly_on = \"someday\"")
+            .is_some_and(|text| text.contains("schedule.weekly_on")));
+        assert!(problems("weekly_on = \"monday\"\nevery_minutes = 30")
+            .is_some_and(|text| text.contains("keep one")));
+        assert_eq!(problems("weekly_on = \"Sunday\""), None);
     }
 
     #[test]

@@ -246,6 +246,19 @@ impl TenantConfig {
                 problems.push("schedule.every_minutes: at least 5".to_owned());
             }
         }
+        if let Some(day) = &self.schedule.weekly_on {
+            if self.schedule.weekday().is_none() {
+                problems.push(format!(
+                    "schedule.weekly_on: `{day}` is not a day of the week like monday"
+                ));
+            }
+            if self.schedule.every_minutes.is_some() {
+                problems.push(
+                    "schedule: every_minutes and weekly_on both say when to run; keep one"
+                        .to_owned(),
+                );
+            }
+        }
         if let Some(at) = &self.schedule.daily_at {
             if chrono::NaiveTime::parse_from_str(at, "%H:%M").is_err() {
                 problems.push(format!(

@@ -339,6 +339,9 @@ pub struct ScheduleConfig {
     /// Or daily at this local time, `HH:MM` in the tenant's time zone.
     #[serde(default)]
     pub daily_at: Option<String>,
+    /// Or weekly: on this day (`monday` … `sunday`), at `daily_at` (06:00 when not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_on: Option<String>,
 }
 
 impl Default for ScheduleConfig {
@@ -346,7 +349,15 @@ impl Default for ScheduleConfig {
         Self {
             every_minutes: None,
             daily_at: Some("06:00".to_owned()),
+            weekly_on: None,
         }
+    }
+}
+
+impl ScheduleConfig {
+    /// The day of `weekly_on`, when it names one (English, any case, `mon` or `monday`).
+    pub fn weekday(&self) -> Option<chrono::Weekday> {
+        self.weekly_on.as_deref()?.trim().parse().ok()
     }
 }
 
