@@ -109,6 +109,9 @@ async fn next_run(deps: &ConsoleDeps, tenant: &TenantId) -> Option<String> {
         Some(config) if !config.enabled => {
             "none: runs are paused (the tenant is disabled).".to_owned()
         }
+        Some(config) if config.schedule.manual => {
+            "none: the schedule is manual (sync now starts a run).".to_owned()
+        }
         Some(config) => {
             let due = sync_core::schedule::next_due(&config, chrono::Utc::now());
             format!(

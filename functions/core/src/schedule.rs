@@ -1,12 +1,27 @@
 //! When a tenant's next scheduled run is due: every N minutes, daily at a local time (which
-//! follows daylight saving: 06:00 in Berlin is 05:00 UTC in winter and 04:00 in summer), or weekly
-//! on one day at that time.
+//! follows daylight saving: 06:00 in Berlin is 05:00 UTC in winter and 04:00 in summer), weekly
+//! on one day at that time, or never (`manual`).
 
 use crate::config::TenantConfig;
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
 
-/// The first due time strictly after `after`.
+/// A week: how far a manual tenant's schedule entry moves each time the scheduler sees it. The
+/// scheduler queues nothing for it ([`runs_on_schedule`]), as for a disabled tenant, and keeping
+/// the entry (rather than removing it) lets a later schedule take over without another write.
+const MANUAL_CHECKPOINT_DAYS: i64 = 7;
+
+/// Whether the scheduler starts this tenant's runs: not when it is disabled, nor when its
+/// schedule is manual.
+pub fn runs_on_schedule(config: &TenantConfig) -> bool {
+    config.enabled && !config.schedule.manual
+}
+
+/// The first due time strictly after `after` (for a manual schedule, when the scheduler next
+/// looks at the tenant, to queue nothing).
 pub fn next_due(config: &TenantConfig, after: DateTime<Utc>) -> DateTime<Utc> {
+    if config.schedule.manual {
+        return after + Duration::days(MANUAL_CHECKPOINT_DAYS);
+    }
     if let Some(every) = config.schedule.every_minutes {
         return after + Duration::minutes(i64::from(every.max(5)));
     }
@@ -104,6 +119,19 @@ mod tests {
         assert!(problems("weekly_on = \"monday\"\nevery_minutes = 30")
             .is_some_and(|text| text.contains("keep one")));
         assert_eq!(problems("weekly_on = \"Sunday\""), None);
+    }
+
+    #[test]
+    fn a_manual_schedule_runs_nothing_and_excludes_the_others() {
+        let manual = config("manual = true");
+        assert!(!runs_on_schedule(&manual));
+        assert!(runs_on_schedule(&config("daily_at = \"06:00\"")));
+        let err = TenantConfig::from_toml(
+            "tenant = \"acme\"\n[[personio.accounts]]\n[destination]\nkind = \"directory\"\npath = \"d\"\n[schedule]\nmanual = true\nevery_minutes = 30\n",
+        )
+        .err()
+        .map(|error| error.to_string());
+        assert!(err.is_some_and(|text| text.contains("manual = true")));
     }
 
     #[test]

@@ -46,8 +46,9 @@ pub async fn handle(
                 tracing::warn!(tenant_id = %tenant, "due tenant has no config; skipped");
                 return Ok(false);
             };
-            if !versioned.config.enabled {
-                // Keep the index moving, so the tenant is not due on every tick while disabled.
+            if !sync_core::schedule::runs_on_schedule(&versioned.config) {
+                // Disabled or manual: keep the index moving, so the tenant is not due on every
+                // tick, and queue nothing.
                 configs
                     .set_next_due(tenant, next_due(&versioned.config, now))
                     .await

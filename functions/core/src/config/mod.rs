@@ -259,6 +259,14 @@ impl TenantConfig {
                 );
             }
         }
+        if self.schedule.manual
+            && (self.schedule.every_minutes.is_some() || self.schedule.weekly_on.is_some())
+        {
+            problems.push(
+                "schedule: manual = true means no scheduled runs; remove every_minutes and weekly_on, or manual"
+                    .to_owned(),
+            );
+        }
         if let Some(at) = &self.schedule.daily_at {
             if chrono::NaiveTime::parse_from_str(at, "%H:%M").is_err() {
                 problems.push(format!(

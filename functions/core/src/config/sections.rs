@@ -342,6 +342,9 @@ pub struct ScheduleConfig {
     /// Or weekly: on this day (`monday` … `sunday`), at `daily_at` (06:00 when not set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weekly_on: Option<String>,
+    /// No scheduled runs at all: only sync now, approvals and webhooks start runs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manual: bool,
 }
 
 impl Default for ScheduleConfig {
@@ -350,6 +353,7 @@ impl Default for ScheduleConfig {
             every_minutes: None,
             daily_at: Some("06:00".to_owned()),
             weekly_on: None,
+            manual: false,
         }
     }
 }

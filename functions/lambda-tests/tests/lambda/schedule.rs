@@ -193,3 +193,29 @@ async fn a_tick_queues_exactly_the_due_tenants_and_the_worker_syncs_records_and_
         vec![later.id.clone()]
     );
 }
+
+/// A tenant whose schedule is manual is never queued by a tick; its schedule entry moves a week
+/// on each time the scheduler sees it, so it is not due on every tick either.
+#[tokio::test]
+async fn a_manual_tenant_is_not_queued_and_not_due_again_for_a_week() {
+    let stack = Stack::new().await;
+    let manual = Spec {
+        extra: "[schedule]\nmanual = true\n".to_owned(),
+        ..Spec::new(5, 31)
+    };
+    let manual = Tenant::onboard(&stack, manual).await;
+    let now = tick_time();
+    let configs = &stack.deps.store;
+    configs.set_next_due(&manual.id, now).await.unwrap();
+    assert!(configs.due(now).await.unwrap().contains(&manual.id));
+
+    let queued = scheduler::handle(&stack.deps.store, &stack.deps.jobs, now)
+        .await
+        .unwrap();
+    assert!(queued.is_empty(), "{queued:?}");
+    assert!(stack.receive(10, 1).await.is_empty(), "nothing was queued");
+    let week_on = configs.due(now + Duration::days(7)).await.unwrap();
+    let day_6 = configs.due(now + Duration::days(6)).await.unwrap();
+    assert!(!day_6.contains(&manual.id));
+    assert!(week_on.contains(&manual.id));
+}
