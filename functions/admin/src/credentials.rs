@@ -103,6 +103,7 @@ pub async fn personio(deps: Deps, ids: Ids, body: Body) -> Result<StatusCode, Ap
         .store_personio(&ids.tenant, account_id, &credentials)
         .await?;
     tracing::info!(tenant_id = %ids.tenant, account = %account_id, "Personio credentials stored");
+    crate::first_sync::queue_if_ready(&deps, &config).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -131,6 +132,7 @@ pub async fn destination(deps: Deps, ids: Ids, body: Body) -> Result<StatusCode,
         .store_destination_token(&ids.tenant, &DestinationToken { token, origin })
         .await?;
     tracing::info!(tenant_id = %ids.tenant, "destination token stored");
+    crate::first_sync::queue_if_ready(&deps, &config).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

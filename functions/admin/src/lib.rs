@@ -29,6 +29,7 @@
 mod console_links;
 mod credentials;
 mod error;
+mod first_sync;
 mod live;
 mod personio_check;
 mod preview;

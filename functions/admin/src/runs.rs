@@ -103,7 +103,7 @@ pub async fn start(deps: Deps, ids: Ids, body: Body) -> Result<Response, ApiErro
 }
 
 /// Queued runs through the admin API's ports.
-fn queueing(deps: &crate::AdminDeps) -> Queueing<'_> {
+pub(crate) fn queueing(deps: &crate::AdminDeps) -> Queueing<'_> {
     Queueing {
         store: deps.store.as_ref(),
         notes: deps.tenants.as_ref(),

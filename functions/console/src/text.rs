@@ -57,6 +57,7 @@ fn trigger(trigger: &Trigger) -> String {
     match trigger {
         Trigger::Schedule => "Schedule".to_owned(),
         Trigger::Manual => "Sync now".to_owned(),
+        Trigger::FirstSync => "First sync".to_owned(),
         Trigger::Webhook { event } => format!("Personio event {event}"),
         Trigger::Approval { held_run } => format!("Approval of {held_run}"),
     }

@@ -17,6 +17,8 @@ pub enum Trigger {
         /// The Personio event name (`person.updated`).
         event: String,
     },
+    /// The tenant's first full sync, queued once its config and credentials were complete.
+    FirstSync,
     /// An admin approved a held run.
     Approval {
         /// The run that was held.

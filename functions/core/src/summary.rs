@@ -88,6 +88,7 @@ fn trigger_name(run: &RunRecord) -> &'static str {
         (_, true) => "dry run",
         (Trigger::Schedule, _) => "scheduled",
         (Trigger::Manual, _) => "manual",
+        (Trigger::FirstSync, _) => "first sync",
         (Trigger::Webhook { .. }, _) => "webhook",
         (Trigger::Approval { .. }, _) => "approval",
     }

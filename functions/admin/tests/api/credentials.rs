@@ -320,3 +320,69 @@ async fn after_a_rotation_the_webhook_receiver_on_secrets_manager_accepts_the_ne
     assert_eq!(answer.status, 202, "{}", answer.body);
     logs::assert_free_of(&[&first, &second, &third]);
 }
+
+/// A SCIM tenant's first full sync is queued by the call that completes its credentials (not
+/// before), runs through the real worker into scim2-server, and is not queued again once the
+/// tenant has a history.
+#[tokio::test]
+async fn the_first_sync_is_queued_when_the_credentials_are_complete_and_only_then() {
+    let h = Harness::new().await;
+    let fake_config = fake_personio::FakeConfig {
+        client_id: test_support::moto::unique("client"),
+        client_secret: test_support::moto::unique("personio-secret"),
+        rate_limit: Some(fake_personio::RateLimit {
+            per_minute: 60_000,
+            burst: 100,
+        }),
+        ..fake_personio::FakeConfig::default()
+    };
+    let fake =
+        fake_personio::FakePersonio::start(crate::support::company(8, 51), fake_config.clone())
+            .await
+            .expect("start the fake Personio");
+    let id = test_support::moto::unique("t");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base_url = test_support::scim::tenant_url("first");
+    let mut config = crate::support::config_json(&id, &fake, &dir, &h.aws.config.sender);
+    config["destination"] = json!({"kind": "scim", "base_url": base_url});
+    let created = h.json("POST", "/tenants", &[], &config).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let params = [("tenant", id.as_str())];
+    let personio = [("tenant", id.as_str()), ("account", "main")];
+    let credentials = json!({
+        "client_id": fake_config.client_id,
+        "client_secret": fake_config.client_secret,
+    });
+
+    // Personio's credentials alone: the app's token is missing, nothing is queued.
+    let answer = h.json("PUT", PERSONIO, &personio, &credentials).await;
+    assert_eq!(answer.status, 204, "{}", answer.text());
+    assert_eq!(h.run_queued_jobs().await, 0);
+
+    // The token completes the set: the first sync is queued and fills the app.
+    let token = test_support::scim::scim_server().token.clone();
+    let answer = h
+        .json(
+            "PUT",
+            "/tenants/{tenant}/credentials/destination",
+            &params,
+            &json!({"token": token}),
+        )
+        .await;
+    assert_eq!(answer.status, 204, "{}", answer.text());
+    assert_eq!(h.run_queued_jobs().await, 1);
+    let runs = h.get("/tenants/{tenant}/runs", &params).await.json();
+    let runs = runs["runs"].as_array().expect("runs").clone();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["trigger"]["kind"], "first_sync");
+    assert_eq!(runs[0]["status"], "completed");
+    let users = test_support::scim::ScimReader::with_token(&base_url, &token)
+        .users()
+        .await;
+    assert!(users.len() >= 5, "{} users", users.len());
+
+    // Credentials stored again (a rotation): the tenant has a history, nothing is queued.
+    let answer = h.json("PUT", PERSONIO, &personio, &credentials).await;
+    assert_eq!(answer.status, 204);
+    assert_eq!(h.run_queued_jobs().await, 0);
+}

@@ -64,6 +64,30 @@ impl Queueing<'_> {
         Ok(run_id)
     }
 
+    /// Queues the tenant's first full sync; its id. Its queue key is the tenant's, so that the
+    /// credentials stored twice within the queue's deduplication window queue it once.
+    pub async fn first_sync(
+        &self,
+        tenant: &TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, QueueError> {
+        let run_id = RunId::new(now);
+        let job = Job {
+            tenant: tenant.clone(),
+            target: JobTarget::Everyone,
+            trigger: Trigger::FirstSync,
+            dry_run: false,
+            run_id: Some(run_id.clone()),
+        };
+        self.notes
+            .mark_queued(tenant, &run_id, now + self.queued_for)
+            .await?;
+        self.jobs
+            .enqueue(&job, &format!("first-sync:{tenant}"))
+            .await?;
+        Ok(run_id)
+    }
+
     /// Claims held run `held_run` for a new run and queues that run, which applies the held
     /// plan; the new run's id. The claim decides between concurrent approvals and rejections:
     /// one wins, the others get [`RunError::NotHeld`]. A job that could not be queued gives the
