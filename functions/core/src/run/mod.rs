@@ -449,11 +449,11 @@ async fn finish(
         recording::applied(&mut record, plan, applied, names);
         return Err(fail(ports, config, record, error.into(), names, on_refusal).await);
     }
-    // The new placements are remembered once every write went through: after a deferral or an
-    // error, the next run that writes sends the newly placed fields again (the same values).
-    let placed = placements
-        .placed
-        .filter(|_| applied.deferred == 0 && applied.errors.is_empty());
+    // The new placements are remembered once the plan was applied to its end: after a deferral
+    // the continuation sends the newly placed fields again (the same values). A person whose
+    // write failed is in this run's errors and gets the field with their next change: waiting
+    // for everyone's write to succeed would send it to all on every run while one error lasts.
+    let placed = placements.placed.filter(|_| applied.deferred == 0);
     let stats = placed_stats(stats, &snapshot, placed, before.as_ref());
     if let Some(stats) = &stats {
         ports.store.save_source_stats(&config.tenant, stats).await?;
