@@ -457,20 +457,30 @@ impl Mapping {
                 values[index] = self.rules[index].1.owned_value(raw);
             }
         }
-        let mut record = UserRecord::with_capacity(self.rules.len());
-        let mut errors = Vec::new();
-        for ((target, rule), value) in self.rules.iter().zip(values) {
-            match value {
-                Some(value) => record.set(target.clone(), value),
-                None if rule.required => errors.push(required_error(employee, rule)),
-                None => {}
-            }
+        record_of(employee, &self.rules, values)
+    }
+}
+
+/// The record of `employee` from each rule's value (in the rules' order): the values that are
+/// there, or the errors of the required ones that are not, named from what did map.
+fn record_of(
+    employee: &Employee,
+    rules: &[(FieldName, FieldRule)],
+    values: impl IntoIterator<Item = Option<FieldValue>>,
+) -> Result<UserRecord, Vec<RecordError>> {
+    let mut record = UserRecord::with_capacity(rules.len());
+    let mut errors = Vec::new();
+    for ((target, rule), value) in rules.iter().zip(values) {
+        match value {
+            Some(value) => record.set(target.clone(), value),
+            None if rule.required => errors.push(required_error(employee, rule)),
+            None => {}
         }
-        if errors.is_empty() {
-            Ok(record)
-        } else {
-            Err(named(errors, &record))
-        }
+    }
+    if errors.is_empty() {
+        Ok(record)
+    } else {
+        Err(named(errors, &record))
     }
 }
 
@@ -507,20 +517,10 @@ fn map_with(
     universal_ids: &BTreeMap<String, String>,
     derivation: &Derivation,
 ) -> Result<UserRecord, Vec<RecordError>> {
-    let mut record = UserRecord::with_capacity(rules.len());
-    let mut errors = Vec::new();
-    for (target, rule) in rules {
-        match rule.value(employee, universal_ids, derivation) {
-            Some(value) => record.set(target.clone(), value),
-            None if rule.required => errors.push(required_error(employee, rule)),
-            None => {}
-        }
-    }
-    if errors.is_empty() {
-        Ok(record)
-    } else {
-        Err(named(errors, &record))
-    }
+    let values = rules
+        .iter()
+        .map(|(_, rule)| rule.value(employee, universal_ids, derivation));
+    record_of(employee, rules, values)
 }
 
 /// `errors`, each naming its person from what did map (for the email and errors.csv).
