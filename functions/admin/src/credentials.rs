@@ -107,6 +107,37 @@ pub async fn personio(deps: Deps, ids: Ids, body: Body) -> Result<StatusCode, Ap
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `DELETE /tenants/{tenant}/credentials/personio`: revokes the service's Personio access
+/// without deleting the tenant (Reward Gateway's "revoke access at any time"). In this order, so
+/// that a failure half-way leaves no run able to start and repeating the call finishes:
+/// 1. the tenant is disabled: no scheduled, webhook or queued run starts from here on;
+/// 2. every account's Personio credentials are deleted, without a recovery window;
+/// 3. the notice is queued: the worker records it in the history (trigger `revocation`) and
+///    emails every admin on the list that runs stopped and how to resume.
+///
+/// The app's accounts are not touched. 200 with `{revoked, enabled, notice_run}`; `notice_run`
+/// is null when the notice could not be queued (the revocation itself stands).
+pub async fn revoke_personio(deps: Deps, ids: Ids) -> Result<Json<Value>, ApiError> {
+    let current = crate::tenants::switch(&deps, &ids.tenant, false).await?;
+    let accounts = crate::tenants::account_names(&current.config);
+    deps.secrets_admin
+        .delete_account_secrets(&ids.tenant, &accounts)
+        .await?;
+    tracing::info!(tenant_id = %ids.tenant, accounts = accounts.len(), "Personio access revoked");
+    let notice = crate::runs::queueing(&deps)
+        .revocation(&ids.tenant, chrono::Utc::now())
+        .await
+        .inspect_err(|error| {
+            tracing::warn!(tenant_id = %ids.tenant, error = %error, "could not queue the notice of the revocation");
+        })
+        .ok();
+    Ok(Json(json!({
+        "revoked": accounts.iter().map(|account| account.as_str()).collect::<Vec<_>>(),
+        "enabled": current.config.enabled,
+        "notice_run": notice.as_ref().map(|run| run.as_str()),
+    })))
+}
+
 /// `PUT /tenants/{tenant}/credentials/destination`: stores the SCIM bearer token. 204.
 pub async fn destination(deps: Deps, ids: Ids, body: Body) -> Result<StatusCode, ApiError> {
     let bytes = request::read_body(body).await?;

@@ -12,8 +12,8 @@
 //! - `error`: [`ApiError`], the one error type, answered as `{error: {code, message, problems?}}`.
 //! - `request`: path ids, JSON bodies (secret-safe parse errors), query strings, `If-Match`.
 //! - `tenants`: create, read, replace, enable, disable, delete.
-//! - `credentials`: Personio credentials (checked against Personio first, by `personio_check`),
-//!   the destination token and the webhook token rotation. Secrets go in, never come out.
+//! - `credentials`: Personio credentials (checked against Personio first, by `personio_check`)
+//!   and their revocation, the destination token and the webhook token rotation. Secrets go in, never come out.
 //! - `settings`: mapping and scope, checked against the tenant's live Personio attributes by
 //!   `live`.
 //! - `runs`: sync now, history pages, one run, `errors.csv`, approve and reject.
@@ -44,7 +44,7 @@ pub use error::ApiError;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -133,6 +133,10 @@ pub fn app(deps: AdminDeps) -> Router {
         .route(
             &format!("{tenant}/credentials/personio/{{account}}"),
             put(credentials::personio),
+        )
+        .route(
+            &format!("{tenant}/credentials/personio"),
+            delete(credentials::revoke_personio),
         )
         .route(
             &format!("{tenant}/credentials/destination"),

@@ -93,7 +93,7 @@ pub async fn save(
     Ok(version)
 }
 
-fn account_names(config: &TenantConfig) -> Vec<AccountId> {
+pub(crate) fn account_names(config: &TenantConfig) -> Vec<AccountId> {
     config
         .personio
         .accounts
@@ -188,16 +188,26 @@ pub async fn replace(
     answer(&deps, StatusCode::OK, &VersionedConfig { config, version }).await
 }
 
-/// Sets `enabled`, retrying when another write raced this one.
+/// Sets `enabled` and answers the tenant.
 async fn set_enabled(
     deps: &AdminDeps,
     tenant: &TenantId,
     enabled: bool,
 ) -> Result<Response, ApiError> {
+    let current = switch(deps, tenant, enabled).await?;
+    answer(deps, StatusCode::OK, &current).await
+}
+
+/// Sets `enabled`, retrying when another write raced this one; the config as saved.
+pub(crate) async fn switch(
+    deps: &AdminDeps,
+    tenant: &TenantId,
+    enabled: bool,
+) -> Result<VersionedConfig, ApiError> {
     for _ in 0..ATTEMPTS {
         let mut current = load(deps, tenant).await?;
         if current.config.enabled == enabled {
-            return answer(deps, StatusCode::OK, &current).await;
+            return Ok(current);
         }
         current.config.enabled = enabled;
         match deps
@@ -212,7 +222,7 @@ async fn set_enabled(
                 }
                 tracing::info!(tenant_id = %tenant, enabled, version, "tenant switched");
                 current.version = version;
-                return answer(deps, StatusCode::OK, &current).await;
+                return Ok(current);
             }
             Err(StoreError::Conflict { .. }) => continue,
             Err(error) => return Err(error.into()),

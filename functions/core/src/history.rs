@@ -19,6 +19,9 @@ pub enum Trigger {
     },
     /// The tenant's first full sync, queued once its config and credentials were complete.
     FirstSync,
+    /// An admin revoked the service's Personio access: not a run but its notice, recorded and
+    /// emailed like a run that could not start, so that every admin learns that runs stopped.
+    Revocation,
     /// An admin approved a held run.
     Approval {
         /// The run that was held.

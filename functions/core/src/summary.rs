@@ -89,6 +89,7 @@ fn trigger_name(run: &RunRecord) -> &'static str {
         (Trigger::Schedule, _) => "scheduled",
         (Trigger::Manual, _) => "manual",
         (Trigger::FirstSync, _) => "first sync",
+        (Trigger::Revocation, _) => "revocation",
         (Trigger::Webhook { .. }, _) => "webhook",
         (Trigger::Approval { .. }, _) => "approval",
     }
@@ -97,6 +98,9 @@ fn trigger_name(run: &RunRecord) -> &'static str {
 /// The subject: the tenant and what the run needs or did.
 pub fn subject(config: &TenantConfig, run: &RunRecord) -> String {
     let tenant = &config.tenant;
+    if run.trigger == Trigger::Revocation {
+        return format!("[personio-sync] {tenant}: Personio access revoked, runs stopped");
+    }
     match run.status {
         RunStatus::Held => format!("[personio-sync] {tenant}: run held, approval needed"),
         RunStatus::Failed => format!("[personio-sync] {tenant}: run failed"),
@@ -109,6 +113,9 @@ pub fn subject(config: &TenantConfig, run: &RunRecord) -> String {
 
 /// The headline of the body.
 fn headline(run: &RunRecord) -> String {
+    if run.trigger == Trigger::Revocation {
+        return "Personio access was revoked".to_owned();
+    }
     match run.status {
         RunStatus::Held => "A run was held and waits for your approval".to_owned(),
         RunStatus::Failed => "The run failed".to_owned(),
@@ -189,11 +196,13 @@ pub fn render_summary(
     body.paragraph(&facts, &format!("color:{MUTED};font-size:14px"), "ps-muted");
 
     if let Some(failure) = &run.failure {
-        body.paragraph(
-            &format!("The run failed and changed nothing further: {failure}"),
-            &format!("color:{FAIL};font-weight:bold"),
-            "ps-fail",
-        );
+        let text = if run.trigger == Trigger::Revocation {
+            // Not a failure: the notice says what happened itself.
+            failure.clone()
+        } else {
+            format!("The run failed and changed nothing further: {failure}")
+        };
+        body.paragraph(&text, &format!("color:{FAIL};font-weight:bold"), "ps-fail");
     }
     if run.status == RunStatus::Held {
         body.paragraph(
@@ -564,6 +573,22 @@ mod tests {
             assert!(part.contains("40 deactivations, more than 25"));
             assert!(part.contains("Review and approve"));
             assert!(part.contains("Planned changes (40)"));
+        }
+    }
+
+    #[test]
+    fn a_revocation_notice_says_so_and_not_that_a_run_failed() {
+        let (mut run, names) = busy_run();
+        run.trigger = Trigger::Revocation;
+        run.status = RunStatus::Failed;
+        run.failure = Some("Personio access was revoked through the admin API".into());
+        let email = render_summary(&config(), &run, "f@x", &names, None);
+        assert!(email
+            .subject
+            .ends_with("Personio access revoked, runs stopped"));
+        for part in [&email.text, &email.html] {
+            assert!(part.contains("Personio access was revoked through the admin API"));
+            assert!(!part.contains("The run failed"), "{part}");
         }
     }
 }

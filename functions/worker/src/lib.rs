@@ -178,6 +178,22 @@ pub async fn run_job(
         return Ok(JobOutcome::UnknownTenant);
     };
     let config = versioned.config;
+    if job.trigger == Trigger::Revocation {
+        // The notice of a revocation, which also disabled the tenant: recorded and emailed
+        // whatever the tenant's state now.
+        let request = RunRequest {
+            target: RunTarget::Everyone,
+            dry_run: false,
+            trigger: Trigger::Revocation,
+            now,
+            deadline,
+            run_id: job.run_id.clone(),
+        };
+        let record = run::record_revocation(deps.store, deps.mailer, &config, &request)
+            .await
+            .map_err(|error| JobError::Run(error.into()))?;
+        return Ok(JobOutcome::Ran(record.status));
+    }
     if !config.enabled {
         if let (Trigger::Approval { held_run }, Some(approving)) = (&job.trigger, &job.run_id) {
             // Approvable again once the tenant is enabled.

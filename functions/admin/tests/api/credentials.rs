@@ -386,3 +386,148 @@ async fn the_first_sync_is_queued_when_the_credentials_are_complete_and_only_the
     assert_eq!(answer.status, 204);
     assert_eq!(h.run_queued_jobs().await, 0);
 }
+
+/// Every file under `dir` with its bytes: the app's users as the directory destination keeps them.
+fn files(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read the app's folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read a file");
+                files.insert(path, bytes);
+            }
+        }
+    }
+    files
+}
+
+/// Revoking Personio access deletes the credentials from Secrets Manager, stops every kind of
+/// run (schedule, sync now) without touching the app, and the next email tells the admins; new
+/// credentials and enabling the tenant resume it.
+#[tokio::test]
+async fn revoking_personio_access_deletes_the_credentials_stops_runs_and_tells_the_admins() {
+    let h = Harness::new().await;
+    let tenant = h.tenant(6, 61).await;
+    let params = tenant.params();
+    let secret_name = format!("personio-sync/{}/personio/main", tenant.id);
+    let started = h
+        .json("POST", "/tenants/{tenant}/runs", &params, &json!({}))
+        .await;
+    assert_eq!(started.status, 202, "{}", started.text());
+    assert_eq!(h.run_queued_jobs().await, 1);
+    let app = tenant.dir.path().join("app");
+    let before = files(&app);
+    assert!(!before.is_empty(), "the first run filled the app");
+    assert!(h.secret_value(&secret_name).await.is_some());
+
+    let revoked = h
+        .send(
+            "DELETE",
+            "/tenants/{tenant}/credentials/personio",
+            &params,
+            "",
+            Vec::new(),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    let revoked = revoked.json();
+    assert_eq!(revoked["revoked"], json!(["main"]));
+    assert_eq!(revoked["enabled"], false);
+    let notice = revoked["notice_run"]
+        .as_str()
+        .expect("a notice run")
+        .to_owned();
+
+    // Gone from Secrets Manager, and the tenant says so.
+    assert_eq!(h.secret_value(&secret_name).await, None);
+    let read = h.get("/tenants/{tenant}", &params).await.json();
+    assert_eq!(read["credentials"]["personio"]["main"], false);
+    assert_eq!(read["config"]["enabled"], false);
+
+    // The notice: recorded in the history and emailed; Personio is not asked anything.
+    let calls = |stats: fake_personio::Stats| {
+        stats.auth_requests + stats.list_requests + stats.single_requests + stats.attribute_requests
+    };
+    let personio_calls = calls(tenant.fake.stats());
+    assert_eq!(h.run_queued_jobs().await, 1);
+    assert_eq!(calls(tenant.fake.stats()), personio_calls);
+    let run = h
+        .get(
+            "/tenants/{tenant}/runs/{run}",
+            &[("tenant", &tenant.id), ("run", &notice)],
+        )
+        .await
+        .json();
+    assert_eq!(run["trigger"]["kind"], "revocation");
+    let failure = run["failure"].as_str().expect("the notice's text");
+    assert!(failure.contains("Personio access was revoked"), "{failure}");
+    assert!(
+        failure.contains("store new Personio credentials and enable the tenant"),
+        "{failure}"
+    );
+    let admin = format!("admin@{}.example", tenant.id);
+    let mails = test_support::mail::sent_to(
+        &test_support::moto::data_at(&test_support::moto::shared().url).await,
+        std::slice::from_ref(&admin),
+    );
+    let subjects: Vec<String> = mails
+        .iter()
+        .filter_map(|mail| mail.message.header("subject").map(str::to_owned))
+        .collect();
+    assert!(
+        subjects.iter().any(|subject| subject
+            == &format!(
+                "[personio-sync] {}: Personio access revoked, runs stopped",
+                tenant.id
+            )),
+        "{subjects:?}"
+    );
+
+    // No run starts: not on schedule, not on request.
+    let due = scheduler::handle(
+        &h.aws.store,
+        &h.aws.jobs,
+        Utc::now() + chrono::Duration::days(2),
+    )
+    .await
+    .expect("a schedule tick");
+    let id = sync_core::ids::TenantId::parse(&tenant.id).expect("a tenant id");
+    assert!(!due.contains(&id), "{due:?}");
+    let refused = h
+        .json("POST", "/tenants/{tenant}/runs", &params, &json!({}))
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert_eq!(h.run_queued_jobs().await, 0);
+    assert_eq!(calls(tenant.fake.stats()), personio_calls);
+    assert_eq!(files(&app), before, "the app's accounts are untouched");
+
+    // New credentials and the tenant enabled: runs again.
+    let answer = h
+        .json(
+            "PUT",
+            PERSONIO,
+            &[("tenant", &tenant.id), ("account", "main")],
+            &json!({
+                "client_id": tenant.fake_config.client_id,
+                "client_secret": tenant.fake_config.client_secret,
+            }),
+        )
+        .await;
+    assert_eq!(answer.status, 204, "{}", answer.text());
+    let enabled = h
+        .json("POST", "/tenants/{tenant}/enable", &params, &json!(null))
+        .await;
+    assert_eq!(enabled.status, 200, "{}", enabled.text());
+    let started = h
+        .json("POST", "/tenants/{tenant}/runs", &params, &json!({}))
+        .await;
+    assert_eq!(started.status, 202, "{}", started.text());
+    assert_eq!(h.run_queued_jobs().await, 1);
+    let runs = h.get("/tenants/{tenant}/runs", &params).await.json();
+    assert_eq!(runs["runs"][0]["status"], "completed", "{runs}");
+}

@@ -540,6 +540,31 @@ pub async fn record_unstartable(
     Ok(record)
 }
 
+/// Records and emails the notice that an admin revoked the tenant's Personio access (the admin
+/// API deleted its Personio credentials and disabled it): a `failed` record with trigger
+/// `revocation` whose failure text says what happened and how to resume. Every admin on the
+/// email list learns that runs stopped, not only the one who revoked.
+pub async fn record_revocation(
+    store: &dyn crate::ports::Store,
+    mailer: &dyn crate::ports::Mailer,
+    config: &TenantConfig,
+    request: &RunRequest,
+) -> Result<RunRecord, crate::ports::StoreError> {
+    let accounts: Vec<&str> = config
+        .personio
+        .accounts
+        .iter()
+        .map(|account| account.name.as_str())
+        .collect();
+    let notice = format!(
+        "Personio access was revoked through the admin API at {}: the stored Personio credentials (account{} {}) are deleted and the tenant is disabled, so no run reads Personio or changes the app. The app's accounts stay as they are. To sync again, store new Personio credentials and enable the tenant.",
+        request.now.format("%Y-%m-%d %H:%M UTC"),
+        if accounts.len() == 1 { "" } else { "s" },
+        accounts.join(", "),
+    );
+    record_unstartable(store, mailer, config, request, notice).await
+}
+
 /// Records a failed run, emails admins (unless `on_refusal` keeps a refused credential quiet for
 /// the caller's retry), and hands the error back.
 async fn fail(

@@ -88,6 +88,25 @@ impl Queueing<'_> {
         Ok(run_id)
     }
 
+    /// Queues the notice that the tenant's Personio access was revoked (recorded and emailed by
+    /// the worker, see [`super::record_revocation`]); its id.
+    pub async fn revocation(
+        &self,
+        tenant: &TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, QueueError> {
+        let run_id = RunId::new(now);
+        let job = Job {
+            tenant: tenant.clone(),
+            target: JobTarget::Everyone,
+            trigger: Trigger::Revocation,
+            dry_run: false,
+            run_id: Some(run_id.clone()),
+        };
+        self.queue(&job, &run_id, now).await?;
+        Ok(run_id)
+    }
+
     /// Claims held run `held_run` for a new run and queues that run, which applies the held
     /// plan; the new run's id. The claim decides between concurrent approvals and rejections:
     /// one wins, the others get [`RunError::NotHeld`]. A job that could not be queued gives the
