@@ -1,7 +1,7 @@
 //! [`DirectoryDestination`]: a stand-in for an app's user store, one JSON file per user and per
 //! group, that behaves like a real directory: user names are unique without regard to case, a
-//! retried create returns the user it already made, unknown ids are "not found", and users are
-//! never deleted.
+//! retried create returns the user it already made, unknown ids are "not found", and a user is
+//! deleted (its file removed) only when retention asks for it.
 //!
 //! ```text
 //! <dir>/users/<id>.json    {"id","externalId","userName","active","manager","fields","meta"}
@@ -424,13 +424,35 @@ impl Destination for DirectoryDestination {
         .await
     }
 
+    async fn delete_user(&self, id: &DestinationId) -> Result<(), DestinationError> {
+        let mut index = self.lock().await?;
+        let Some(before) = self.read::<StoredUser>(Kind::User, id).await? else {
+            return Ok(());
+        };
+        let Some(path) = self.path(Kind::User, id) else {
+            return Ok(());
+        };
+        let removed = path.clone();
+        blocking(move || match std::fs::remove_file(&removed) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                Err(transport("delete", &removed, error))
+            }
+            _ => Ok(()),
+        })
+        .await?;
+        index.remove(&before);
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
     async fn set_manager(
         &self,
         id: &DestinationId,
         manager: Option<&DestinationId>,
     ) -> Result<(), DestinationError> {
         if let Some(manager) = manager {
-            // Users are never deleted, so a manager that exists now still exists at the write.
+            // Only retention deletes, and only leavers: a manager that exists now still exists
+            // at the write.
             self.require_user(manager).await?;
         }
         self.modify_user(id, |user, _| {

@@ -125,6 +125,21 @@ async fn a_leaver_is_deactivated_and_reactivated_never_deleted() {
 }
 
 #[tokio::test]
+async fn a_deleted_user_is_gone_with_its_name_and_deleting_it_again_is_no_error() {
+    let (dir, directory) = open();
+    let id = directory.create(&new_user("jane", "main:1")).await.unwrap();
+    let kept = directory.create(&new_user("max", "main:2")).await.unwrap();
+    directory.delete_user(&id).await.unwrap();
+    assert!(!dir.path().join(format!("users/{id}.json")).exists());
+    assert_eq!(directory.find_user("jane").await.unwrap(), None);
+    directory.delete_user(&id).await.unwrap();
+    assert_eq!(directory.read_all_users().await.unwrap().len(), 1);
+    assert!(directory.read_user(&kept).await.unwrap().is_some());
+    // The name is free again.
+    directory.create(&new_user("jane", "main:3")).await.unwrap();
+}
+
+#[tokio::test]
 async fn managers_are_set_and_cleared() {
     let (_dir, directory) = open();
     let boss = directory.create(&new_user("boss", "main:1")).await.unwrap();

@@ -26,13 +26,15 @@ const BACKOFF_CAP: Duration = Duration::from_secs(8);
 /// run rather than holding a Lambda for minutes.
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
 
-/// The HTTP methods this adapter sends. There is deliberately no `Delete`.
+/// The HTTP methods this adapter sends. `Delete` removes only a user the tenant's retention
+/// made due (`lifecycle.delete_after_days`); nothing else is ever deleted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verb {
     Get,
     Post,
     Put,
     Patch,
+    Delete,
 }
 
 impl Verb {
@@ -42,12 +44,12 @@ impl Verb {
             Self::Post => Method::POST,
             Self::Put => Method::PUT,
             Self::Patch => Method::PATCH,
+            Self::Delete => Method::DELETE,
         }
     }
 }
 
-/// HTTP requests sent so far, per method, retries included. There is no DELETE count because
-/// this adapter has no way to send one.
+/// HTTP requests sent so far, per method, retries included.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequestCounts {
     /// Reads.
@@ -58,12 +60,14 @@ pub struct RequestCounts {
     pub put: u64,
     /// Partial updates.
     pub patch: u64,
+    /// Deletions (retention only).
+    pub delete: u64,
 }
 
 impl RequestCounts {
-    /// Requests that may change the destination: POST, PUT and PATCH.
+    /// Requests that may change the destination: POST, PUT, PATCH and DELETE.
     pub fn writes(&self) -> u64 {
-        self.post + self.put + self.patch
+        self.post + self.put + self.patch + self.delete
     }
 }
 
@@ -143,7 +147,7 @@ pub(crate) struct Client {
     permits: Semaphore,
     concurrency: usize,
     max_attempts: u32,
-    counts: [AtomicU64; 4],
+    counts: [AtomicU64; 5],
     capabilities: OnceCell<Capabilities>,
     /// Set when a server answered PATCH with 501 although its configuration announced it.
     patch_refused: AtomicBool,
@@ -200,6 +204,7 @@ impl Client {
             post: read(Verb::Post),
             put: read(Verb::Put),
             patch: read(Verb::Patch),
+            delete: read(Verb::Delete),
         }
     }
 

@@ -250,6 +250,10 @@ impl Destination for ScimDestination {
             .await
     }
 
+    async fn delete_user(&self, id: &DestinationId) -> Result<(), DestinationError> {
+        ScimDestination::delete_user(self, id).await
+    }
+
     async fn set_manager(
         &self,
         id: &DestinationId,

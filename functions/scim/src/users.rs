@@ -3,7 +3,7 @@
 //! Users are never deleted.
 
 use crate::client::Verb;
-use crate::error::Failure;
+use crate::error::{Failure, Refusal};
 use crate::json::member;
 use crate::patch::{self, PathChange};
 use crate::path::{eq_filter, AttrPath};
@@ -249,6 +249,22 @@ impl ScimDestination {
         self.write(user(id), edit).await?;
         tracing::info!(tenant = self.client.tenant(), id = %id, fields = changes.len(), "updated user");
         Ok(())
+    }
+
+    /// Deletes user `id` (`DELETE /Users/{id}`, RFC 7644 §3.6): retention's last step. A user
+    /// already gone (404) counts as deleted, so a retried deletion whose answer was lost ends.
+    pub(crate) async fn delete_user(&self, id: &DestinationId) -> Result<(), DestinationError> {
+        match self
+            .client
+            .send(Verb::Delete, &["Users", id.as_str()], &[], None, None)
+            .await
+        {
+            Ok(_) | Err(Failure::Refused(Refusal { status: 404, .. })) => {
+                tracing::info!(tenant = self.client.tenant(), id = %id, "deleted user");
+                Ok(())
+            }
+            Err(failure) => Err(failure.into_error(self.client.tenant(), "user", id.as_str())),
+        }
     }
 
     /// Sets one attribute the adapter owns (`active`, `externalId`, the manager), or removes it.

@@ -329,8 +329,7 @@ async fn a_whole_lifecycle_never_sends_a_delete_and_the_user_remains() {
         .unwrap();
     destination.set_active(&id, false).await.unwrap();
 
-    // Every request is one of these four methods; there is no DELETE count because the client
-    // cannot express one. The user is still there, deactivated.
+    // Deactivating sends no DELETE: the user is still there, deactivated.
     let counts = destination.requests();
     assert_eq!(
         counts,
@@ -338,7 +337,8 @@ async fn a_whole_lifecycle_never_sends_a_delete_and_the_user_remains() {
             get: 4,
             post: 1,
             put: 0,
-            patch: 2
+            patch: 2,
+            delete: 0,
         }
     );
     let held = ScimReader::new(&base_url)

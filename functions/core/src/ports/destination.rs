@@ -106,7 +106,8 @@ impl DestinationError {
 /// Where users end up: a SCIM 2.0 server, or a JSON directory for local runs.
 ///
 /// Implementations retry transient failures (429, 5xx) themselves; an `Err` is final for this run.
-/// They never delete a user.
+/// Only [`Destination::delete_user`] deletes, and the engine calls it only for a leaver whose
+/// retention (`lifecycle.delete_after_days`) is over.
 #[async_trait]
 pub trait Destination: Send + Sync {
     /// Every user, owned or not. Used on first sync to find users to adopt.
@@ -129,6 +130,8 @@ pub trait Destination: Send + Sync {
     async fn adopt(&self, id: &DestinationId, external_id: &str) -> Result<(), DestinationError>;
     /// Sets `active`.
     async fn set_active(&self, id: &DestinationId, active: bool) -> Result<(), DestinationError>;
+    /// Deletes the user; one that is already gone counts as deleted.
+    async fn delete_user(&self, id: &DestinationId) -> Result<(), DestinationError>;
     /// Sets or clears the manager.
     async fn set_manager(
         &self,
