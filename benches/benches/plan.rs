@@ -227,6 +227,8 @@ fn snapshot_after(plan: &Plan) -> Snapshot {
                     record: record.clone(),
                     manager: managers.get(&action.key).cloned().flatten(),
                     invited_on: None,
+                    origin: None,
+                    inactive_since: None,
                 },
             );
         }

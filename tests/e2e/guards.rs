@@ -172,6 +172,7 @@ fn would(kind: &sync_core::plan::ActionKind) -> sync_core::preview::Would {
         ActionKind::Update { .. } => Would::Update,
         ActionKind::Activate { .. } => Would::Activate,
         ActionKind::Deactivate { .. } => Would::Deactivate,
+        ActionKind::Delete { .. } => Would::Delete,
     }
 }
 

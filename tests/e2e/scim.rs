@@ -3,11 +3,13 @@
 //!
 //! Here: full syncs, no-op and dry runs, joiners, movers, field changes, leavers and rehires.
 //! `managers`: manager links. `matching`: adoption, users that are not ours, duplicates and
-//! conflicts. `tokens`: refused tokens.
+//! conflicts. `retention`: leavers' users deleted after the tenant's retention. `tokens`:
+//! refused tokens.
 
 mod fields;
 mod managers;
 mod matching;
+mod retention;
 mod tokens;
 
 use chrono::Days;

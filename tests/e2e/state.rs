@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use sync_core::history::{RunRecord, Trigger};
-use sync_core::ids::{RunId, TenantId};
+use sync_core::ids::{PersonKey, RunId, TenantId};
 use sync_core::ports::{HeldRun, Store, StoreError};
 use sync_core::run::{self, RunError, RunRequest, RunTarget};
 use sync_core::state::{GroupLink, Link, Snapshot, SourceStats};
@@ -50,6 +50,10 @@ impl<'a> LinksStopSaving<'a> {
 impl Store for LinksStopSaving<'_> {
     async fn snapshot(&self, tenant: &TenantId) -> Result<Snapshot, StoreError> {
         self.inner.snapshot(tenant).await
+    }
+
+    async fn remove_link(&self, tenant: &TenantId, key: &PersonKey) -> Result<(), StoreError> {
+        self.inner.remove_link(tenant, key).await
     }
 
     async fn save_link(&self, tenant: &TenantId, link: &Link) -> Result<(), StoreError> {

@@ -184,6 +184,16 @@ impl ScimHarness {
         self.run_at(now()).await.expect("run succeeds")
     }
 
+    /// The summary emails written so far, as text.
+    pub fn emails(&self) -> Vec<String> {
+        self.outbox
+            .messages()
+            .expect("outbox")
+            .iter()
+            .map(|path| std::fs::read_to_string(path).expect("read email"))
+            .collect()
+    }
+
     /// The run history, newest first.
     pub async fn store_runs(&self) -> Vec<RunRecord> {
         self.store

@@ -46,6 +46,8 @@ fn link(account: &str, id: u64) -> Link {
         record: record(id),
         manager: (id > 1).then(|| key(account, 1)),
         invited_on: None,
+        origin: None,
+        inactive_since: None,
     }
 }
 
@@ -177,6 +179,17 @@ async fn links_groups_and_stats_round_trip_through_the_snapshot() {
     assert_eq!(
         store.snapshot(&support::tenant()).await.unwrap(),
         Default::default()
+    );
+
+    // A link removed (retention deleted its user) is gone from the snapshot; removing it again,
+    // or one never saved, is no error.
+    store.remove_link(&tenant, &key("de", 2)).await.unwrap();
+    store.remove_link(&tenant, &key("de", 2)).await.unwrap();
+    store.remove_link(&tenant, &key("de", 99)).await.unwrap();
+    let snapshot = store.snapshot(&tenant).await.unwrap();
+    assert_eq!(
+        snapshot.links.keys().cloned().collect::<Vec<_>>(),
+        vec![key("de", 1), key("de-2", 1)]
     );
 }
 

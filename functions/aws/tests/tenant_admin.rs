@@ -157,6 +157,8 @@ async fn deleting_a_tenant_removes_its_whole_partition_and_schedule_entry_only()
                 record: UserRecord::new(),
                 manager: None,
                 invited_on: None,
+                origin: None,
+                inactive_since: None,
             };
             store.save_link(tenant, &link).await.unwrap();
         }

@@ -23,8 +23,8 @@ pub fn one_line(error: &anyhow::Error) -> String {
 pub fn counts(run: &RunRecord) -> String {
     let c = &run.counts;
     format!(
-        "{} created, {} adopted, {} updated, {} deactivated, {} reactivated, {} activated, {} manager links, {} group changes, {} invited, {} skipped, {} errors",
-        c.created, c.adopted, c.updated, c.deactivated, c.reactivated, c.activated, c.managers, c.groups, c.invited, c.skipped, c.errors
+        "{} created, {} adopted, {} updated, {} deactivated, {} deleted, {} reactivated, {} activated, {} manager links, {} group changes, {} invited, {} skipped, {} errors",
+        c.created, c.adopted, c.updated, c.deactivated, c.deleted, c.reactivated, c.activated, c.managers, c.groups, c.invited, c.skipped, c.errors
     )
 }
 

@@ -45,6 +45,7 @@ fn would(would: Would) -> &'static str {
         Would::Update => "update their user in the app",
         Would::Activate => "activate their user",
         Would::Deactivate => "deactivate their user",
+        Would::Delete => "delete their user (their retention is over)",
         Would::Nothing => "change nothing",
         Would::Skip => "leave them alone",
     }

@@ -42,18 +42,25 @@ pub struct GuardInput<'a> {
 pub fn check(input: &GuardInput<'_>) -> Vec<String> {
     let mut reasons = Vec::new();
     let config = input.config;
-    let deactivations = input.plan.count("deactivate");
+    // Retention's deletions count as deactivations: each takes a user away.
+    let deletions = input.plan.count("delete");
+    let deactivations = input.plan.count("deactivate") + deletions;
+    let verb = if deletions > 0 {
+        "deactivated or deleted"
+    } else {
+        "deactivated"
+    };
     let active = active_users(input.snapshot);
     if deactivations > config.max_deactivations {
         reasons.push(format!(
-            "{deactivations} users would be deactivated, more than the limit of {}",
+            "{deactivations} users would be {verb}, more than the limit of {}",
             config.max_deactivations
         ));
     } else if active > 0 && deactivations >= PERCENT_GUARD_FLOOR {
         let percent = deactivations as f64 * 100.0 / active as f64;
         if percent > config.max_deactivation_percent {
             reasons.push(format!(
-                "{deactivations} of {active} active users ({percent:.0} %) would be deactivated, more than the limit of {} %",
+                "{deactivations} of {active} active users ({percent:.0} %) would be {verb}, more than the limit of {} %",
                 config.max_deactivation_percent
             ));
         }
@@ -244,6 +251,8 @@ mod tests {
                     record: Default::default(),
                     manager: None,
                     invited_on: None,
+                    origin: None,
+                    inactive_since: None,
                 },
             );
         }
@@ -321,5 +330,25 @@ mod tests {
         let reasons = check_with(&Plan::default(), &snapshot(100), &stats(100, 0));
         assert_eq!(reasons.len(), 1);
         assert!(reasons[0].contains("`department`"));
+    }
+
+    #[test]
+    fn deletions_count_with_deactivations() {
+        // 20 deactivations alone pass the limit of 25; with 10 deletions they do not.
+        let mut plan = deactivations(20);
+        assert!(check_with(&plan, &snapshot(1000), &stats(1000, 1000)).is_empty());
+        plan.actions.extend((100..110).map(|id| Action {
+            key: PersonKey::new(AccountId::default(), PersonioId::new(id)),
+            kind: ActionKind::Delete {
+                destination_id: DestinationId::parse("x").unwrap(),
+            },
+            reason: String::new(),
+        }));
+        let reasons = check_with(&plan, &snapshot(1000), &stats(1000, 1000));
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        assert!(
+            reasons[0].starts_with("30 users would be deactivated or deleted"),
+            "{reasons:?}"
+        );
     }
 }

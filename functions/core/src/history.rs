@@ -78,6 +78,9 @@ pub struct Counts {
     pub updated: usize,
     /// Users deactivated.
     pub deactivated: usize,
+    /// Leavers' users deleted when their retention was over.
+    #[serde(default)]
+    pub deleted: usize,
     /// Users reactivated (rehired, back in scope).
     pub reactivated: usize,
     /// Pre-hired users activated on their hire date.
@@ -102,6 +105,7 @@ impl Counts {
             + self.adopted
             + self.updated
             + self.deactivated
+            + self.deleted
             + self.reactivated
             + self.activated
             + self.managers

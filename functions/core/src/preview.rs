@@ -33,6 +33,8 @@ pub enum Would {
     Activate,
     /// Deactivate the user.
     Deactivate,
+    /// Delete the (inactive) user: a leaver's retention is over.
+    Delete,
     /// Nothing: up to date, or nobody to create.
     Nothing,
     /// Leave the person alone on purpose, or because their record has an error.
@@ -47,6 +49,7 @@ impl Would {
             Self::Update => "update",
             Self::Activate => "activate",
             Self::Deactivate => "deactivate",
+            Self::Delete => "delete",
             Self::Nothing => "nothing",
             Self::Skip => "skip",
         }
@@ -59,6 +62,7 @@ impl Would {
             Self::Update,
             Self::Activate,
             Self::Deactivate,
+            Self::Delete,
             Self::Nothing,
             Self::Skip,
         ]
@@ -264,6 +268,7 @@ fn preview_of(
             ActionKind::Update { .. } => Would::Update,
             ActionKind::Activate { .. } => Would::Activate,
             ActionKind::Deactivate { .. } => Would::Deactivate,
+            ActionKind::Delete { .. } => Would::Delete,
         };
         let row = rows
             .entry(action.key.clone())
@@ -411,9 +416,9 @@ mod tests {
 
     #[test]
     fn would_values_round_trip_as_text() {
-        for would in [Would::Create, Would::Skip, Would::Nothing] {
+        for would in [Would::Create, Would::Delete, Would::Skip, Would::Nothing] {
             assert_eq!(Would::parse(would.as_str()), Some(would));
         }
-        assert_eq!(Would::parse("delete"), None);
+        assert_eq!(Would::parse("remove"), None);
     }
 }

@@ -173,6 +173,7 @@ pub fn counts_parts(counts: &Counts) -> Vec<(&'static str, usize)> {
         ("adopted", counts.adopted),
         ("updated", counts.updated),
         ("deactivated", counts.deactivated),
+        ("deleted", counts.deleted),
         ("reactivated", counts.reactivated),
         ("activated on hire date", counts.activated),
         ("manager links", counts.managers),

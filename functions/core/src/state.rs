@@ -17,8 +17,19 @@ pub enum LinkState {
     Active,
     /// Created ahead of the hire date, `active: false` until then.
     PreHire,
-    /// Deactivated (left, out of scope, gone from Personio). Never deleted.
+    /// Deactivated (left, out of scope, gone from Personio). Deleted only by retention
+    /// (`lifecycle.delete_after_days`), which then forgets the link.
     Inactive,
+}
+
+/// How a link began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkOrigin {
+    /// We created the user.
+    Created,
+    /// The user existed in the app and we adopted it (matched on first sync).
+    Adopted,
 }
 
 impl LinkState {
@@ -45,6 +56,14 @@ pub struct Link {
     /// The day we sent the welcome email, so it goes out once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invited_on: Option<chrono::NaiveDate>,
+    /// Whether we created or adopted the user; `None` for links from before it was recorded,
+    /// which retention treats as adopted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<LinkOrigin>,
+    /// The tenant's day we last made the user inactive (a leaver's retention counts from it
+    /// when Personio gives no termination date); `None` while active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactive_since: Option<chrono::NaiveDate>,
 }
 
 /// Which attribute of a person a group stands for.

@@ -38,6 +38,8 @@ fn link(id: u64) -> Link {
         record,
         manager: Some(PersonKey::new(AccountId::default(), PersonioId::new(1))),
         invited_on: None,
+        origin: None,
+        inactive_since: None,
     }
 }
 

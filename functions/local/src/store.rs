@@ -163,6 +163,19 @@ pub(crate) async fn write_file<T: Serialize>(path: PathBuf, value: &T) -> Result
     .await
 }
 
+/// Removes the file at `path`; a file that is not there is not an error.
+async fn remove_file(path: PathBuf) -> Result<(), StoreError> {
+    blocking(&path.clone(), move || match std::fs::remove_file(&path) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io {
+            action: "delete",
+            location: path.display().to_string(),
+            detail: err.to_string(),
+        }),
+        _ => Ok(()),
+    })
+    .await
+}
+
 /// Reads a tenant's whole snapshot in one pass on the calling (blocking) thread.
 fn load_snapshot(tenant_dir: &Path) -> Result<Snapshot, StoreError> {
     let mut snapshot = Snapshot::default();
@@ -246,6 +259,10 @@ impl Store for FolderStore {
 
     async fn save_link(&self, tenant: &TenantId, link: &Link) -> Result<(), StoreError> {
         write_file(self.link_path(tenant, &link.key), link).await
+    }
+
+    async fn remove_link(&self, tenant: &TenantId, key: &PersonKey) -> Result<(), StoreError> {
+        remove_file(self.link_path(tenant, key)).await
     }
 
     async fn save_group(&self, tenant: &TenantId, group: &GroupLink) -> Result<(), StoreError> {

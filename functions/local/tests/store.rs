@@ -44,6 +44,8 @@ fn link(account: &str, id: u64) -> Link {
         record: record(&format!("person{id}")),
         manager: Some(key(account, 1)),
         invited_on: Some("2026-01-02".parse().unwrap()),
+        origin: None,
+        inactive_since: None,
     }
 }
 
@@ -231,6 +233,24 @@ async fn saving_a_link_again_replaces_it_in_one_file() {
     assert_eq!(
         all_files(&store.tenant_dir(&acme)),
         [store.link_path(&acme, &changed.key)]
+    );
+}
+
+#[tokio::test]
+async fn a_removed_link_leaves_no_file_and_removing_it_again_is_no_error() {
+    let root = tempfile::tempdir().unwrap();
+    let store = FolderStore::new(root.path());
+    let acme = tenant("acme");
+    let (gone, kept) = (link("main", 1), link("main", 2));
+    store.save_link(&acme, &gone).await.unwrap();
+    store.save_link(&acme, &kept).await.unwrap();
+    store.remove_link(&acme, &gone.key).await.unwrap();
+    store.remove_link(&acme, &gone.key).await.unwrap();
+    let snapshot = store.snapshot(&acme).await.unwrap();
+    assert_eq!(snapshot.links.keys().collect::<Vec<_>>(), [&kept.key]);
+    assert_eq!(
+        all_files(&store.tenant_dir(&acme)),
+        [store.link_path(&acme, &kept.key)]
     );
 }
 

@@ -10,7 +10,7 @@ use super::DynamoStore;
 use async_trait::async_trait;
 use std::time::Instant;
 use sync_core::history::RunRecord;
-use sync_core::ids::{RunId, TenantId};
+use sync_core::ids::{PersonKey, RunId, TenantId};
 use sync_core::ports::{HeldRun, Store, StoreError};
 use sync_core::state::{GroupLink, Link, Snapshot, SourceStats};
 
@@ -127,6 +127,11 @@ impl Store for DynamoStore {
     async fn save_link(&self, tenant: &TenantId, link: &Link) -> Result<(), StoreError> {
         let (item, location) = self.link_item(tenant, link)?;
         self.put(item, &location).await
+    }
+
+    async fn remove_link(&self, tenant: &TenantId, key: &PersonKey) -> Result<(), StoreError> {
+        self.delete(&keys::tenant_pk(tenant), &keys::link_sk(key))
+            .await
     }
 
     async fn save_group(&self, tenant: &TenantId, group: &GroupLink) -> Result<(), StoreError> {

@@ -1,11 +1,11 @@
 //! Person actions: create, adopt, update, activate, deactivate — with bounded concurrency.
 
 use super::{Applied, ApplyContext, ApplyError};
-use crate::ids::DestinationId;
+use crate::ids::{DestinationId, PersonKey};
 use crate::plan::{Action, ActionKind};
 use crate::ports::{DestinationError, NewUser};
 use crate::record::{FieldChange, UserRecord};
-use crate::state::{Link, LinkState, Snapshot};
+use crate::state::{Link, LinkOrigin, LinkState, Snapshot};
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,8 +36,8 @@ pub(super) async fn apply_actions(
                 return Ok((*action, None));
             };
             match &result {
-                Ok(link) => {
-                    if let Err(error) = ctx.store.save_link(ctx.tenant, link).await {
+                Ok(written) => {
+                    if let Err(error) = written.save(ctx).await {
                         // The app changed and the state cannot remember it: every further write
                         // would be one more change the next run does not know about. The run's
                         // record still lists this one, since it was made.
@@ -64,9 +64,9 @@ pub(super) async fn apply_actions(
                 stop = stop.or(Some(error));
             }
             Ok((_, None)) => applied.deferred += 1,
-            Ok((action, Some(Ok(link)))) => {
+            Ok((action, Some(Ok(written)))) => {
                 record_success(ctx, action, applied);
-                snapshot.links.insert(link.key.clone(), link);
+                written.into_snapshot(snapshot);
             }
             Ok((_, Some(Err(error)))) if error.stops_run() => {
                 stop = stop.or(Some(ApplyError::Destination(error)));
@@ -107,18 +107,70 @@ fn record_success(ctx: &ApplyContext<'_>, action: &Action, applied: &mut Applied
             counts.deactivated += 1;
             changes
         }
+        ActionKind::Delete { .. } => {
+            counts.deleted += 1;
+            no_changes
+        }
     };
     applied.change(ctx, &action.key, action.name(), &action.reason, changes);
 }
 
-/// Performs one action; returns the link to remember.
+/// What an action leaves for the snapshot.
+enum Written {
+    /// The link to remember.
+    Link(Link),
+    /// The user was deleted: the person's link goes.
+    Deleted(PersonKey),
+}
+
+impl Written {
+    /// Saves it in the store.
+    async fn save(&self, ctx: &ApplyContext<'_>) -> Result<(), crate::ports::StoreError> {
+        match self {
+            Self::Link(link) => ctx.store.save_link(ctx.tenant, link).await,
+            Self::Deleted(key) => ctx.store.remove_link(ctx.tenant, key).await,
+        }
+    }
+
+    /// Puts it in the snapshot.
+    fn into_snapshot(self, snapshot: &mut Snapshot) {
+        match self {
+            Self::Link(link) => {
+                snapshot.links.insert(link.key.clone(), link);
+            }
+            Self::Deleted(key) => {
+                snapshot.links.remove(&key);
+            }
+        }
+    }
+}
+
+/// Performs one action; returns what the snapshot keeps of it.
 async fn execute(
+    ctx: &ApplyContext<'_>,
+    action: &Action,
+    previous: Option<Link>,
+) -> Result<Written, DestinationError> {
+    if let ActionKind::Delete { destination_id } = &action.kind {
+        ctx.destination.delete_user(destination_id).await?;
+        return Ok(Written::Deleted(action.key.clone()));
+    }
+    write(ctx, action, previous).await.map(Written::Link)
+}
+
+/// Performs one action that keeps the user; returns the link to remember.
+async fn write(
     ctx: &ApplyContext<'_>,
     action: &Action,
     previous: Option<Link>,
 ) -> Result<Link, DestinationError> {
     let destination = ctx.destination;
     let key = action.key.clone();
+    let origin = match &action.kind {
+        ActionKind::Create { .. } => Some(LinkOrigin::Created),
+        ActionKind::Adopt { .. } => Some(LinkOrigin::Adopted),
+        _ => previous.as_ref().and_then(|link| link.origin),
+    };
     let link = |destination_id: DestinationId, state: LinkState, record: UserRecord| Link {
         key: key.clone(),
         destination_id,
@@ -126,6 +178,8 @@ async fn execute(
         record,
         manager: previous.as_ref().and_then(|link| link.manager.clone()),
         invited_on: previous.as_ref().and_then(|link| link.invited_on),
+        origin,
+        inactive_since: inactive_since(previous.as_ref(), state, ctx.today),
     };
     let record_after = |changes: &[FieldChange]| {
         let mut record = previous
@@ -197,5 +251,22 @@ async fn execute(
             }
             Ok(link(destination_id.clone(), *to, record_after(changes)))
         }
+        ActionKind::Delete { .. } => unreachable!("deletions are performed by `execute`"),
+    }
+}
+
+/// The day a link's user became inactive: kept while it stays inactive, `today` when it becomes
+/// so now, none while active or about to start.
+fn inactive_since(
+    previous: Option<&Link>,
+    state: LinkState,
+    today: chrono::NaiveDate,
+) -> Option<chrono::NaiveDate> {
+    if state != LinkState::Inactive {
+        return None;
+    }
+    match previous {
+        Some(link) if link.state == LinkState::Inactive => link.inactive_since.or(Some(today)),
+        _ => Some(today),
     }
 }

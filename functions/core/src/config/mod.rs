@@ -274,6 +274,11 @@ impl TenantConfig {
                 ));
             }
         }
+        if self.lifecycle.delete_after_days == Some(0) {
+            problems.push(
+                "lifecycle.delete_after_days: at least 1 (leave it out to never delete)".to_owned(),
+            );
+        }
         if self.apply.concurrency == 0 || self.apply.concurrency > 64 {
             problems.push("apply.concurrency: between 1 and 64".to_owned());
         }

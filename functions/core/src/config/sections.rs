@@ -140,6 +140,15 @@ pub struct LifecycleConfig {
     /// Office name → time zone, when "today" should follow the office rather than the tenant.
     #[serde(default)]
     pub office_timezones: BTreeMap<String, Tz>,
+    /// Retention: delete a leaver's deactivated user this many days after their termination
+    /// date (or, without one, the day we deactivated it), counted in the tenant's time zone;
+    /// `None` (the default): users are only ever deactivated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_after_days: Option<u32>,
+    /// Whether retention also deletes users this service adopted (matched on first sync)
+    /// rather than created, and users linked before the origin was recorded.
+    #[serde(default)]
+    pub delete_adopted: bool,
 }
 
 fn default_pre_hire_days() -> u32 {
@@ -151,6 +160,8 @@ impl Default for LifecycleConfig {
         Self {
             pre_hire_days: default_pre_hire_days(),
             office_timezones: BTreeMap::new(),
+            delete_after_days: None,
+            delete_adopted: false,
         }
     }
 }

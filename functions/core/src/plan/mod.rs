@@ -8,7 +8,8 @@ use crate::state::{GroupKey, LinkState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// One change to one person's destination user. There is no delete: leavers are deactivated.
+/// One change to one person's destination user. Leavers are deactivated; only retention
+/// (`lifecycle.delete_after_days`, off by default) deletes, long after.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActionKind {
@@ -55,6 +56,11 @@ pub enum ActionKind {
         /// `Inactive`, or `PreHire` when a hire date moved into the future.
         to: LinkState,
     },
+    /// Delete the (inactive) user: a leaver's retention is over. The link goes with it.
+    Delete {
+        /// The user.
+        destination_id: DestinationId,
+    },
 }
 
 /// One planned change with its human reason.
@@ -69,7 +75,8 @@ pub struct Action {
 }
 
 impl Action {
-    /// Short name of the action kind: `create`, `adopt`, `update`, `activate`, `deactivate`.
+    /// Short name of the action kind: `create`, `adopt`, `update`, `activate`, `deactivate`,
+    /// `delete`.
     pub fn name(&self) -> &'static str {
         match self.kind {
             ActionKind::Create { .. } => "create",
@@ -77,6 +84,7 @@ impl Action {
             ActionKind::Update { .. } => "update",
             ActionKind::Activate { .. } => "activate",
             ActionKind::Deactivate { .. } => "deactivate",
+            ActionKind::Delete { .. } => "delete",
         }
     }
 }
@@ -159,6 +167,7 @@ impl Plan {
 
 mod person;
 mod relations;
+pub mod retention;
 #[cfg(test)]
 mod tests;
 
@@ -198,9 +207,15 @@ pub fn plan(mut input: PlanInput<'_>) -> Plan {
     let outcome = person::plan_people(&mut input, &mut plan);
     relations::plan_managers(&input, &outcome, &mut plan);
     relations::plan_groups(&input, &outcome, &mut plan);
-    // Apply order: everything that makes users exist or changes them first, deactivations last.
+    // Apply order: everything that makes users exist or changes them first, deactivations and
+    // deletions last.
     plan.actions.sort_by(|a, b| {
-        let last = |action: &Action| matches!(action.kind, ActionKind::Deactivate { .. });
+        let last = |action: &Action| {
+            matches!(
+                action.kind,
+                ActionKind::Deactivate { .. } | ActionKind::Delete { .. }
+            )
+        };
         (last(a), &a.key).cmp(&(last(b), &b.key))
     });
     plan

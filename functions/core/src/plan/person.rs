@@ -1,5 +1,6 @@
 //! Per-person decisions: create, adopt, update, activate, deactivate or leave alone.
 
+use super::retention::{self, Leaver};
 use super::{Action, ActionKind, Plan, PlanInput, Skip};
 use crate::config::{InvitePolicy, OutOfScope, TenantConfig};
 use crate::employee::EmploymentStatus;
@@ -43,6 +44,7 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
     let duplicates = duplicate_keys(config, input.people);
     let mut seen = BTreeSet::new();
     let mut today_by_zone: HashMap<chrono_tz::Tz, chrono::NaiveDate> = HashMap::new();
+    let mut leavers = Vec::new();
 
     for person in input.people.iter_mut() {
         let key = person.key().clone();
@@ -166,20 +168,36 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
                 }
             }
         };
-        if let Some((kind, reason)) = action {
-            if let Some(state) = final_state(&kind) {
-                outcome.final_state.insert(key.clone(), state);
+        match action {
+            Some((kind, reason)) => {
+                if let Some(state) = final_state(&kind) {
+                    outcome.final_state.insert(key.clone(), state);
+                }
+                plan.actions.push(Action { key, kind, reason });
             }
-            plan.actions.push(Action { key, kind, reason });
+            None if matches!(desired, Desired::Gone(_))
+                && link.is_some_and(|link| link.state == LinkState::Inactive)
+                && !outcome.untouched.contains(&key) =>
+            {
+                leavers.push(Leaver {
+                    key,
+                    termination: person.employee.termination_date,
+                });
+            }
+            None => {}
         }
     }
 
     for link in input.snapshot.links.values() {
         let missing = input.complete && !seen.contains(&link.key);
-        if (missing || input.gone.contains(&link.key))
-            && !input.protected.contains(&link.key)
-            && link.state != LinkState::Inactive
-        {
+        let left = (missing || input.gone.contains(&link.key)) && !protected.contains(&link.key);
+        if left && link.state == LinkState::Inactive {
+            leavers.push(Leaver {
+                key: link.key.clone(),
+                termination: None,
+            });
+        }
+        if left && link.state != LinkState::Inactive {
             outcome
                 .final_state
                 .insert(link.key.clone(), LinkState::Inactive);
@@ -193,6 +211,11 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
                 reason: "no longer returned by Personio (deleted there, or no longer readable by the API credential)".to_owned(),
             });
         }
+    }
+    let today = lifecycle::today_in(config.timezone, now);
+    for key in retention::plan_deletions(config, snapshot, &leavers, today, plan) {
+        // No user after the run: no manager link, no group membership.
+        outcome.final_state.remove(&key);
     }
     outcome
 }
@@ -279,6 +302,7 @@ fn final_state(kind: &ActionKind) -> Option<LinkState> {
         ActionKind::Create { state, .. } | ActionKind::Adopt { state, .. } => Some(*state),
         ActionKind::Update { to, .. } | ActionKind::Deactivate { to, .. } => Some(*to),
         ActionKind::Activate { .. } => Some(LinkState::Active),
+        ActionKind::Delete { .. } => None,
     }
 }
 

@@ -77,6 +77,8 @@ fn linked(config: &TenantConfig, employees: Vec<Employee>) -> Snapshot {
                 record: record.clone(),
                 manager: None,
                 invited_on: None,
+                origin: None,
+                inactive_since: None,
             };
             snapshot.links.insert(action.key.clone(), link);
         }

@@ -164,6 +164,13 @@ pub trait Store: Send + Sync {
     async fn snapshot(&self, tenant: &TenantId) -> Result<Snapshot, StoreError>;
     /// Saves one link (after one successful action).
     async fn save_link(&self, tenant: &TenantId, link: &Link) -> Result<(), StoreError>;
+    /// Forgets one link (after its user was deleted by retention); a missing link is not an
+    /// error.
+    async fn remove_link(
+        &self,
+        tenant: &TenantId,
+        key: &crate::ids::PersonKey,
+    ) -> Result<(), StoreError>;
     /// Saves one group link.
     async fn save_group(&self, tenant: &TenantId, group: &GroupLink) -> Result<(), StoreError>;
     /// Saves the facts of the last applied fetch.

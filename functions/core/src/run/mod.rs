@@ -476,6 +476,7 @@ async fn finish(
         created = record.counts.created,
         updated = record.counts.updated,
         deactivated = record.counts.deactivated,
+        deleted = record.counts.deleted,
         errors = record.counts.errors,
         "run completed"
     );

@@ -134,7 +134,8 @@ pub(super) fn send_newly_placed(
                 }
                 planned.sort_by(|a, b| a.field.cmp(&b.field));
             }
-            ActionKind::Create { .. } | ActionKind::Adopt { .. } => {}
+            // A deleted user needs no field.
+            ActionKind::Create { .. } | ActionKind::Adopt { .. } | ActionKind::Delete { .. } => {}
         }
     }
     // Updates go with the other updates, before deactivations (the plan's apply order).
@@ -174,6 +175,8 @@ mod tests {
             record,
             manager: None,
             invited_on: None,
+            origin: None,
+            inactive_since: None,
         };
         (key(id), link)
     }

@@ -77,6 +77,10 @@ pub(super) fn describe_plan(
                 counts.deactivated += 1;
                 changes.as_slice()
             }
+            ActionKind::Delete { .. } => {
+                counts.deleted += 1;
+                &[][..]
+            }
         };
         let item = report::change_item(
             &action.key,
