@@ -13,6 +13,7 @@ use axum::http::header::{ETAG, IF_MATCH};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use sync_core::ids::{AccountId, RunId, TenantId};
 
@@ -290,5 +291,65 @@ mod tests {
         assert!(error.message.contains("befor"), "{}", error.message);
         let parsed = query(Some("before=a%2Bb&limit=5"), &["limit", "before"]).unwrap();
         assert_eq!(parsed["before"], "a+b");
+    }
+}
+
+/// A Personio person in a body: `{account?, id}`, the account optional when the tenant has one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonBody {
+    #[serde(default)]
+    account: Option<String>,
+    id: IdValue,
+}
+
+/// A Personio id as a JSON number or string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdValue {
+    Number(u64),
+    Text(String),
+}
+
+impl PersonBody {
+    /// The person's key in `config`'s accounts; `field` names the body's member in errors
+    /// (`422 invalid_person`).
+    pub fn key(
+        self,
+        config: &sync_core::config::TenantConfig,
+        field: &str,
+    ) -> Result<sync_core::ids::PersonKey, ApiError> {
+        use sync_core::ids::{PersonKey, PersonioId};
+        let invalid = |message: String| {
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_person",
+                message,
+            )
+        };
+        let id = match self.id {
+            IdValue::Number(id) => PersonioId::new(id),
+            IdValue::Text(text) => {
+                PersonioId::parse(&text).map_err(|error| invalid(format!("{field}.id: {error}")))?
+            }
+        };
+        let accounts: Vec<&AccountId> = config.personio.accounts.iter().map(|a| &a.name).collect();
+        let account = match self.account {
+            Some(name) => AccountId::parse(&name)
+                .ok()
+                .filter(|account| accounts.contains(&account))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{field}.account: this tenant has no Personio account named `{name}`"
+                    ))
+                })?,
+            None if accounts.len() == 1 => accounts[0].clone(),
+            None => {
+                return Err(invalid(format!(
+                    "{field}.account: this tenant has several Personio accounts; name the person's"
+                )))
+            }
+        };
+        Ok(PersonKey::new(account, id))
     }
 }

@@ -8,7 +8,7 @@
 //! only, so another tenant's run id is simply not found.
 
 use crate::error::ApiError;
-use crate::request::{self, Ids};
+use crate::request::{self, Ids, PersonBody};
 use crate::tenants::load;
 use crate::Deps;
 use axum::body::Body;
@@ -21,7 +21,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sync_core::history::{RunRecord, RunStatus};
-use sync_core::ids::{AccountId, PersonKey, PersonioId, RunId};
+use sync_core::ids::RunId;
 use sync_core::ports::JobTarget;
 use sync_core::run::{self, QueueError, Queueing, RunError};
 
@@ -35,26 +35,6 @@ struct StartBody {
     person: Option<PersonBody>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PersonBody {
-    #[serde(default)]
-    account: Option<String>,
-    id: IdValue,
-}
-
-/// A Personio id as a JSON number or string.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum IdValue {
-    Number(u64),
-    Text(String),
-}
-
-fn unprocessable(code: &'static str, message: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-}
-
 /// `POST /tenants/{tenant}/runs`: queues a run; 202 with `{run_id, status}` and `Location`.
 pub async fn start(deps: Deps, ids: Ids, body: Body) -> Result<Response, ApiError> {
     let bytes = request::read_body(body).await?;
@@ -62,36 +42,9 @@ pub async fn start(deps: Deps, ids: Ids, body: Body) -> Result<Response, ApiErro
     let config = load(&deps, &ids.tenant).await?.config;
     let target = match body.person {
         None => JobTarget::Everyone,
-        Some(person) => {
-            let id = match person.id {
-                IdValue::Number(id) => PersonioId::new(id),
-                IdValue::Text(text) => PersonioId::parse(&text)
-                    .map_err(|error| unprocessable("invalid_person", error.to_string()))?,
-            };
-            let accounts: Vec<&AccountId> =
-                config.personio.accounts.iter().map(|a| &a.name).collect();
-            let account = match person.account {
-                Some(name) => AccountId::parse(&name)
-                    .ok()
-                    .filter(|account| accounts.contains(&account))
-                    .ok_or_else(|| {
-                        unprocessable(
-                            "invalid_person",
-                            format!("person.account: this tenant has no Personio account named `{name}`"),
-                        )
-                    })?,
-                None if accounts.len() == 1 => accounts[0].clone(),
-                None => {
-                    return Err(unprocessable(
-                        "invalid_person",
-                        "person.account: this tenant has several Personio accounts; name the person's".to_owned(),
-                    ))
-                }
-            };
-            JobTarget::Person {
-                person: PersonKey::new(account, id),
-            }
-        }
+        Some(person) => JobTarget::Person {
+            person: person.key(&config, "person")?,
+        },
     };
     refuse_disabled(&config, &ids)?;
     let run_id = queueing(&deps)
