@@ -229,6 +229,8 @@ fn snapshot_after(plan: &Plan) -> Snapshot {
                     invited_on: None,
                     origin: None,
                     inactive_since: None,
+                    relinked_from: None,
+                    rehire_declined: Default::default(),
                 },
             );
         }

@@ -3,12 +3,14 @@
 //!
 //! Here: full syncs, no-op and dry runs, joiners, movers, field changes, leavers and rehires.
 //! `managers`: manager links. `matching`: adoption, users that are not ours, duplicates and
-//! conflicts. `retention`: leavers' users deleted after the tenant's retention. `tokens`:
+//! conflicts. `rehires`: a rehire under a new profile. `retention`: leavers' users deleted after the tenant's
+//! retention. `tokens`:
 //! refused tokens.
 
 mod fields;
 mod managers;
 mod matching;
+mod rehires;
 mod retention;
 mod tokens;
 

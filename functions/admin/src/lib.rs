@@ -18,6 +18,7 @@
 //!   `live`.
 //! - `runs`: sync now, history pages, one run, `errors.csv`, approve and reject.
 //! - `preview`: who is in scope and what the next run would do, per person.
+//! - `rehires`: an admin's decision for a new profile held as a departed profile's rehire.
 //! - `console_links`: signed, expiring links into a tenant's console.
 //! - `wiring`: the Personio clients and the destination built from a tenant's config and secrets.
 //!
@@ -33,6 +34,7 @@ mod first_sync;
 mod live;
 mod personio_check;
 mod preview;
+mod rehires;
 mod request;
 mod runs;
 mod settings;
@@ -166,6 +168,7 @@ pub fn app(deps: AdminDeps) -> Router {
         )
         .route(&format!("{tenant}/runs/{{run}}/reject"), post(runs::reject))
         .route(&format!("{tenant}/preview"), get(preview::preview))
+        .route(&format!("{tenant}/rehires"), post(rehires::decide))
         .route(
             &format!("{tenant}/console-links"),
             post(console_links::mint),

@@ -48,6 +48,8 @@ fn link(account: &str, id: u64) -> Link {
         invited_on: None,
         origin: None,
         inactive_since: None,
+        relinked_from: None,
+        rehire_declined: Default::default(),
     }
 }
 

@@ -159,6 +159,8 @@ async fn deleting_a_tenant_removes_its_whole_partition_and_schedule_entry_only()
                 invited_on: None,
                 origin: None,
                 inactive_since: None,
+                relinked_from: None,
+                rehire_declined: Default::default(),
             };
             store.save_link(tenant, &link).await.unwrap();
         }

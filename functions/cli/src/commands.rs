@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use sync_core::history::{RunRecord, RunStatus, Trigger};
 use sync_core::ids::{AccountId, PersonKey, PersonioId, RunId};
 use sync_core::ports::{Source, Store};
+use sync_core::rehire::{self, RehireDecision};
 use sync_core::run::{self, RunRequest, RunTarget};
 
 fn parse_now(now: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
@@ -135,6 +136,47 @@ pub async fn reject(place: &Place, run_id: &str) -> anyhow::Result<Done> {
     let wired = Wired::new(&loaded).await?;
     let record = run::reject(wired.ports().store, &loaded.config.tenant, &run_id).await?;
     out!("rejected run {}; nothing was written", record.id);
+    Ok(Done::Ok)
+}
+
+/// `rehire`.
+pub async fn rehire(
+    place: &Place,
+    person: &str,
+    previous: &str,
+    relink: bool,
+) -> anyhow::Result<Done> {
+    let loaded = wiring::load(place)?;
+    let key = |text: &str, flag: &str| {
+        PersonKey::from_external_id(text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{flag} `{text}`: give the Personio profile as account:id, like main:2001"
+            )
+        })
+    };
+    let (person, previous) = (key(person, "--person")?, key(previous, "--previous")?);
+    let decision = if relink {
+        RehireDecision::Relink
+    } else {
+        RehireDecision::CreateNew
+    };
+    let wired = Wired::new(&loaded).await?;
+    let user = rehire::decide(
+        wired.ports().store,
+        &loaded.config.tenant,
+        &person,
+        &previous,
+        decision,
+    )
+    .await?;
+    match decision {
+        RehireDecision::Relink => out!(
+            "{person} takes over user {user} of departed profile {previous}; the next run writes it"
+        ),
+        RehireDecision::CreateNew => out!(
+            "{person} gets a user of its own (user {user} stays with {previous}); the next run creates it"
+        ),
+    }
     Ok(Done::Ok)
 }
 

@@ -106,6 +106,28 @@ enum Command {
         /// The held run.
         run_id: String,
     },
+    /// Decide a held rehire: give the departed profile's user to the new profile (--relink), or
+    /// give the new profile a user of its own (--create-new). The next run applies it.
+    Rehire {
+        #[command(flatten)]
+        place: Place,
+        /// The new Personio profile, held as a possible rehire: `account:id` (`main:2001`).
+        #[arg(long)]
+        person: String,
+        /// The departed profile whose user it matches, as the held person's reason names it.
+        #[arg(long)]
+        previous: String,
+        /// Re-link the departed profile's user to the new profile.
+        #[arg(
+            long,
+            conflicts_with = "create_new",
+            required_unless_present = "create_new"
+        )]
+        relink: bool,
+        /// Give the new profile a user of its own.
+        #[arg(long)]
+        create_new: bool,
+    },
     /// Check the configuration; with --online also the credentials and attribute whitelist.
     CheckConfig {
         #[command(flatten)]
@@ -221,6 +243,13 @@ async fn dispatch(command: Command) -> anyhow::Result<Done> {
             commands::approve(&place, &run_id, now.as_deref()).await
         }
         Command::Reject { place, run_id } => commands::reject(&place, &run_id).await,
+        Command::Rehire {
+            place,
+            person,
+            previous,
+            relink,
+            create_new: _,
+        } => commands::rehire(&place, &person, &previous, relink).await,
         Command::CheckConfig { place, online } => commands::check_config(&place, online).await,
         Command::Demo {
             dir,

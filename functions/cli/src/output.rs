@@ -109,6 +109,13 @@ pub fn print_run(run: &RunRecord, plan: Option<&Plan>, verbose: bool) {
             run.id
         );
     }
+    for skip in run
+        .skips
+        .iter()
+        .filter(|skip| sync_core::rehire::is_held(&skip.reason))
+    {
+        out!("  rehire? {}: {}", skip.person, skip.reason);
+    }
     if let Some(plan) = plan.filter(|_| verbose) {
         for skip in &plan.skips {
             out!("  skip       {}: {}", skip.key, skip.reason);

@@ -233,6 +233,80 @@ async fn held_run_exits_3_and_approve_applies_it() {
 }
 
 #[tokio::test]
+async fn a_held_rehire_is_named_by_the_run_and_rehire_relinks_it() {
+    let fake = fake(30).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &fake.url(), "");
+    write_credentials(dir.path(), "fake-client-secret");
+    let run = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["-c".to_owned(), config.clone()]);
+        cli_async(all, vec![])
+    };
+    assert!(run(&["run"]).await.status.success());
+    let old = fake
+        .company()
+        .employees
+        .iter()
+        .find(|e| e.status == "active" && e.termination_date.is_none())
+        .expect("an active person")
+        .clone();
+    fake.update(|company| {
+        company.remove(old.id);
+    });
+    assert!(run(&["run"]).await.status.success());
+    let new = fake.company().next_id();
+    fake.update(|company| {
+        let mut again = old.clone();
+        again.id = new;
+        company.add_employee(again);
+    });
+    let held = run(&["run"]).await;
+    assert!(held.status.success(), "{}", stderr(&held));
+    let command = format!("--person main:{new} --previous main:{}", old.id);
+    // The run names the held person and the command that decides.
+    assert!(stdout(&held).contains(&command), "{}", stdout(&held));
+
+    // A typo gets one clear line.
+    let typo = run(&[
+        "rehire",
+        "--person",
+        "2001",
+        "--previous",
+        "main:1",
+        "--relink",
+    ])
+    .await;
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(stderr(&typo).contains("account:id"), "{}", stderr(&typo));
+
+    let person = format!("main:{new}");
+    let previous = format!("main:{}", old.id);
+    let decided = run(&[
+        "rehire",
+        "--person",
+        &person,
+        "--previous",
+        &previous,
+        "--relink",
+    ])
+    .await;
+    assert!(decided.status.success(), "{}", stderr(&decided));
+    assert!(
+        stdout(&decided).contains("takes over user"),
+        "{}",
+        stdout(&decided)
+    );
+    let relinked = run(&["run"]).await;
+    assert!(relinked.status.success(), "{}", stderr(&relinked));
+    assert!(
+        stdout(&relinked).contains("1 adopted"),
+        "{}",
+        stdout(&relinked)
+    );
+}
+
+#[tokio::test]
 async fn the_console_prints_a_link_that_opens_the_demos_history() {
     let dir = tempfile::tempdir().expect("temp dir");
     let demo = dir.path().join("demo");

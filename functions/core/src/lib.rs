@@ -47,6 +47,7 @@ pub mod ports;
 pub mod preview;
 pub mod progress;
 pub mod record;
+pub mod rehire;
 pub mod report;
 pub mod retry;
 pub mod run;

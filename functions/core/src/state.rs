@@ -64,6 +64,15 @@ pub struct Link {
     /// when Personio gives no termination date); `None` while active.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inactive_since: Option<chrono::NaiveDate>,
+    /// An admin re-linked this departed profile's user to this person (a rehire under a new
+    /// Personio profile): the next run writes our external id and every field to it, then
+    /// clears this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relinked_from: Option<PersonKey>,
+    /// New Personio profiles an admin chose to give a new user rather than this departed
+    /// profile's: they are not held as rehires of it again.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub rehire_declined: BTreeSet<PersonKey>,
 }
 
 /// Which attribute of a person a group stands for.

@@ -240,6 +240,35 @@ pub fn render_summary(
         );
     }
 
+    let rehires: Vec<&crate::history::SkipItem> = run
+        .skips
+        .iter()
+        .filter(|skip| crate::rehire::is_held(&skip.reason))
+        .collect();
+    if !rehires.is_empty() {
+        body.paragraph(
+            &format!(
+                "{} new Personio profile(s) wait for your decision: each has the user name of a departed profile's user, so no second user was created.",
+                rehires.len()
+            ),
+            &format!("color:{WARN};font-weight:bold"),
+            "ps-warn",
+        );
+        body.html
+            .push_str("<ul style=\"margin:0 0 14px;padding-left:22px\">");
+        for skip in rehires {
+            let line = format!(
+                "{}: {}",
+                person(&skip.person, skip.name.as_deref()),
+                skip.reason
+            );
+            let _ = writeln!(body.text, "  - {line}");
+            let _ = write!(body.html, "<li>{}</li>", escape_html(&line));
+        }
+        body.html.push_str("</ul>");
+        body.text.push('\n');
+    }
+
     // The counts, as large numbers.
     let counts = counts_parts(&run.counts);
     if counts.is_empty() {

@@ -40,6 +40,8 @@ fn link(id: u64) -> Link {
         invited_on: None,
         origin: None,
         inactive_since: None,
+        relinked_from: None,
+        rehire_declined: Default::default(),
     }
 }
 

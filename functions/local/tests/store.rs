@@ -46,6 +46,8 @@ fn link(account: &str, id: u64) -> Link {
         invited_on: Some("2026-01-02".parse().unwrap()),
         origin: None,
         inactive_since: None,
+        relinked_from: None,
+        rehire_declined: Default::default(),
     }
 }
 

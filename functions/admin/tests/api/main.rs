@@ -14,6 +14,7 @@
 
 mod credentials;
 mod preview;
+mod rehires;
 mod runs;
 mod settings;
 mod support;

@@ -88,7 +88,7 @@ async fn a_preview_needs_credentials_and_valid_parameters() {
         (answer.status, answer.code().as_str()),
         (409, "credentials_missing")
     );
-    let bad = h.get_query(PREVIEW, &tenant.params(), "would=delete").await;
+    let bad = h.get_query(PREVIEW, &tenant.params(), "would=remove").await;
     assert_eq!(bad.status, 400);
     let too_many = h.get_query(PREVIEW, &tenant.params(), "limit=100000").await;
     assert_eq!(too_many.status, 400);

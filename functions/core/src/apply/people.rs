@@ -166,10 +166,12 @@ async fn write(
 ) -> Result<Link, DestinationError> {
     let destination = ctx.destination;
     let key = action.key.clone();
-    let origin = match &action.kind {
-        ActionKind::Create { .. } => Some(LinkOrigin::Created),
-        ActionKind::Adopt { .. } => Some(LinkOrigin::Adopted),
-        _ => previous.as_ref().and_then(|link| link.origin),
+    let origin = match (&action.kind, previous.as_ref()) {
+        (ActionKind::Create { .. }, _) => Some(LinkOrigin::Created),
+        // A re-linked rehire keeps how the departed profile's user began.
+        (ActionKind::Adopt { .. }, Some(link)) if link.relinked_from.is_some() => link.origin,
+        (ActionKind::Adopt { .. }, _) => Some(LinkOrigin::Adopted),
+        (_, previous) => previous.and_then(|link| link.origin),
     };
     let link = |destination_id: DestinationId, state: LinkState, record: UserRecord| Link {
         key: key.clone(),
@@ -180,6 +182,17 @@ async fn write(
         invited_on: previous.as_ref().and_then(|link| link.invited_on),
         origin,
         inactive_since: inactive_since(previous.as_ref(), state, ctx.today),
+        // An adoption wrote our external id and every field: the re-link is done.
+        relinked_from: match &action.kind {
+            ActionKind::Adopt { .. } => None,
+            _ => previous
+                .as_ref()
+                .and_then(|link| link.relinked_from.clone()),
+        },
+        rehire_declined: previous
+            .as_ref()
+            .map(|link| link.rehire_declined.clone())
+            .unwrap_or_default(),
     };
     let record_after = |changes: &[FieldChange]| {
         let mut record = previous

@@ -45,6 +45,7 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
     let mut seen = BTreeSet::new();
     let mut today_by_zone: HashMap<chrono_tz::Tz, chrono::NaiveDate> = HashMap::new();
     let mut leavers = Vec::new();
+    let departed = departed_accounts(config, snapshot);
 
     for person in input.people.iter_mut() {
         let key = person.key().clone();
@@ -88,6 +89,10 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
             plan.in_scope += 1;
         }
         let decision = decide(config, &person.scope, desired, link);
+        let rehire = match (&decision, link) {
+            (Decision::Exist(_, _), None) => rehire_of(config, &departed, &key, &record),
+            _ => None,
+        };
         let changes = |link: &Link| link.record.diff(&record, &create_only);
         let action = match (decision, link) {
             (Decision::Nothing, _) => None,
@@ -97,6 +102,27 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
                 }
                 plan.skips.push(skip(&key, &reason));
                 None
+            }
+            (Decision::Exist(_, _), None) if rehire.is_some() => {
+                if let Some(departed) = rehire {
+                    plan.skips.push(skip(&key, &held_rehire(&key, departed)));
+                }
+                outcome.untouched.insert(key.clone());
+                None
+            }
+            (Decision::Exist(state, reason), Some(link)) if link.relinked_from.is_some() => {
+                let from = link.relinked_from.as_ref().map(ToString::to_string);
+                Some((
+                    ActionKind::Adopt {
+                        destination_id: link.destination_id.clone(),
+                        record,
+                        state,
+                    },
+                    format!(
+                        "{reason}; re-linked to the user of departed Personio profile {} (an admin's decision)",
+                        from.unwrap_or_default()
+                    ),
+                ))
             }
             (Decision::Exist(state, reason), None) => {
                 match adoption(config, candidates, &key, &record) {
@@ -392,6 +418,43 @@ fn duplicate_keys(config: &TenantConfig, people: &[Person]) -> BTreeMap<PersonKe
         }
     }
     errors
+}
+
+/// Inactive users of departed profiles by their lower-cased match value: a new profile with
+/// the same value may be the same person rehired.
+fn departed_accounts<'a>(
+    config: &TenantConfig,
+    snapshot: &'a crate::state::Snapshot,
+) -> HashMap<String, &'a Link> {
+    snapshot
+        .links
+        .values()
+        .filter(|link| link.state == LinkState::Inactive)
+        .filter_map(|link| Some((match_value(config, &link.record)?, link)))
+        .collect()
+}
+
+/// The departed profile's link whose user `key` (a person without a user) would take over, unless
+/// an admin chose a new user for `key` already.
+fn rehire_of<'a>(
+    config: &TenantConfig,
+    departed: &HashMap<String, &'a Link>,
+    key: &PersonKey,
+    record: &UserRecord,
+) -> Option<&'a Link> {
+    let link = departed.get(&match_value(config, record)?)?;
+    (link.key != *key && !link.rehire_declined.contains(key)).then_some(*link)
+}
+
+/// Why a possible rehire waits, and how an admin decides.
+fn held_rehire(key: &PersonKey, departed: &Link) -> String {
+    format!(
+        "{}: has the user name of departed Personio profile {} (app user {}); an admin re-links that user or chooses a new one: personio-sync rehire --person {key} --previous {} --relink (or --create-new), or the admin API's POST /tenants/{{tenant}}/rehires",
+        crate::rehire::HELD,
+        departed.key,
+        departed.destination_id,
+        departed.key
+    )
 }
 
 enum Adoption {

@@ -53,6 +53,14 @@ pub(super) fn plan_deletions(
         if link.state != LinkState::Inactive || !ours {
             continue;
         }
+        // A user another link points at too (a re-link that stopped half-way) is someone's.
+        let shared = snapshot
+            .links
+            .values()
+            .any(|other| other.key != link.key && other.destination_id == link.destination_id);
+        if shared {
+            continue;
+        }
         let Some(since) = counted_from(leaver, link) else {
             continue;
         };

@@ -79,6 +79,8 @@ fn linked(config: &TenantConfig, employees: Vec<Employee>) -> Snapshot {
                 invited_on: None,
                 origin: None,
                 inactive_since: None,
+                relinked_from: None,
+                rehire_declined: Default::default(),
             };
             snapshot.links.insert(action.key.clone(), link);
         }

@@ -177,6 +177,8 @@ mod tests {
             invited_on: None,
             origin: None,
             inactive_since: None,
+            relinked_from: None,
+            rehire_declined: Default::default(),
         };
         (key(id), link)
     }
