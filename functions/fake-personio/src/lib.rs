@@ -2,7 +2,9 @@
 //!
 //! It speaks the documented v1 shapes (personio-api.md §1): `POST /v1/auth` with
 //! stable `papi-` tokens, offset-paged `GET /v1/company/employees` with the credential's attribute
-//! whitelist, single employees, the attribute catalogue, Personio's rate limit, and faults a test
+//! whitelist, single employees, the attribute catalogue, the two writes (`POST` a new employee,
+//! `PATCH` one, `routes::writes`; a credential without write access gets 403), Personio's rate
+//! limit, and faults a test
 //! can switch on at run time (429 storms, 5xx pages, expired tokens, malformed bodies, people
 //! moving between pages, empty lists, slow answers).
 //!

@@ -4,6 +4,7 @@
 
 pub(crate) mod employees;
 mod v2;
+mod writes;
 
 use crate::auth::{TokenError, TOKEN_LIFETIME};
 use crate::server::{Shared, State};
@@ -23,7 +24,10 @@ use std::time::Instant;
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/auth", post(auth))
-        .route("/v1/company/employees", get(employees::list))
+        .route(
+            "/v1/company/employees",
+            get(employees::list).post(writes::create),
+        )
         .route(
             "/v1/company/employees/attributes",
             get(employees::attributes),
@@ -32,7 +36,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/v1/company/employees/custom-attributes",
             get(employees::attributes),
         )
-        .route("/v1/company/employees/{id}", get(employees::single))
+        .route(
+            "/v1/company/employees/{id}",
+            get(employees::single).patch(writes::update),
+        )
         .route(
             "/v1/company/employees/{id}/profile-picture",
             get(employees::picture),

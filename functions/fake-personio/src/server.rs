@@ -103,6 +103,8 @@ pub struct Stats {
     pub token_requests: u64,
     /// Requests to the `/v2/webhooks` endpoints, whatever the answer.
     pub webhook_requests: u64,
+    /// Writes (`POST` and `PATCH` of employees), whatever the answer.
+    pub write_requests: u64,
 }
 
 /// Everything the handlers share.
@@ -120,6 +122,8 @@ pub(crate) struct State {
     pub deliveries: Vec<Delivery>,
     /// Whether the credential may read employees; `false` answers every employee endpoint 403.
     pub employee_access: bool,
+    /// Whether the credential may write employees; `false` answers every write 403.
+    pub write_access: bool,
 }
 
 /// The state and what never changes after start.
@@ -181,6 +185,7 @@ impl FakePersonio {
             webhooks: Webhooks::default(),
             deliveries: Vec::new(),
             employee_access: true,
+            write_access: true,
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -238,6 +243,12 @@ impl FakePersonio {
     /// without it `/v1/auth` still issues tokens, but every employee endpoint answers 403.
     pub fn set_employee_access(&self, allowed: bool) {
         self.shared.lock().employee_access = allowed;
+    }
+
+    /// Gives the credential the "Write" right for Employees (`true`, the default) or takes it
+    /// away: without it every write answers 403.
+    pub fn set_write_access(&self, allowed: bool) {
+        self.shared.lock().write_access = allowed;
     }
 
     /// Replaces the accepted client id and secret, as rotating the API credential in Personio
