@@ -7,9 +7,11 @@
 //!
 //! Secrets are never part of it: credentials come from the environment, a file or Secrets Manager.
 
+mod personio_writes;
 mod sections;
 mod sources;
 
+pub use personio_writes::*;
 pub use sections::*;
 pub use sources::*;
 
@@ -82,6 +84,12 @@ pub struct TenantConfig {
     /// Profile pictures the app can show.
     #[serde(default)]
     pub pictures: PicturesConfig,
+    /// Write-back of the app's user id or name to Personio (off unless an attribute is set).
+    #[serde(default)]
+    pub write_back: WriteBackConfig,
+    /// What an admin may set when adding a person to Personio.
+    #[serde(default)]
+    pub add_person: AddPersonConfig,
 }
 
 fn default_timezone() -> Tz {
@@ -282,6 +290,8 @@ impl TenantConfig {
         if self.apply.concurrency == 0 || self.apply.concurrency > 64 {
             problems.push("apply.concurrency: between 1 and 64".to_owned());
         }
+        problems.extend(self.write_back.problems());
+        problems.extend(self.add_person.problems());
         if !(16..=2048).contains(&self.pictures.width) {
             problems.push("pictures.width: between 16 and 2048 pixels".to_owned());
         }

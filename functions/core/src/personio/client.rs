@@ -224,6 +224,24 @@ impl PersonioClient {
         }
     }
 
+    /// Whether the credential may write employees (write-back, adding a person), asked without
+    /// changing anything: an empty `PATCH` of employee 0, which no company has. Personio checks
+    /// the credential's rights before it looks the employee up, so 403 means no write access and
+    /// a 404 (or 422) means the write would be allowed.
+    pub async fn may_write(&self) -> Result<bool, SourceError> {
+        let path = format!("{EMPLOYEES}/0");
+        let probe = serde_json::json!({"employee": {}});
+        match self
+            .session
+            .send_json::<serde_json::Value>(reqwest::Method::PATCH, &path, &probe, 1)
+            .await
+        {
+            Ok(_) | Err(SourceError::Refused { .. }) => Ok(true),
+            Err(SourceError::WriteForbidden { .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     /// The attribute labels the tenant names, resolved through `/company/employees/attributes`
     /// once (no request when it names none).
     async fn labels(&self) -> Result<&Labels, SourceError> {
@@ -425,5 +443,43 @@ impl Source for PersonioClient {
                 detail: format!("{path} answered 404"),
             }),
         }
+    }
+
+    #[tracing::instrument(skip_all, fields(account = %self.account, person = id.get()))]
+    async fn write_attribute(
+        &self,
+        id: PersonioId,
+        key: &str,
+        value: &str,
+    ) -> Result<(), SourceError> {
+        let path = format!("{EMPLOYEES}/{id}");
+        let body = serde_json::json!({"employee": {"custom_attributes": {key: value}}});
+        // A PATCH of one value: repeating it changes nothing, so it is retried like a read.
+        let attempts = self.session.max_attempts();
+        self.session
+            .send_json::<serde_json::Value>(reqwest::Method::PATCH, &path, &body, attempts)
+            .await
+            .map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(account = %self.account))]
+    async fn add_employee(
+        &self,
+        employee: &crate::personio::add::NewEmployee,
+    ) -> Result<PersonioId, SourceError> {
+        // One attempt: a create whose answer was lost may have been made, and a repeat would be
+        // refused for the taken email at best.
+        let answer: serde_json::Value = self
+            .session
+            .send_json(reqwest::Method::POST, EMPLOYEES, &employee.body(), 1)
+            .await?;
+        let id = answer
+            .pointer("/data/id")
+            .and_then(|id| id.as_u64().or_else(|| id.as_f64().map(|id| id as u64)))
+            .ok_or_else(|| SourceError::Malformed {
+                detail: format!("{EMPLOYEES} answered a create without data.id"),
+            })?;
+        tracing::info!(person = id, "added an employee to Personio");
+        Ok(PersonioId::new(id))
     }
 }

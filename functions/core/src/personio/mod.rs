@@ -12,6 +12,7 @@
 //! - `webhooks`: the v2 webhook management calls (register, list, rotate the token) and the
 //!   documented event catalog.
 
+pub mod add;
 pub mod client;
 pub mod labels;
 pub mod normalise;

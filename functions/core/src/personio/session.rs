@@ -110,6 +110,10 @@ pub(super) enum Answer<T> {
 
 /// How one kind of answer is asked for and read.
 struct Read<'a, T> {
+    /// `GET`, or the write's method.
+    method: Method,
+    /// The JSON body of a write.
+    body: Option<&'a [u8]>,
     /// The `Accept` header.
     accept: &'static str,
     /// The most bytes read into memory.
@@ -139,6 +143,11 @@ impl Session {
         }
     }
 
+    /// Attempts per request.
+    pub fn max_attempts(&self) -> u32 {
+        self.config.backoff.max_attempts
+    }
+
     /// Asks for a new token now, whatever is cached.
     pub async fn authenticate(&self) -> Result<(), SourceError> {
         let mut state = self.token.lock().await;
@@ -153,6 +162,8 @@ impl Session {
         not_found: NotFound,
     ) -> Result<Answer<T>, SourceError> {
         let read = Read {
+            method: Method::GET,
+            body: None,
             accept: "application/json",
             limit: self.config.body_limit,
             decode: &|path: &str, body: Vec<u8>| {
@@ -160,6 +171,56 @@ impl Session {
             },
         };
         self.fetch(path, query, not_found, &read).await
+    }
+
+    /// `method {base_url}{path}` with the JSON `body` (a write: write-back, adding a person), with
+    /// at most `max_attempts` attempts (1 for a create a retry could repeat). 403 is
+    /// [`SourceError::WriteForbidden`]; 400, 404 and 422 are [`SourceError::Refused`] with
+    /// Personio's message.
+    pub async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &serde_json::Value,
+        max_attempts: u32,
+    ) -> Result<T, SourceError> {
+        let bytes = serde_json::to_vec(body).map_err(|error| SourceError::Malformed {
+            detail: format!("could not encode the request to {path}: {error}"),
+        })?;
+        let read = Read {
+            method,
+            body: Some(&bytes),
+            accept: "application/json",
+            limit: self.config.body_limit,
+            decode: &|path: &str, body: Vec<u8>| {
+                serde_json::from_slice::<T>(&body).map_err(|error| unreadable(path, &error))
+            },
+        };
+        let url = format!("{}{path}", self.config.base_url);
+        let renewed = AtomicBool::new(false);
+        let backoff = Backoff {
+            max_attempts: max_attempts.max(1),
+            ..self.config.backoff
+        };
+        let outcome = backoff
+            .retry(|attempt| {
+                self.get_once(
+                    attempt,
+                    &url,
+                    path,
+                    &[],
+                    NotFound::IsAnError,
+                    &read,
+                    &renewed,
+                )
+            })
+            .await;
+        match gave_up(&url, outcome)? {
+            Answer::Found(value) => Ok(value),
+            Answer::NotFound => Err(SourceError::Refused {
+                detail: format!("{path} answered HTTP 404"),
+            }),
+        }
     }
 
     /// `GET {base_url}{path}` with retries, for a binary answer (a profile picture) of at most
@@ -171,6 +232,8 @@ impl Session {
         limit: usize,
     ) -> Result<Answer<Vec<u8>>, SourceError> {
         let read = Read {
+            method: Method::GET,
+            body: None,
             accept,
             limit,
             decode: &|_: &str, body: Vec<u8>| Ok(body),
@@ -246,10 +309,15 @@ impl Session {
     ) -> Step<Answer<T>> {
         let mut request = self
             .http
-            .request(Method::GET, url)
+            .request(read.method.clone(), url)
             .query(query)
             .bearer_auth(token.value.expose_secret())
             .header(header::ACCEPT, read.accept);
+        if let Some(body) = read.body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec());
+        }
         if let Some(partner) = &self.config.partner_id {
             request = request.header("X-Personio-Partner-ID", partner);
         }
@@ -267,9 +335,21 @@ impl Session {
             };
         }
         let message = ErrorEnvelope::message_of(&body);
+        let write = read.method != Method::GET;
         match status {
             StatusCode::UNAUTHORIZED => Step::Refused(message),
+            StatusCode::FORBIDDEN if write => Step::Done(Err(SourceError::WriteForbidden {
+                account: self.config.account.clone(),
+                detail: message.unwrap_or_else(|| "HTTP 403".to_owned()),
+            })),
             StatusCode::FORBIDDEN => Step::Done(Err(self.forbidden(message))),
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY
+                if write =>
+            {
+                Step::Done(Err(SourceError::Refused {
+                    detail: format!("HTTP {}{}", status.as_u16(), suffix(message)),
+                }))
+            }
             StatusCode::NOT_FOUND if not_found == NotFound::IsAnAnswer => {
                 Step::Done(Ok(Answer::NotFound))
             }

@@ -51,6 +51,20 @@ pub enum SourceError {
         /// What Personio said.
         detail: String,
     },
+    /// The credentials may not write what was asked (write-back, adding a person).
+    #[error("Personio's credentials for account {account} may not write employees ({detail}); allow 'Write' for Employees (and the attribute) on the API credential in Personio")]
+    WriteForbidden {
+        /// The Personio account name.
+        account: String,
+        /// What Personio said.
+        detail: String,
+    },
+    /// Personio refused a write it was sent (an unknown attribute or supervisor, a taken email).
+    #[error("Personio refused the change: {detail}")]
+    Refused {
+        /// Personio's own message, with the status.
+        detail: String,
+    },
     /// Rate limited or failing after every retry.
     #[error("Personio did not answer successfully after {attempts} attempts ({detail}); the run will be tried again later")]
     Unavailable {
@@ -109,6 +123,19 @@ pub trait Source: Send + Sync {
     /// The person's profile picture `width` pixels wide, as Personio serves it (PNG); `Ok(None)`
     /// when they have none or the credential may not read it (Personio answers both with 404).
     async fn picture(&self, id: PersonioId, width: u32) -> Result<Option<Vec<u8>>, SourceError>;
+    /// Writes one custom attribute (`dynamic_*`) of one employee: write-back, the only write a
+    /// run makes to Personio.
+    async fn write_attribute(
+        &self,
+        id: PersonioId,
+        key: &str,
+        value: &str,
+    ) -> Result<(), SourceError>;
+    /// Adds an employee (an admin's request, checked before); their new id.
+    async fn add_employee(
+        &self,
+        employee: &crate::personio::add::NewEmployee,
+    ) -> Result<PersonioId, SourceError>;
 }
 
 mod destination;
