@@ -231,6 +231,7 @@ fn snapshot_after(plan: &Plan) -> Snapshot {
                     inactive_since: None,
                     relinked_from: None,
                     rehire_declined: Default::default(),
+                    written_back: None,
                 },
             );
         }

@@ -5,7 +5,7 @@
 //! `managers`: manager links. `matching`: adoption, users that are not ours, duplicates and
 //! conflicts. `rehires`: a rehire under a new profile. `retention`: leavers' users deleted after the tenant's
 //! retention. `tokens`:
-//! refused tokens.
+//! refused tokens. `write_back`: the app's user id written back to Personio.
 
 mod fields;
 mod managers;
@@ -13,6 +13,7 @@ mod matching;
 mod rehires;
 mod retention;
 mod tokens;
+mod write_back;
 
 use chrono::Days;
 use fake_personio::Company;

@@ -161,6 +161,7 @@ async fn deleting_a_tenant_removes_its_whole_partition_and_schedule_entry_only()
                 inactive_since: None,
                 relinked_from: None,
                 rehire_declined: Default::default(),
+                written_back: None,
             };
             store.save_link(tenant, &link).await.unwrap();
         }

@@ -247,6 +247,17 @@ pub async fn check_config(place: &Place, online: bool) -> anyhow::Result<Done> {
                 }
             }
         }
+        if config.write_back.attribute.is_some() {
+            let answer = if client.may_write().await? {
+                "yes"
+            } else {
+                "NO: allow 'Write' for Employees on the API credential in Personio"
+            };
+            out!(
+                "  account {}: write access for write-back and `personio add`: {answer}",
+                account.name
+            );
+        }
         if missing.is_empty() {
             out!(
                 "  account {}: credentials work; every mapped attribute is readable",

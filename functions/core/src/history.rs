@@ -92,6 +92,9 @@ pub struct Counts {
     pub groups: usize,
     /// Welcome emails sent.
     pub invited: usize,
+    /// People whose app user id or name was written back to Personio (`[write_back]`).
+    #[serde(default)]
+    pub written_back: usize,
     /// People left alone on purpose (with a reason).
     pub skipped: usize,
     /// Per-record errors.

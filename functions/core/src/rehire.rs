@@ -117,6 +117,7 @@ pub async fn decide(
                 manager: None,
                 relinked_from: Some(previous.clone()),
                 rehire_declined: Default::default(),
+                written_back: None,
                 ..old.clone()
             };
             // The new link first: should removing the old one fail, both point at the user,

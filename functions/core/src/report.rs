@@ -179,6 +179,7 @@ pub fn counts_parts(counts: &Counts) -> Vec<(&'static str, usize)> {
         ("manager links", counts.managers),
         ("group changes", counts.groups),
         ("invited", counts.invited),
+        ("written back to Personio", counts.written_back),
         ("skipped", counts.skipped),
         ("errors", counts.errors),
     ]

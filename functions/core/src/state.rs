@@ -73,6 +73,10 @@ pub struct Link {
     /// profile's: they are not held as rehires of it again.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub rehire_declined: BTreeSet<PersonKey>,
+    /// The value write-back last wrote into the person's Personio attribute (`[write_back]`),
+    /// so that it writes only what changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_back: Option<String>,
 }
 
 /// Which attribute of a person a group stands for.

@@ -42,6 +42,7 @@ fn link(id: u64) -> Link {
         inactive_since: None,
         relinked_from: None,
         rehire_declined: Default::default(),
+        written_back: None,
     }
 }
 

@@ -48,6 +48,7 @@ fn link(account: &str, id: u64) -> Link {
         inactive_since: None,
         relinked_from: None,
         rehire_declined: Default::default(),
+        written_back: None,
     }
 }
 

@@ -193,6 +193,7 @@ async fn write(
             .as_ref()
             .map(|link| link.rehire_declined.clone())
             .unwrap_or_default(),
+        written_back: previous.as_ref().and_then(|link| link.written_back.clone()),
     };
     let record_after = |changes: &[FieldChange]| {
         let mut record = previous

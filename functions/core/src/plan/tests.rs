@@ -81,6 +81,7 @@ fn linked(config: &TenantConfig, employees: Vec<Employee>) -> Snapshot {
                 inactive_since: None,
                 relinked_from: None,
                 rehire_declined: Default::default(),
+                written_back: None,
             };
             snapshot.links.insert(action.key.clone(), link);
         }

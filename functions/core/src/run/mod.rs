@@ -16,6 +16,7 @@ mod placements;
 mod queued;
 mod recording;
 mod recovery;
+mod write_back;
 
 pub use continuation::MAX_CONTINUATIONS;
 pub use held::{apply_approved, approve, claim_for_approval, reject, release_approval};
@@ -453,6 +454,9 @@ async fn finish(
     // the continuation sends the newly placed fields again (the same values). A person whose
     // write failed is in this run's errors and gets the field with their next change: waiting
     // for everyone's write to succeed would send it to all on every run while one error lasts.
+    let written =
+        write_back::write_back(ports, config, &mut snapshot, deadline, &mut applied.errors).await?;
+    applied.counts.written_back = written;
     let placed = placements.placed.filter(|_| applied.deferred == 0);
     let stats = placed_stats(stats, &snapshot, placed, before.as_ref());
     if let Some(stats) = &stats {

@@ -179,6 +179,7 @@ mod tests {
             inactive_since: None,
             relinked_from: None,
             rehire_declined: Default::default(),
+            written_back: None,
         };
         (key(id), link)
     }
