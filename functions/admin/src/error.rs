@@ -55,6 +55,19 @@ impl ApiError {
         }
     }
 
+    /// 422 `invalid_person`: a person to add to Personio, with every problem; nothing was sent.
+    pub fn invalid_person(problems: Vec<String>) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_person",
+            message: format!(
+                "the person has {} problem(s); nothing was sent to Personio",
+                problems.len()
+            ),
+            problems,
+        }
+    }
+
     /// 404 `tenant_not_found`.
     pub fn tenant_not_found(tenant: &impl std::fmt::Display) -> Self {
         Self::new(
@@ -104,6 +117,16 @@ impl ApiError {
             SourceError::Label { .. } => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_config",
+                error.to_string(),
+            ),
+            SourceError::WriteForbidden { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "stored_credentials_read_only",
+                error.to_string(),
+            ),
+            SourceError::Refused { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "personio_refused",
                 error.to_string(),
             ),
             _ => Self::port(StatusCode::BAD_GATEWAY, "personio_unavailable", error),

@@ -19,6 +19,7 @@
 //! - `runs`: sync now, history pages, one run, `errors.csv`, approve and reject.
 //! - `preview`: who is in scope and what the next run would do, per person.
 //! - `rehires`: an admin's decision for a new profile held as a departed profile's rehire.
+//! - `people`: adding a person to Personio.
 //! - `console_links`: signed, expiring links into a tenant's console.
 //! - `wiring`: the Personio clients and the destination built from a tenant's config and secrets.
 //!
@@ -32,6 +33,7 @@ mod credentials;
 mod error;
 mod first_sync;
 mod live;
+mod people;
 mod personio_check;
 mod preview;
 mod rehires;
@@ -169,6 +171,10 @@ pub fn app(deps: AdminDeps) -> Router {
         .route(&format!("{tenant}/runs/{{run}}/reject"), post(runs::reject))
         .route(&format!("{tenant}/preview"), get(preview::preview))
         .route(&format!("{tenant}/rehires"), post(rehires::decide))
+        .route(
+            &format!("{tenant}/personio/{{account}}/employees"),
+            post(people::add),
+        )
         .route(
             &format!("{tenant}/console-links"),
             post(console_links::mint),

@@ -17,7 +17,7 @@ use sync_core::preview::{fetch_and_preview, Would};
 pub struct PreviewArgs {
     #[command(flatten)]
     place: Place,
-    /// Only people the next run would do this to: create, update, activate, deactivate,
+    /// Only people the next run would do this to: create, update, activate, deactivate, delete,
     /// nothing or skip.
     #[arg(long)]
     would: Option<String>,

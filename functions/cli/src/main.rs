@@ -17,6 +17,7 @@ mod commands;
 mod console;
 mod demo;
 mod output;
+mod personio;
 mod progress;
 mod webhook;
 mod wiring;
@@ -150,6 +151,11 @@ enum Command {
     },
     /// Who is in scope, why, and what the next run would do, per person; writes nothing.
     Preview(admin::PreviewArgs),
+    /// Write to Personio: `personio add` adds a person.
+    Personio {
+        #[command(subcommand)]
+        command: personio::PersonioCommand,
+    },
     /// A run's error list as CSV, the same file the summary email attaches.
     ErrorsCsv(admin::ErrorsCsvArgs),
     /// Subscribe this tenant to Personio's webhooks; prints the new token once.
@@ -257,6 +263,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Done> {
             seed,
         } => demo::demo(&dir, employees, seed).await,
         Command::Preview(args) => admin::preview(args).await,
+        Command::Personio { command } => personio::dispatch(command).await,
         Command::ErrorsCsv(args) => admin::errors_csv(args).await,
         Command::RegisterWebhook(args) => webhook::register(args).await,
         Command::RotateWebhookToken(args) => webhook::rotate(args).await,

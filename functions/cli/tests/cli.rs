@@ -307,6 +307,83 @@ async fn a_held_rehire_is_named_by_the_run_and_rehire_relinks_it() {
 }
 
 #[tokio::test]
+async fn personio_add_checks_first_shows_personios_refusal_and_the_next_run_links_the_person() {
+    let fake = fake(20).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &fake.url(), "");
+    write_credentials(dir.path(), "fake-client-secret");
+    let run = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["-c".to_owned(), config.clone()]);
+        cli_async(all, vec![])
+    };
+    let add = |email: &str, extra: &[&str]| {
+        let mut args = vec![
+            "personio",
+            "add",
+            "--email",
+            email,
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "Lovelace",
+        ];
+        args.extend_from_slice(extra);
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_owned(args, config.clone())
+    };
+
+    // Checked before anything is sent: a bad email and an attribute the tenant does not allow.
+    let refused = add("ada", &["--set", "salary=1"]).await;
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("nothing was sent") && err.contains("email:") && err.contains("salary:"),
+        "{err}"
+    );
+    assert_eq!(fake.stats().write_requests, 0);
+
+    let added = add(
+        "ada.lovelace@nordlicht.example",
+        &["--set", "position=Analyst"],
+    )
+    .await;
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(stdout(&added).contains("as employee"), "{}", stdout(&added));
+    let person = fake
+        .company()
+        .employees
+        .iter()
+        .find(|e| e.email == "ada.lovelace@nordlicht.example")
+        .expect("added to Personio")
+        .clone();
+    assert_eq!(person.position, "Analyst");
+
+    // Personio's own message when it refuses.
+    let twice = add("ada.lovelace@nordlicht.example", &[]).await;
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(
+        stderr(&twice).contains("already been taken"),
+        "{}",
+        stderr(&twice)
+    );
+
+    // The next run links them as usual.
+    assert!(run(&["run"]).await.status.success());
+    let users = std::fs::read_dir(dir.path().join("directory/users")).expect("users");
+    let linked = users.filter_map(Result::ok).any(|entry| {
+        std::fs::read_to_string(entry.path())
+            .is_ok_and(|text| text.contains(&format!("\"main:{}\"", person.id)))
+    });
+    assert!(linked, "the new person has a user");
+}
+
+async fn run_owned(mut args: Vec<String>, config: String) -> Output {
+    args.extend(["-c".to_owned(), config]);
+    cli_async(args, vec![]).await
+}
+
+#[tokio::test]
 async fn the_console_prints_a_link_that_opens_the_demos_history() {
     let dir = tempfile::tempdir().expect("temp dir");
     let demo = dir.path().join("demo");

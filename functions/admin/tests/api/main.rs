@@ -13,6 +13,7 @@
 //! - `preview`: who is in scope and what the next run would do.
 
 mod credentials;
+mod people;
 mod preview;
 mod rehires;
 mod runs;
