@@ -126,6 +126,22 @@ impl Store for LinksStopSaving<'_> {
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError> {
         self.inner.remove_held(tenant, run_id).await
     }
+
+    async fn save_journal(
+        &self,
+        tenant: &TenantId,
+        journal: &sync_core::journal::RunJournal,
+    ) -> Result<(), StoreError> {
+        self.inner.save_journal(tenant, journal).await
+    }
+
+    async fn journal(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+    ) -> Result<Option<sync_core::journal::RunJournal>, StoreError> {
+        self.inner.journal(tenant, run_id).await
+    }
     async fn held_runs(&self, tenant: &TenantId) -> Result<Vec<RunId>, StoreError> {
         self.inner.held_runs(tenant).await
     }

@@ -499,3 +499,45 @@ async fn a_recorded_delivery_is_seen_and_a_pending_full_run_keeps_its_id_until_c
     let fresh = store.pending_full_run(&other, "new", later).await.unwrap();
     assert_eq!(fresh, "new");
 }
+
+/// A first sync's journal (every person created) is larger than one DynamoDB item: it is kept in
+/// chunks, read back whole, and rewritten in place; it is not among the held runs.
+#[tokio::test]
+async fn a_large_journal_is_chunked_and_read_back_whole() {
+    use sync_core::journal::{PersonEntry, RunJournal};
+    let store = support::fresh_store(None).await;
+    let tenant = support::tenant();
+    let run = RunId::new("2026-11-23T11:00:00Z".parse().unwrap());
+    let journal = RunJournal {
+        run: run.clone(),
+        people: (0..3_000)
+            .map(|id| PersonEntry {
+                key: key("de", id),
+                before: None,
+                after: Some(link("de", id)),
+            })
+            .collect(),
+        groups: Vec::new(),
+    };
+    assert!(store.journal(&tenant, &run).await.unwrap().is_none());
+    store.save_journal(&tenant, &journal).await.unwrap();
+    let parts = raw_keys(&store, &tenant, &format!("JOURNAL#{run}#PART#")).await;
+    assert!(parts.len() >= 2, "{} parts", parts.len());
+    assert_eq!(
+        store.journal(&tenant, &run).await.unwrap(),
+        Some(journal.clone())
+    );
+
+    let mut shorter = journal.clone();
+    shorter.people.truncate(10);
+    store.save_journal(&tenant, &shorter).await.unwrap();
+    assert_eq!(store.journal(&tenant, &run).await.unwrap(), Some(shorter));
+    assert_eq!(
+        raw_keys(&store, &tenant, &format!("JOURNAL#{run}#PART#"))
+            .await
+            .len(),
+        1,
+        "the longer version's chunks are gone"
+    );
+    assert!(store.held_runs(&tenant).await.unwrap().is_empty());
+}

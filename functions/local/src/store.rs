@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use sync_core::history::RunRecord;
 use sync_core::ids::{PersonKey, RunId, TenantId};
+use sync_core::journal::RunJournal;
 use sync_core::ports::{HeldRun, Store, StoreError};
 use sync_core::state::{GroupKey, GroupLink, Link, Snapshot, SourceStats};
 
@@ -78,6 +79,13 @@ impl FolderStore {
     pub fn run_path(&self, tenant: &TenantId, run_id: &RunId) -> PathBuf {
         self.tenant_dir(tenant)
             .join("runs")
+            .join(format!("{run_id}.json"))
+    }
+
+    /// The file that holds the journal of run `run_id`.
+    pub fn journal_path(&self, tenant: &TenantId, run_id: &RunId) -> PathBuf {
+        self.tenant_dir(tenant)
+            .join("journals")
             .join(format!("{run_id}.json"))
     }
 
@@ -311,6 +319,22 @@ impl Store for FolderStore {
 
     async fn held(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<HeldRun>, StoreError> {
         read_file(self.held_path(tenant, run_id)).await
+    }
+
+    async fn save_journal(
+        &self,
+        tenant: &TenantId,
+        journal: &RunJournal,
+    ) -> Result<(), StoreError> {
+        write_file(self.journal_path(tenant, &journal.run), journal).await
+    }
+
+    async fn journal(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+    ) -> Result<Option<RunJournal>, StoreError> {
+        read_file(self.journal_path(tenant, run_id)).await
     }
 
     async fn held_runs(&self, tenant: &TenantId) -> Result<Vec<RunId>, StoreError> {

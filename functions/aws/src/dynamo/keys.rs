@@ -106,6 +106,16 @@ pub fn held_parts_prefix(run_id: &RunId) -> String {
     format!("HELD#{run_id}#PART#")
 }
 
+/// `JOURNAL#<run id>`: the header of a run's journal.
+pub fn journal_sk(run_id: &RunId) -> String {
+    format!("JOURNAL#{run_id}")
+}
+
+/// `JOURNAL#<run id>#PART#`: prefix of a journal's chunks.
+pub fn journal_parts_prefix(run_id: &RunId) -> String {
+    format!("JOURNAL#{run_id}#PART#")
+}
+
 /// `EVENT#<hash>`: a webhook dedupe marker.
 pub fn event_sk(hash: &str) -> String {
     format!("EVENT#{hash}")

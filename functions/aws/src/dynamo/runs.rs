@@ -7,6 +7,7 @@
 //!   list in `ERR#<id>#<gen>#<n>` chunks, the skips in `SKIP#<id>#<gen>#<n>` chunks (a run stored
 //!   before skips were kept has none: its header counts no skip chunks).
 //! - A held run: header `HELD#<id>`; the whole `HeldRun` JSON in `HELD#<id>#PART#<gen>#<n>` chunks.
+//! - A run's journal (for undo): header `JOURNAL#<id>`, chunks `JOURNAL#<id>#PART#<gen>#<n>`.
 //!
 //! `Store::runs` reads headers only (a history page must not pull megabytes of change lists):
 //! its records have an empty `changes` list and at most the first [`RUN_SUMMARY_ERRORS`]
@@ -20,6 +21,7 @@ use aws_sdk_dynamodb::types::WriteRequest;
 use serde::de::DeserializeOwned;
 use sync_core::history::RunRecord;
 use sync_core::ids::{RunId, TenantId};
+use sync_core::journal::RunJournal;
 use sync_core::ports::{HeldRun, StoreError};
 
 /// How many errors a run's header keeps, for history pages that list runs.
@@ -97,6 +99,20 @@ fn parse_list<T: DeserializeOwned>(json: &str, location: &str) -> Result<Vec<T>,
     } else {
         items::from_json(json, location)
     }
+}
+
+/// A JSON document kept as a header item and chunks: a held run, a run's journal.
+struct Document<'a> {
+    /// The header's sort key.
+    sk: &'a str,
+    /// The chunks' key prefix.
+    prefix: &'a str,
+    /// The header's `kind` (chunks are `<kind>_part`).
+    kind: &'static str,
+    /// One number the header shows for people reading the table.
+    extra: (&'static str, u64),
+    /// What raced, for a conflict.
+    what: String,
 }
 
 /// One rewrite of a chunked document.
@@ -399,34 +415,108 @@ impl DynamoStore {
         let pk = keys::tenant_pk(tenant);
         let sk = keys::held_sk(&held.run_id);
         let location = self.location(&pk, &sk);
-        let old = self.get(&pk, &sk).await?;
+        let document = Document {
+            sk: &sk,
+            prefix: &keys::held_parts_prefix(&held.run_id),
+            kind: "held",
+            extra: ("actions", held.plan.actions.len() as u64),
+            what: format!("held run {} of tenant {tenant}", held.run_id),
+        };
+        let json = items::to_json(held, &location)?;
+        self.write_document(&pk, document, &json).await
+    }
+
+    /// A run's journal, chunked like a held run: `JOURNAL#<id>` and its parts.
+    pub(super) async fn write_journal(
+        &self,
+        tenant: &TenantId,
+        journal: &RunJournal,
+    ) -> Result<(), StoreError> {
+        let pk = keys::tenant_pk(tenant);
+        let sk = keys::journal_sk(&journal.run);
+        let location = self.location(&pk, &sk);
+        let document = Document {
+            sk: &sk,
+            prefix: &keys::journal_parts_prefix(&journal.run),
+            kind: "journal",
+            extra: ("people", journal.people.len() as u64),
+            what: format!("journal of run {} of tenant {tenant}", journal.run),
+        };
+        let json = items::to_json(journal, &location)?;
+        self.write_document(&pk, document, &json).await
+    }
+
+    /// The journal of `run_id`, if kept.
+    pub(super) async fn read_journal(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+    ) -> Result<Option<RunJournal>, StoreError> {
+        let pk = keys::tenant_pk(tenant);
+        self.read_document(
+            &pk,
+            &keys::journal_sk(run_id),
+            &keys::journal_parts_prefix(run_id),
+            &format!("journal of run {run_id} of tenant {tenant}"),
+        )
+        .await
+    }
+
+    /// Writes `json` as a header item at `document.sk` and chunks under its prefix, replacing an
+    /// earlier version whole (see [`Self::write_chunked`]).
+    async fn write_document(
+        &self,
+        pk: &str,
+        document: Document<'_>,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        let location = self.location(pk, document.sk);
+        let old = self.get(pk, document.sk).await?;
         let previous = Previous::of(old.as_ref(), &[PARTS], &location);
         let generation = new_generation(previous.as_ref().map(|p| p.generation.as_str()));
-        let prefix = keys::held_parts_prefix(&held.run_id);
-        let (requests, parts) = chunk_puts(
-            &pk,
-            &prefix,
-            &generation,
-            "held_part",
-            &items::to_json(held, &location)?,
-        );
-        let mut header = items::item(&pk, &sk);
-        header.insert(KIND.into(), items::s("held"));
+        let part_kind = format!("{}_part", document.kind);
+        let (requests, parts) = chunk_puts(pk, document.prefix, &generation, &part_kind, json);
+        let mut header = items::item(pk, document.sk);
+        header.insert(KIND.into(), items::s(document.kind));
         header.insert(GENERATION.into(), items::s(&generation));
-        header.insert("actions".into(), items::n(held.plan.actions.len() as u64));
+        header.insert(document.extra.0.into(), items::n(document.extra.1));
         header.insert(PARTS.into(), items::n(parts as u64));
         let replaced_chunks = previous
             .as_ref()
-            .map(|p| chunk_deletes(&pk, &prefix, &p.generation, p.counts[0]))
+            .map(|p| chunk_deletes(pk, document.prefix, &p.generation, p.counts[0]))
             .unwrap_or_default();
         let write = ChunkedWrite {
             header,
             chunks: requests,
             previous_generation: previous.map(|p| p.generation),
             replaced_chunks,
-            what: format!("held run {} of tenant {tenant}", held.run_id),
+            what: document.what,
         };
-        self.write_chunked(&pk, write, &location).await
+        self.write_chunked(pk, write, &location).await
+    }
+
+    /// Reads a document [`Self::write_document`] wrote; `None` when there is none.
+    async fn read_document<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        sk: &str,
+        prefix: &str,
+        what: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let location = self.location(pk, sk);
+        for _ in 0..READ_ATTEMPTS {
+            let Some(header) = self.get(pk, sk).await? else {
+                return Ok(None);
+            };
+            let generation = items::text(&header, GENERATION, &location)?;
+            let parts = items::number(&header, PARTS, 0, &location)?;
+            if let Some(json) = self.read_chunks(pk, prefix, generation, parts).await? {
+                return items::from_json(&json, &location).map(Some);
+            }
+        }
+        Err(StoreError::Conflict {
+            what: what.to_owned(),
+        })
     }
 
     /// The held runs' ids, oldest first: their header items, `HELD#<run id>` without `#PART#`.
@@ -448,22 +538,13 @@ impl DynamoStore {
         run_id: &RunId,
     ) -> Result<Option<HeldRun>, StoreError> {
         let pk = keys::tenant_pk(tenant);
-        let sk = keys::held_sk(run_id);
-        let location = self.location(&pk, &sk);
-        for _ in 0..READ_ATTEMPTS {
-            let Some(header) = self.get(&pk, &sk).await? else {
-                return Ok(None);
-            };
-            let generation = items::text(&header, GENERATION, &location)?;
-            let parts = items::number(&header, PARTS, 0, &location)?;
-            let prefix = keys::held_parts_prefix(run_id);
-            if let Some(json) = self.read_chunks(&pk, &prefix, generation, parts).await? {
-                return items::from_json(&json, &location).map(Some);
-            }
-        }
-        Err(StoreError::Conflict {
-            what: format!("held run {run_id} of tenant {tenant}"),
-        })
+        self.read_document(
+            &pk,
+            &keys::held_sk(run_id),
+            &keys::held_parts_prefix(run_id),
+            &format!("held run {run_id} of tenant {tenant}"),
+        )
+        .await
     }
 
     /// Sets `claimed_by` on the held run's header, on condition that the header exists and has

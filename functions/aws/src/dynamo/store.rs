@@ -183,6 +183,22 @@ impl Store for DynamoStore {
         self.read_held(tenant, run_id).await
     }
 
+    async fn save_journal(
+        &self,
+        tenant: &TenantId,
+        journal: &sync_core::journal::RunJournal,
+    ) -> Result<(), StoreError> {
+        self.write_journal(tenant, journal).await
+    }
+
+    async fn journal(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+    ) -> Result<Option<sync_core::journal::RunJournal>, StoreError> {
+        self.read_journal(tenant, run_id).await
+    }
+
     async fn claim_held(
         &self,
         tenant: &TenantId,

@@ -236,6 +236,19 @@ pub trait Store: Send + Sync {
         run_id: &RunId,
         by: &str,
     ) -> Result<(), StoreError>;
+    /// Keeps what a run changed, link by link before and after, for undoing it.
+    async fn save_journal(
+        &self,
+        tenant: &TenantId,
+        journal: &crate::journal::RunJournal,
+    ) -> Result<(), StoreError>;
+    /// The journal of run `run_id`; `None` when it changed nothing (or ran before journals were
+    /// kept).
+    async fn journal(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+    ) -> Result<Option<crate::journal::RunJournal>, StoreError>;
     /// Forgets a held run (approved or rejected).
     async fn remove_held(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), StoreError>;
     /// The runs that are held now, oldest first (read from the held runs themselves, so no number
