@@ -5,7 +5,7 @@
 //! `managers`: manager links. `matching`: adoption, users that are not ours, duplicates and
 //! conflicts. `rehires`: a rehire under a new profile. `retention`: leavers' users deleted after the tenant's
 //! retention. `tokens`:
-//! refused tokens. `write_back`: the app's user id written back to Personio.
+//! refused tokens. `write_back`: the app's user id written back to Personio. `undo`: a run undone.
 
 mod fields;
 mod managers;
@@ -13,6 +13,7 @@ mod matching;
 mod rehires;
 mod retention;
 mod tokens;
+mod undo;
 mod write_back;
 
 use chrono::Days;

@@ -169,6 +169,7 @@ pub fn app(deps: AdminDeps) -> Router {
             post(runs::approve),
         )
         .route(&format!("{tenant}/runs/{{run}}/reject"), post(runs::reject))
+        .route(&format!("{tenant}/runs/{{run}}/undo"), post(runs::undo))
         .route(&format!("{tenant}/preview"), get(preview::preview))
         .route(&format!("{tenant}/rehires"), post(rehires::decide))
         .route(

@@ -260,6 +260,49 @@ pub async fn approve(deps: Deps, ids: Ids) -> Result<Response, ApiError> {
     Ok(queued(&ids, &run_id, json!({ "approved": held_run })))
 }
 
+/// `{dry_run?, only_unchanged?}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UndoBody {
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    only_unchanged: bool,
+}
+
+/// `POST /tenants/{tenant}/runs/{run}/undo`: queues a run that puts back what run `{run}`
+/// changed (a dry run first, when asked); 202 with the new run's id.
+pub async fn undo(deps: Deps, ids: Ids, body: Body) -> Result<Response, ApiError> {
+    let undone = ids.run()?.clone();
+    let bytes = request::read_body(body).await?;
+    let body: UndoBody = request::parse_body(&bytes, true)?;
+    let config = load(&deps, &ids.tenant).await?.config;
+    if deps.store.run(&ids.tenant, &undone).await?.is_none() {
+        return Err(run_not_found(&ids, &undone));
+    }
+    if deps.store.journal(&ids.tenant, &undone).await?.is_none() {
+        let error = RunError::NothingToUndo { run_id: undone };
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "nothing_to_undo",
+            error.to_string(),
+        ));
+    }
+    refuse_disabled(&config, &ids)?;
+    let run_id = queueing(&deps)
+        .undo(
+            &ids.tenant,
+            &undone,
+            body.only_unchanged,
+            body.dry_run,
+            Utc::now(),
+        )
+        .await
+        .map_err(|error| queue_error(&ids, error))?;
+    tracing::info!(tenant_id = %ids.tenant, undone = %undone, run_id = %run_id, dry_run = body.dry_run, "undo queued");
+    Ok(queued(&ids, &run_id, json!({ "undoes": undone })))
+}
+
 /// `POST /tenants/{tenant}/runs/{run}/reject`: drops the held plan; nothing is written.
 pub async fn reject(deps: Deps, ids: Ids) -> Result<Json<Value>, ApiError> {
     let run_id = ids.run()?;

@@ -129,6 +129,46 @@ pub async fn approve(place: &Place, run_id: &str, now: Option<&str>) -> anyhow::
     Ok(Done::Ok)
 }
 
+/// `undo`.
+pub async fn undo(
+    place: &Place,
+    run_id: &str,
+    dry_run: bool,
+    only_unchanged: bool,
+    now: Option<&str>,
+) -> anyhow::Result<Done> {
+    let loaded = wiring::load_live(place).await?;
+    let undone = RunId::parse(run_id)?;
+    let wired = Wired::new(&loaded).await?;
+    let request = RunRequest {
+        target: RunTarget::Everyone,
+        dry_run,
+        trigger: Trigger::Undo {
+            run: undone.clone(),
+            only_unchanged,
+        },
+        now: parse_now(now)?,
+        deadline: None,
+        run_id: None,
+    };
+    let outcome = run::undo(
+        &wired.ports(),
+        &loaded.config,
+        &undone,
+        only_unchanged,
+        request,
+    )
+    .await;
+    wired.bar().clear();
+    let outcome = outcome?;
+    output::print_run(&outcome.record, Some(&outcome.plan), dry_run);
+    Ok(if outcome.record.status == RunStatus::Held {
+        Done::Held
+    } else {
+        Done::Ok
+    })
+}
+
 /// `reject`.
 pub async fn reject(place: &Place, run_id: &str) -> anyhow::Result<Done> {
     let loaded = wiring::load(place)?;

@@ -210,6 +210,36 @@ impl Actions for LocalActions {
         self.start(tenant, true).await
     }
 
+    async fn undo(
+        &self,
+        _tenant: &TenantId,
+        undone: &RunId,
+        dry_run: bool,
+    ) -> Result<RunId, ActionError> {
+        let (place, undone) = (self.place.clone(), undone.clone());
+        on_blocking_thread(move || {
+            tokio::runtime::Handle::current().block_on(async move {
+                let loaded = wiring::load_live(&place).await?;
+                let wired = Wired::new(&loaded).await?;
+                let request = RunRequest {
+                    target: RunTarget::Everyone,
+                    dry_run,
+                    trigger: Trigger::Undo {
+                        run: undone.clone(),
+                        only_unchanged: false,
+                    },
+                    now: Utc::now(),
+                    deadline: None,
+                    run_id: None,
+                };
+                let outcome =
+                    run::undo(&wired.ports(), &loaded.config, &undone, false, request).await?;
+                Ok(outcome.record.id)
+            })
+        })
+        .await
+    }
+
     async fn config(&self, _tenant: &TenantId) -> Result<Option<TenantConfig>, ActionError> {
         // Read each time: the operator may switch actions off while the console runs.
         let loaded = wiring::load(&self.place).map_err(action_error)?;

@@ -107,6 +107,23 @@ enum Command {
         /// The held run.
         run_id: String,
     },
+    /// Undo a run as a new run: users it created are deactivated, users it changed get their
+    /// values, active flag, manager and groups back. Try --dry-run first.
+    Undo {
+        #[command(flatten)]
+        place: Place,
+        /// The run to undo, as `runs` lists it.
+        run_id: String,
+        /// Plan only: show what the undo would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave people a later run changed since as they are.
+        #[arg(long)]
+        only_unchanged: bool,
+        /// Pretend the undo happens at this moment (RFC 3339).
+        #[arg(long, hide = true)]
+        now: Option<String>,
+    },
     /// Decide a held rehire: give the departed profile's user to the new profile (--relink), or
     /// give the new profile a user of its own (--create-new). The next run applies it.
     Rehire {
@@ -249,6 +266,13 @@ async fn dispatch(command: Command) -> anyhow::Result<Done> {
             commands::approve(&place, &run_id, now.as_deref()).await
         }
         Command::Reject { place, run_id } => commands::reject(&place, &run_id).await,
+        Command::Undo {
+            place,
+            run_id,
+            dry_run,
+            only_unchanged,
+            now,
+        } => commands::undo(&place, &run_id, dry_run, only_unchanged, now.as_deref()).await,
         Command::Rehire {
             place,
             person,

@@ -384,6 +384,61 @@ async fn run_owned(mut args: Vec<String>, config: String) -> Output {
 }
 
 #[tokio::test]
+async fn undo_shows_a_dry_run_then_puts_the_run_back() {
+    let fake = fake(20).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &fake.url(), "");
+    write_credentials(dir.path(), "fake-client-secret");
+    let run = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["-c".to_owned(), config.clone()]);
+        cli_async(all, vec![])
+    };
+    assert!(run(&["run"]).await.status.success());
+    fake.update(|company| {
+        company.new_hire(
+            "Nora",
+            "Neumann",
+            NaiveDate::from_ymd_opt(2026, 11, 2).expect("date"),
+        );
+    });
+    assert!(run(&["run"]).await.status.success());
+    let runs = stdout(&run(&["runs"]).await);
+    let latest = runs
+        .lines()
+        .next()
+        .and_then(|line| line.split_whitespace().next())
+        .expect("the latest run")
+        .to_owned();
+
+    let dry = run(&["undo", &latest, "--dry-run"]).await;
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("dry run, nothing written"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(stdout(&dry).contains("1 deactivated"), "{}", stdout(&dry));
+
+    let undone = run(&["undo", &latest]).await;
+    assert!(undone.status.success(), "{}", stderr(&undone));
+    assert!(
+        stdout(&undone).contains("1 deactivated"),
+        "{}",
+        stdout(&undone)
+    );
+
+    // A made-up run is one clear line.
+    let unknown = run(&["undo", "20200101T000000Z-000000"]).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("has no run"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[tokio::test]
 async fn the_console_prints_a_link_that_opens_the_demos_history() {
     let dir = tempfile::tempdir().expect("temp dir");
     let demo = dir.path().join("demo");

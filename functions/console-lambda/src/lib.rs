@@ -117,6 +117,31 @@ impl Actions for QueuedActions {
         self.start(tenant, true).await
     }
 
+    async fn undo(
+        &self,
+        tenant: &TenantId,
+        undone: &RunId,
+        dry_run: bool,
+    ) -> Result<RunId, ActionError> {
+        self.enabled(tenant).await?;
+        if self
+            .store
+            .journal(tenant, undone)
+            .await
+            .map_err(failed)?
+            .is_none()
+        {
+            let error = RunError::NothingToUndo {
+                run_id: undone.clone(),
+            };
+            return Err(ActionError::Refused(error.to_string()));
+        }
+        self.queueing()
+            .undo(tenant, undone, false, dry_run, Utc::now())
+            .await
+            .map_err(queue_error)
+    }
+
     async fn config(&self, tenant: &TenantId) -> Result<Option<TenantConfig>, ActionError> {
         let config = self.configs.config(tenant).await.map_err(failed)?;
         Ok(config.map(|versioned| versioned.config))

@@ -29,6 +29,13 @@ pub trait Actions: Send + Sync {
     async fn sync_now(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
     /// A dry run: the id of the run (finished, or queued to start) whose record is the plan.
     async fn dry_run(&self, tenant: &TenantId) -> Result<RunId, ActionError>;
+    /// Undoes run `run` (or its dry run): the id of the undoing run (finished, or queued).
+    async fn undo(
+        &self,
+        tenant: &TenantId,
+        run: &RunId,
+        dry_run: bool,
+    ) -> Result<RunId, ActionError>;
     /// The tenant's config as it is now (whether the operator lets the console act, `[console]
     /// actions`; whether runs are paused; the schedule); `None` for a tenant that is gone.
     async fn config(
@@ -200,6 +207,75 @@ pub async fn dry_run(
     let run_id = actions.dry_run(&tenant).await.map_err(refused)?;
     tracing::info!(tenant_id = %tenant, run_id = %run_id, "dry run from the console");
     Ok(see_other(format!("/tenants/{tenant}/runs/{run_id}")))
+}
+
+#[derive(Template)]
+#[template(path = "undo.html")]
+struct ConfirmUndo {
+    tenant: String,
+    run: RunRow,
+    counts: Vec<(&'static str, usize)>,
+    csrf: String,
+}
+
+/// Whether a run can be undone from the console: it wrote something.
+pub(crate) fn undoable(record: &sync_core::history::RunRecord) -> bool {
+    !record.dry_run
+        && matches!(
+            record.status,
+            RunStatus::Completed | RunStatus::Partial | RunStatus::Approved | RunStatus::Failed
+        )
+        && record.counts.changed_anything()
+}
+
+/// `GET /tenants/{tenant}/runs/{run}/undo`: what undoing does, a dry-run button and an undo
+/// button.
+pub async fn confirm_undo(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (tenant, csrf, _) = acting(&deps, &headers, &tenant).await?;
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let record = deps
+        .store
+        .run(&tenant, &run_id)
+        .await
+        .map_err(|_| Problem::Unavailable)?
+        .ok_or(Problem::NotFound("run"))?;
+    if !undoable(&record) {
+        return Err(Problem::Refused(format!(
+            "run {run_id} changed nothing in the app, so there is nothing to undo"
+        )));
+    }
+    let page = ConfirmUndo {
+        tenant: tenant.to_string(),
+        run: RunRow::of(&record),
+        counts: text::counts(&record.counts),
+        csrf,
+    };
+    let html = page.render().map_err(|_| Problem::Unavailable)?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
+}
+
+/// `POST /tenants/{tenant}/runs/{run}/undo` (`dry_run=true` for the dry run): starts the undo and
+/// leads to its page.
+pub async fn undo(
+    State(deps): State<Arc<ConsoleDeps>>,
+    Path((tenant, run)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant).await?;
+    checked_form(&form, &csrf)?;
+    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let dry_run = form.get("dry_run").is_some_and(|value| value == "true");
+    let undoing = actions
+        .undo(&tenant, &run_id, dry_run)
+        .await
+        .map_err(refused)?;
+    tracing::info!(tenant_id = %tenant, run_id = %run_id, undoing = %undoing, dry_run, "undo from the console");
+    Ok(see_other(format!("/tenants/{tenant}/runs/{undoing}")))
 }
 
 fn see_other(location: String) -> Response {

@@ -21,6 +21,8 @@
 //! - `/tenants/{tenant}/runs/{run}/decide?to=approve|reject`: a held run's confirmation page, whose
 //!   form POSTs to `…/approve` or `…/reject` with the session's CSRF token (`decide`; only for a
 //!   session opened from an `act` link, through the deployment's [`Actions`]).
+//! - `/tenants/{tenant}/runs/{run}/undo`: what undoing a run that wrote does, with a form that
+//!   POSTs a dry run of the undo or the undo itself (`act` sessions, as above).
 //!
 //! A missing, expired or altered link, another tenant, a run that does not exist: a page that says
 //! what to do, never a stack trace or a 5xx (a store that cannot be read is a 503 page).
@@ -121,6 +123,10 @@ pub fn app(deps: ConsoleDeps) -> Router {
             post(decide::approve),
         )
         .route("/tenants/{tenant}/runs/{run}/reject", post(decide::reject))
+        .route(
+            "/tenants/{tenant}/runs/{run}/undo",
+            get(decide::confirm_undo).post(decide::undo),
+        )
         .route(
             "/tenants/{tenant}/runs/{run}/progress.json",
             get(progress::json),

@@ -313,6 +313,8 @@ struct Report {
     skipped: usize,
     /// Whether the run is held and this session may approve or reject it.
     may_decide: bool,
+    /// Whether the run wrote and this session may undo it.
+    may_undo: bool,
     /// A dry run's plan: nothing was written.
     dry_run: bool,
 }
@@ -331,9 +333,15 @@ pub async fn report(
         // Queued or running: how far it has come, until the report is there.
         record => return crate::progress::page(&deps, &tenant, &run_id, record.as_ref()).await,
     };
-    let may_decide = record.status == sync_core::history::RunStatus::Held
-        && crate::decide::actions_for(&deps, &grant).await.is_ok();
-    render(&report_page(&tenant, &record, query, may_decide))
+    let may_act = crate::decide::actions_for(&deps, &grant).await.is_ok();
+    let may_decide = record.status == sync_core::history::RunStatus::Held && may_act;
+    let may_undo = may_act && crate::decide::undoable(&record);
+    render(&report_page(
+        &tenant,
+        &record,
+        query,
+        (may_decide, may_undo),
+    ))
 }
 
 /// The report of `record`, with `query`'s filter and page.
@@ -341,7 +349,7 @@ fn report_page(
     tenant: &TenantId,
     record: &RunRecord,
     query: ReportQuery,
-    may_decide: bool,
+    (may_decide, may_undo): (bool, bool),
 ) -> impl Template {
     let q = query.q.trim().to_lowercase();
     let mut actions: Vec<String> = record
@@ -393,6 +401,7 @@ fn report_page(
         page,
         pages,
         may_decide,
+        may_undo,
         dry_run: record.dry_run,
         errors: error_groups(record),
         skips: record

@@ -59,6 +59,7 @@ fn trigger(trigger: &Trigger) -> String {
         Trigger::Manual => "Sync now".to_owned(),
         Trigger::FirstSync => "First sync".to_owned(),
         Trigger::Revocation => "Personio access revoked".to_owned(),
+        Trigger::Undo { run, .. } => format!("Undo of {run}"),
         Trigger::Webhook { event } => format!("Personio event {event}"),
         Trigger::Approval { held_run } => format!("Approval of {held_run}"),
     }

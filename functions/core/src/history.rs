@@ -22,6 +22,14 @@ pub enum Trigger {
     /// An admin revoked the service's Personio access: not a run but its notice, recorded and
     /// emailed like a run that could not start, so that every admin learns that runs stopped.
     Revocation,
+    /// An admin undid a run: this run puts back what that one changed.
+    Undo {
+        /// The run undone.
+        run: RunId,
+        /// Whether people a later run changed since are left as they are.
+        #[serde(default)]
+        only_unchanged: bool,
+    },
     /// An admin approved a held run.
     Approval {
         /// The run that was held.

@@ -90,6 +90,7 @@ fn trigger_name(run: &RunRecord) -> &'static str {
         (Trigger::Manual, _) => "manual",
         (Trigger::FirstSync, _) => "first sync",
         (Trigger::Revocation, _) => "revocation",
+        (Trigger::Undo { .. }, _) => "undo",
         (Trigger::Webhook { .. }, _) => "webhook",
         (Trigger::Approval { .. }, _) => "approval",
     }
@@ -115,6 +116,11 @@ pub fn subject(config: &TenantConfig, run: &RunRecord) -> String {
 fn headline(run: &RunRecord) -> String {
     if run.trigger == Trigger::Revocation {
         return "Personio access was revoked".to_owned();
+    }
+    if let (Trigger::Undo { run: undone, .. }, RunStatus::Completed | RunStatus::Partial) =
+        (&run.trigger, run.status)
+    {
+        return format!("Run {undone} was undone");
     }
     match run.status {
         RunStatus::Held => "A run was held and waits for your approval".to_owned(),

@@ -143,6 +143,7 @@ impl JobError {
                 RunError::HeldRunPending { .. }
                 | RunError::NotHeld { .. }
                 | RunError::UnknownRun { .. }
+                | RunError::NothingToUndo { .. }
                 | RunError::UnknownAccount { .. }
                 // Recorded and emailed; a redelivery would run out of time the same way.
                 | RunError::OutOfTime { .. } => false,
@@ -335,7 +336,14 @@ impl Attempt<'_> {
                 Err(error) => Err(error.into()),
             };
         }
-        match run::run_with(ports, self.config, self.request(), on_refusal).await {
+        let ran = match &job.trigger {
+            Trigger::Undo {
+                run: undone,
+                only_unchanged,
+            } => run::undo(ports, self.config, undone, *only_unchanged, self.request()).await,
+            _ => run::run_with(ports, self.config, self.request(), on_refusal).await,
+        };
+        match ran {
             Ok(outcome) if outcome.record.status == RunStatus::Partial => {
                 // Everyone, whatever the job was: the snapshot knows what is done, the plan finds
                 // the rest.

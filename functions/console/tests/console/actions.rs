@@ -248,3 +248,68 @@ async fn the_operator_can_switch_the_consoles_actions_off_for_a_tenant() {
         .expect("runs");
     assert_eq!(after.len(), runs.len(), "no run was started");
 }
+
+#[tokio::test]
+async fn a_run_that_wrote_is_undone_from_its_page_after_a_dry_run() {
+    let console = console().await;
+    let harness = &console.harness;
+    let person = harness
+        .fake
+        .company()
+        .employees
+        .iter()
+        .find(|e| e.status == "active" && e.termination_date.is_none())
+        .expect("an active person")
+        .id;
+    let title = || async move {
+        harness
+            .user(person)
+            .await
+            .expect("a user")
+            .fields
+            .text("title")
+    };
+    let before = title().await;
+    harness.fake.update(|company| {
+        company.employee_mut(person).expect("person").position = "Chief Tinkerer".into();
+    });
+    let changed = harness.run().await;
+    assert_eq!(changed.record.counts.updated, 1);
+    let report = format!("/tenants/{}/runs/{}", console.tenant, changed.record.id);
+
+    // A view session sees no undo.
+    let view = console.session().await;
+    let (_, page) = console.get(&report, Some(&view)).await;
+    assert!(!page.contains("Undo this run"), "{page}");
+
+    let cookie = console.session_with(Access::Act).await;
+    let (_, page) = console.get(&report, Some(&cookie)).await;
+    assert!(page.contains("Undo this run"), "{page}");
+    let (status, confirm) = console.get(&format!("{report}/undo"), Some(&cookie)).await;
+    assert_eq!(status, 200, "{confirm}");
+    let csrf = form_csrf(&confirm);
+
+    let (status, location, _) = console
+        .post_with(
+            &format!("{report}/undo"),
+            &cookie,
+            Some(&csrf),
+            &[("dry_run", "true")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, dry) = console.get(&location, Some(&cookie)).await;
+    assert!(dry.contains("Nothing was written"), "{dry}");
+    assert_eq!(title().await, Some("Chief Tinkerer".to_owned()));
+
+    let (status, location, _) = console
+        .post(&format!("{report}/undo"), &cookie, Some(&csrf))
+        .await;
+    assert_eq!(status, 303);
+    let (_, undone) = console.get(&location, Some(&cookie)).await;
+    assert!(
+        undone.contains(&format!("Undo of {}", changed.record.id)),
+        "{undone}"
+    );
+    assert_eq!(title().await, before, "the title is back");
+}

@@ -70,6 +70,36 @@ impl Actions for HarnessActions {
         Ok(Some(self.0.config.clone()))
     }
 
+    async fn undo(
+        &self,
+        _tenant: &TenantId,
+        undone: &RunId,
+        dry_run: bool,
+    ) -> Result<RunId, ActionError> {
+        let (harness, undone) = (self.0.clone(), undone.clone());
+        tokio::task::spawn_blocking(move || {
+            tokio::runtime::Handle::current().block_on(async move {
+                let request = sync_core::run::RunRequest {
+                    target: sync_core::run::RunTarget::Everyone,
+                    dry_run,
+                    trigger: sync_core::history::Trigger::Undo {
+                        run: undone.clone(),
+                        only_unchanged: false,
+                    },
+                    now: test_support::personio::now(),
+                    deadline: None,
+                    run_id: None,
+                };
+                sync_core::run::undo(&harness.ports(), &harness.config, &undone, false, request)
+                    .await
+            })
+        })
+        .await
+        .map_err(|error| ActionError::Failed(error.to_string()))?
+        .map(|outcome| outcome.record.id)
+        .map_err(action_error)
+    }
+
     async fn dry_run(&self, _tenant: &TenantId) -> Result<RunId, ActionError> {
         let harness = self.0.clone();
         tokio::task::spawn_blocking(move || {
@@ -194,7 +224,18 @@ impl Console {
         cookie: &str,
         csrf: Option<&str>,
     ) -> (u16, String, String) {
-        let mut form = Vec::new();
+        self.post_with(path, cookie, csrf, &[]).await
+    }
+
+    /// [`Self::post`] with more form fields.
+    pub(crate) async fn post_with(
+        &self,
+        path: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let mut form = fields.to_vec();
         if let Some(csrf) = csrf {
             form.push(("csrf", csrf));
         }

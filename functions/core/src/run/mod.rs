@@ -16,18 +16,21 @@ mod placements;
 mod queued;
 mod recording;
 mod recovery;
+mod undo;
 mod write_back;
 
 pub use continuation::MAX_CONTINUATIONS;
 pub use held::{apply_approved, approve, claim_for_approval, reject, release_approval};
 pub use queued::{QueueError, Queueing};
 pub use recovery::{INTERRUPTED, STALE_AFTER};
+pub use undo::{plan_undo, undo, UndoInput};
 
 use crate::apply::{apply, Applied, ApplyContext, ApplyError};
 use crate::config::TenantConfig;
 use crate::guard::{self, GuardInput};
 use crate::history::{RunRecord, RunStatus, Trigger};
 use crate::ids::{AccountId, PersonKey, RunId};
+use crate::journal::Before;
 use crate::lifecycle;
 use crate::plan::{self, Plan, PlanInput};
 use crate::ports::{
@@ -69,6 +72,12 @@ pub enum RunError {
         run_id: RunId,
         /// Its status.
         status: &'static str,
+    },
+    /// The run to undo changed nothing (or has no journal).
+    #[error("run {run_id} left nothing to undo: it changed no user or group (or ran before this service kept what runs change)")]
+    NothingToUndo {
+        /// The run.
+        run_id: RunId,
     },
     /// No such run for this tenant.
     #[error("this tenant has no run {run_id}; `personio-sync runs` lists them")]
@@ -444,12 +453,24 @@ async fn finish(
         None => checked.await,
     };
     let plan = placements.extended.as_ref().unwrap_or(plan);
+    let links_before = Before::of(plan, &snapshot);
     let mut applied = Applied::default();
-    if let Err(error) = apply(&context, plan, &mut snapshot, &mut applied).await {
+    let outcome = apply(&context, plan, &mut snapshot, &mut applied).await;
+    // What the run changed, kept for undo, whether it ended well or not.
+    let journal = links_before.journal(&record.id, &snapshot);
+    let kept = match journal.is_empty() {
+        true => Ok(()),
+        false => ports.store.save_journal(&config.tenant, &journal).await,
+    };
+    if let Err(error) = outcome {
+        if let Err(store) = kept {
+            tracing::warn!(error = %store, "the journal of a stopped run could not be saved; it cannot be undone");
+        }
         // What was changed before the stop stays in the run's history and email.
         recording::applied(&mut record, plan, applied, names);
         return Err(fail(ports, config, record, error.into(), names, on_refusal).await);
     }
+    kept?;
     // The new placements are remembered once the plan was applied to its end: after a deferral
     // the continuation sends the newly placed fields again (the same values). A person whose
     // write failed is in this run's errors and gets the field with their next change: waiting

@@ -47,6 +47,36 @@ impl Queueing<'_> {
         dry_run: bool,
         now: DateTime<Utc>,
     ) -> Result<RunId, QueueError> {
+        self.start_with(tenant, target, Trigger::Manual, dry_run, now)
+            .await
+    }
+
+    /// Queues the undo of run `undone` (or its dry run); its id. Refused like a manual run while
+    /// a held run waits.
+    pub async fn undo(
+        &self,
+        tenant: &TenantId,
+        undone: &RunId,
+        only_unchanged: bool,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, QueueError> {
+        let trigger = Trigger::Undo {
+            run: undone.clone(),
+            only_unchanged,
+        };
+        self.start_with(tenant, JobTarget::Everyone, trigger, dry_run, now)
+            .await
+    }
+
+    async fn start_with(
+        &self,
+        tenant: &TenantId,
+        target: JobTarget,
+        trigger: Trigger,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, QueueError> {
         if !dry_run {
             if let Some(held) = self.store.held_runs(tenant).await?.into_iter().next() {
                 return Err(RunError::HeldRunPending { run_id: held }.into());
@@ -56,7 +86,7 @@ impl Queueing<'_> {
         let job = Job {
             tenant: tenant.clone(),
             target,
-            trigger: Trigger::Manual,
+            trigger,
             dry_run,
             run_id: Some(run_id.clone()),
         };

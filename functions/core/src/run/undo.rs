@@ -1,0 +1,364 @@
+//! Undo: a new run (trigger `undo`) that puts back what an earlier run changed, from that run's
+//! journal (`crate::journal`). It is planned like any run: a dry run shows it, the guards hold an
+//! undo that would deactivate many, and each action says "undo of run X".
+//!
+//! For each person the run changed:
+//! - a user it **created** is deactivated (never deleted); one it **adopted** existed before and
+//!   is left as it is (its fields before the adoption are unknown);
+//! - a user it **changed** gets back the field values, active flag and manager recorded before
+//!   the run; one it deactivated is reactivated unless Personio says the person has left;
+//! - a user it **deleted** (retention) cannot come back, and is reported as such.
+//!
+//! Groups it changed get back their members. A person a later run changed since is named with
+//! those runs; with `only_unchanged` they are left as they are, otherwise they too go back to
+//! before the undone run.
+
+use super::{fetch, finish, recording, stop_before_apply, within, OnRefusal, Ports, RunOutcome};
+use super::{RunError, RunRequest, RunTarget};
+use crate::config::TenantConfig;
+use crate::guard::{self, GuardInput};
+use crate::ids::{PersonKey, RunId};
+use crate::journal::RunJournal;
+use crate::lifecycle::{self, Desired};
+use crate::plan::{Action, ActionKind, GroupAction, ManagerLink, Plan, Skip};
+use crate::state::{Link, LinkOrigin, LinkState, Snapshot};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many later runs' journals are read to name who changed a person since.
+const LATER_RUNS_READ: usize = 50;
+
+/// What the undo planner needs; all of it read before, so that the planning is pure.
+pub struct UndoInput<'a> {
+    /// The journal of the run undone.
+    pub journal: &'a RunJournal,
+    /// What we last wrote.
+    pub snapshot: &'a Snapshot,
+    /// People Personio says have left (or no longer lists).
+    pub left: &'a BTreeSet<PersonKey>,
+    /// People later runs changed since, with those runs.
+    pub later: &'a BTreeMap<PersonKey, Vec<RunId>>,
+    /// Leave people a later run changed as they are.
+    pub only_unchanged: bool,
+}
+
+/// Whether two links describe the same user as the app has it (the write-back value and other
+/// bookkeeping aside).
+fn same_user(a: Option<&Link>, b: Option<&Link>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.destination_id == b.destination_id
+                && a.state == b.state
+                && a.record == b.record
+                && a.manager == b.manager
+        }
+        _ => false,
+    }
+}
+
+/// The plan that puts back what the journal's run changed. Pure.
+pub fn plan_undo(input: &UndoInput<'_>) -> Plan {
+    let run = &input.journal.run;
+    let mut plan = Plan::default();
+    let skip = |plan: &mut Plan, key: &PersonKey, reason: String| {
+        plan.skips.push(Skip {
+            key: key.clone(),
+            reason,
+        });
+    };
+    for entry in &input.journal.people {
+        let key = &entry.key;
+        let current = input.snapshot.links.get(key);
+        let later = input
+            .later
+            .get(key)
+            .filter(|_| !same_user(current, entry.after.as_ref()));
+        let since = later.map(|runs| {
+            runs.iter()
+                .map(RunId::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        if let (Some(since), true) = (&since, input.only_unchanged) {
+            skip(
+                &mut plan,
+                key,
+                format!("changed since by run {since}; left as it is (undo of run {run}, only what is still as it left it)"),
+            );
+            continue;
+        }
+        let reason = |what: &str| match &since {
+            Some(since) => format!("undo of run {run}: {what} (also undoes run {since})"),
+            None => format!("undo of run {run}: {what}"),
+        };
+        let Some(current) = current else {
+            let why = match entry.after {
+                None => format!("run {run} deleted this user; a deleted user cannot be restored"),
+                Some(_) => format!("the user run {run} left is gone since; nothing to restore"),
+            };
+            skip(&mut plan, key, why);
+            continue;
+        };
+        let Some(before) = &entry.before else {
+            let adopted = entry
+                .after
+                .as_ref()
+                .is_some_and(|after| after.origin == Some(LinkOrigin::Adopted));
+            if adopted {
+                skip(
+                    &mut plan,
+                    key,
+                    format!("adopted by run {run}: the user existed before and is left as it is"),
+                );
+            } else if current.state != LinkState::Inactive {
+                plan.actions.push(Action {
+                    key: key.clone(),
+                    kind: ActionKind::Deactivate {
+                        destination_id: current.destination_id.clone(),
+                        changes: Vec::new(),
+                        to: LinkState::Inactive,
+                    },
+                    reason: reason("created by it; deactivated, not deleted"),
+                });
+            }
+            continue;
+        };
+        if before.destination_id != current.destination_id {
+            skip(
+                &mut plan,
+                key,
+                format!("linked to another user since run {run}; left as it is"),
+            );
+            continue;
+        }
+        let changes = current.record.diff(&before.record, &BTreeSet::new());
+        let destination_id = current.destination_id.clone();
+        let kind = match (before.state, current.state) {
+            (was, now) if was == now => (!changes.is_empty()).then_some(ActionKind::Update {
+                destination_id,
+                changes,
+                to: now,
+            }),
+            (LinkState::Active, now) if input.left.contains(key) => (!changes.is_empty())
+                .then_some(ActionKind::Update {
+                    destination_id,
+                    changes,
+                    to: now,
+                }),
+            (LinkState::Active, from) => Some(ActionKind::Activate {
+                destination_id,
+                changes,
+                from,
+            }),
+            (to, LinkState::Active) => Some(ActionKind::Deactivate {
+                destination_id,
+                changes,
+                to,
+            }),
+            (to, _) => Some(ActionKind::Update {
+                destination_id,
+                changes,
+                to,
+            }),
+        };
+        let what = if before.state == LinkState::Active
+            && current.state != LinkState::Active
+            && input.left.contains(key)
+        {
+            "fields as before; stays inactive, since Personio says they have left"
+        } else {
+            "back to how it was before"
+        };
+        if let Some(kind) = kind {
+            plan.actions.push(Action {
+                key: key.clone(),
+                kind,
+                reason: reason(what),
+            });
+        }
+        if before.manager != current.manager {
+            plan.managers.push(ManagerLink {
+                key: key.clone(),
+                manager: before.manager.clone(),
+            });
+        }
+    }
+    for entry in &input.journal.groups {
+        let Some(current) = input.snapshot.groups.get(&entry.key) else {
+            continue;
+        };
+        let wanted = entry
+            .before
+            .as_ref()
+            .map(|before| before.members.clone())
+            .unwrap_or_default();
+        let changed_since = entry.after.as_ref() != Some(current);
+        if changed_since && input.only_unchanged {
+            continue;
+        }
+        let add: BTreeSet<PersonKey> = wanted.difference(&current.members).cloned().collect();
+        let remove: BTreeSet<PersonKey> = current.members.difference(&wanted).cloned().collect();
+        if !add.is_empty() || !remove.is_empty() {
+            plan.groups.push(GroupAction::Members {
+                key: entry.key.clone(),
+                destination_id: current.destination_id.clone(),
+                add,
+                remove,
+            });
+        }
+    }
+    // The apply order of every plan: changes first, deactivations last.
+    plan.actions.sort_by(|a, b| {
+        let last = |action: &Action| matches!(action.kind, ActionKind::Deactivate { .. });
+        (last(a), &a.key).cmp(&(last(b), &b.key))
+    });
+    plan
+}
+
+/// Which runs after `undone` changed each of `keys`, newest first, from their journals.
+async fn later_changes(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    undone: &RunId,
+    keys: &BTreeSet<&PersonKey>,
+) -> Result<BTreeMap<PersonKey, Vec<RunId>>, RunError> {
+    let mut later: BTreeMap<PersonKey, Vec<RunId>> = BTreeMap::new();
+    let runs = ports.store.runs(&config.tenant, LATER_RUNS_READ).await?;
+    for run in runs.iter().filter(|run| run.id > *undone) {
+        let Some(journal) = ports.store.journal(&config.tenant, &run.id).await? else {
+            continue;
+        };
+        for entry in journal
+            .people
+            .iter()
+            .filter(|entry| keys.contains(&entry.key))
+        {
+            later
+                .entry(entry.key.clone())
+                .or_default()
+                .push(run.id.clone());
+        }
+    }
+    Ok(later)
+}
+
+/// Undoes run `undone` as the run `request` describes (its trigger is `undo`).
+#[tracing::instrument(skip_all, fields(tenant_id = %config.tenant, run_id))]
+pub async fn undo(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    undone: &RunId,
+    only_unchanged: bool,
+    request: RunRequest,
+) -> Result<RunOutcome, RunError> {
+    let tenant = &config.tenant;
+    let run_id = request
+        .run_id
+        .clone()
+        .unwrap_or_else(|| RunId::new(request.now));
+    tracing::Span::current().record("run_id", run_id.as_str());
+    let mut record = recording::started(
+        run_id.clone(),
+        request.trigger.clone(),
+        request.dry_run,
+        request.now,
+    );
+    if ports.store.run(tenant, undone).await?.is_none() {
+        return Err(RunError::UnknownRun {
+            run_id: undone.clone(),
+        });
+    }
+    let Some(journal) = ports.store.journal(tenant, undone).await? else {
+        return Err(RunError::NothingToUndo {
+            run_id: undone.clone(),
+        });
+    };
+    if !request.dry_run {
+        super::recovery::recover(ports, config, &run_id, request.now).await?;
+        if let Some(held) = super::held::pending_held(ports.store, config).await? {
+            return Err(RunError::HeldRunPending { run_id: held });
+        }
+        ports.store.save_run(tenant, &record).await?;
+    }
+    let snapshot = ports.store.snapshot(tenant).await?;
+    // Who has left, as Personio says now: one full read.
+    let fetched = within(
+        request.deadline,
+        "reading Personio",
+        fetch::fetch(ports, config, &RunTarget::Everyone, request.now),
+    );
+    let intake = match fetched.await {
+        Ok(intake) => intake,
+        Err(error) => {
+            let names = BTreeMap::new();
+            return Err(super::fail(ports, config, record, error, &names, OnRefusal::Report).await);
+        }
+    };
+    record.fetched = intake.people.len();
+    let keys: BTreeSet<&PersonKey> = journal.people.iter().map(|entry| &entry.key).collect();
+    let employed: BTreeSet<&PersonKey> = intake
+        .people
+        .iter()
+        .filter(|person| {
+            let zone = config.timezone_for(person.employee.office());
+            let today = lifecycle::today_in(zone, request.now);
+            let desired =
+                lifecycle::desired(&person.employee, today, config.lifecycle.pre_hire_days);
+            !matches!(desired, Desired::Gone(_))
+        })
+        .map(|person| person.key())
+        .collect();
+    let left: BTreeSet<PersonKey> = keys
+        .iter()
+        .filter(|key| !employed.contains(*key) && !intake.protected.contains(**key))
+        .map(|key| (*key).clone())
+        .collect();
+    let later = later_changes(ports, config, undone, &keys).await?;
+    let plan = plan_undo(&UndoInput {
+        journal: &journal,
+        snapshot: &snapshot,
+        left: &left,
+        later: &later,
+        only_unchanged,
+    });
+    let mut names = intake.names();
+    for (key, link) in &snapshot.links {
+        if !names.contains_key(key) {
+            if let Some(name) = crate::people::display_name(&link.record) {
+                names.insert(key.clone(), name);
+            }
+        }
+    }
+    // Only the deactivation guards: Personio's answer is not what this run applies.
+    let held_because = guard::check(&GuardInput {
+        plan: &plan,
+        snapshot: &snapshot,
+        source: &intake.stats,
+        used_attributes: &intake.used_attributes,
+        complete: false,
+        config: &config.guard,
+    });
+    tracing::info!(
+        undone = %undone,
+        actions = plan.actions.len(),
+        held = !held_because.is_empty(),
+        "undo planned"
+    );
+    if request.dry_run || !held_because.is_empty() {
+        let stats = intake.stats.clone();
+        return stop_before_apply(ports, config, record, plan, held_because, stats, &names).await;
+    }
+    finish(
+        ports,
+        config,
+        record,
+        &plan,
+        snapshot,
+        None,
+        &names,
+        OnRefusal::Report,
+        (request.now, request.deadline),
+    )
+    .await
+    .map(|record| RunOutcome { record, plan })
+}
