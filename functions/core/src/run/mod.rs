@@ -214,25 +214,7 @@ pub async fn run_with(
     on_refusal: OnRefusal,
 ) -> Result<RunOutcome, RunError> {
     let tenant = &config.tenant;
-    let run_id = request
-        .run_id
-        .clone()
-        .unwrap_or_else(|| RunId::new(request.now));
-    tracing::Span::current().record("run_id", run_id.as_str());
-    let mut record = recording::started(
-        run_id.clone(),
-        request.trigger.clone(),
-        request.dry_run,
-        request.now,
-    );
-    if !request.dry_run {
-        // Before the held check: the summary of a held run is among what a stopped run may owe.
-        recovery::recover(ports, config, &run_id, request.now).await?;
-        if let Some(held) = held::pending_held(ports.store, config).await? {
-            return Err(RunError::HeldRunPending { run_id: held });
-        }
-        ports.store.save_run(tenant, &record).await?;
-    }
+    let mut record = begin(ports, config, &request).await?;
     let snapshot = ports.store.snapshot(tenant).await?;
 
     // Fetch, normalise, map and scope; within the deadline, so that a slow Personio ends the run
@@ -264,16 +246,7 @@ pub async fn run_with(
                 return Err(fail(ports, config, record, error, &names, on_refusal).await);
             }
         };
-    let mut names = intake.names();
-    // People Personio returned nobody for (leavers of a complete read) keep the name the sync
-    // last wrote: the held run's page and the email name everyone they list.
-    for (key, link) in &snapshot.links {
-        if !names.contains_key(key) {
-            if let Some(name) = crate::people::display_name(&link.record) {
-                names.insert(key.clone(), name);
-            }
-        }
-    }
+    let names = names_of(&intake, &snapshot);
 
     // Match people without a user to existing app users they may adopt.
     ports.progress.start("plan", 0);
@@ -361,6 +334,53 @@ pub async fn run_with(
     )
     .await
     .map(|record| RunOutcome { record, plan })
+}
+
+/// The record of a run starting as `request` says; a run that writes first puts right what a
+/// stopped run left behind, is refused while a held run waits, and is saved as `running`.
+async fn begin(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    request: &RunRequest,
+) -> Result<RunRecord, RunError> {
+    let run_id = request
+        .run_id
+        .clone()
+        .unwrap_or_else(|| RunId::new(request.now));
+    tracing::Span::current().record("run_id", run_id.as_str());
+    let record = recording::started(
+        run_id.clone(),
+        request.trigger.clone(),
+        request.dry_run,
+        request.now,
+    );
+    if !request.dry_run {
+        // Before the held check: the summary of a held run is among what a stopped run may owe.
+        recovery::recover(ports, config, &run_id, request.now).await?;
+        if let Some(held) = held::pending_held(ports.store, config).await? {
+            return Err(RunError::HeldRunPending { run_id: held });
+        }
+        ports.store.save_run(&config.tenant, &record).await?;
+    }
+    Ok(record)
+}
+
+/// Everyone's display name: as Personio returned it, else (people Personio returned nobody for,
+/// leavers of a complete read) as the sync last wrote it, so that the held run's page and the
+/// email name everyone they list.
+fn names_of(
+    intake: &crate::people::Intake<'_>,
+    snapshot: &Snapshot,
+) -> BTreeMap<PersonKey, String> {
+    let mut names = intake.names();
+    for (key, link) in &snapshot.links {
+        if !names.contains_key(key) {
+            if let Some(name) = crate::people::display_name(&link.record) {
+                names.insert(key.clone(), name);
+            }
+        }
+    }
+    names
 }
 
 /// Runs `work` until `deadline`; past it, [`RunError::OutOfTime`] naming `stage`.

@@ -13,7 +13,9 @@
 //! those runs; with `only_unchanged` they are left as they are, otherwise they too go back to
 //! before the undone run.
 
-use super::{fetch, finish, recording, stop_before_apply, within, OnRefusal, Ports, RunOutcome};
+use super::{
+    begin, fetch, finish, names_of, stop_before_apply, within, OnRefusal, Ports, RunOutcome,
+};
 use super::{RunError, RunRequest, RunTarget};
 use crate::config::TenantConfig;
 use crate::guard::{self, GuardInput};
@@ -215,16 +217,20 @@ pub fn plan_undo(input: &UndoInput<'_>) -> Plan {
     plan
 }
 
-/// Which runs after `undone` changed each of `keys`, newest first, from their journals.
+/// Which runs finished after `undone` and changed each of `keys`, from their journals. By the
+/// time they finished, not by id: ids sort by the moment a run says it started, which a replayed
+/// or same-millisecond run shares.
 async fn later_changes(
     ports: &Ports<'_>,
     config: &TenantConfig,
-    undone: &RunId,
+    undone: &crate::history::RunRecord,
     keys: &BTreeSet<&PersonKey>,
 ) -> Result<BTreeMap<PersonKey, Vec<RunId>>, RunError> {
     let mut later: BTreeMap<PersonKey, Vec<RunId>> = BTreeMap::new();
     let runs = ports.store.runs(&config.tenant, LATER_RUNS_READ).await?;
-    for run in runs.iter().filter(|run| run.id > *undone) {
+    // A run still running (this very undo) has not changed anything yet.
+    let after = |run: &crate::history::RunRecord| matches!((run.finished_at, undone.finished_at), (Some(finished), Some(then)) if finished > then);
+    for run in runs.iter().filter(|run| run.id != undone.id && after(run)) {
         let Some(journal) = ports.store.journal(&config.tenant, &run.id).await? else {
             continue;
         };
@@ -252,34 +258,17 @@ pub async fn undo(
     request: RunRequest,
 ) -> Result<RunOutcome, RunError> {
     let tenant = &config.tenant;
-    let run_id = request
-        .run_id
-        .clone()
-        .unwrap_or_else(|| RunId::new(request.now));
-    tracing::Span::current().record("run_id", run_id.as_str());
-    let mut record = recording::started(
-        run_id.clone(),
-        request.trigger.clone(),
-        request.dry_run,
-        request.now,
-    );
-    if ports.store.run(tenant, undone).await?.is_none() {
+    let Some(undone_record) = ports.store.run(tenant, undone).await? else {
         return Err(RunError::UnknownRun {
             run_id: undone.clone(),
         });
-    }
+    };
     let Some(journal) = ports.store.journal(tenant, undone).await? else {
         return Err(RunError::NothingToUndo {
             run_id: undone.clone(),
         });
     };
-    if !request.dry_run {
-        super::recovery::recover(ports, config, &run_id, request.now).await?;
-        if let Some(held) = super::held::pending_held(ports.store, config).await? {
-            return Err(RunError::HeldRunPending { run_id: held });
-        }
-        ports.store.save_run(tenant, &record).await?;
-    }
+    let mut record = begin(ports, config, &request).await?;
     let snapshot = ports.store.snapshot(tenant).await?;
     // Who has left, as Personio says now: one full read.
     let fetched = within(
@@ -313,7 +302,7 @@ pub async fn undo(
         .filter(|key| !employed.contains(*key) && !intake.protected.contains(**key))
         .map(|key| (*key).clone())
         .collect();
-    let later = later_changes(ports, config, undone, &keys).await?;
+    let later = later_changes(ports, config, &undone_record, &keys).await?;
     let plan = plan_undo(&UndoInput {
         journal: &journal,
         snapshot: &snapshot,
@@ -321,14 +310,7 @@ pub async fn undo(
         later: &later,
         only_unchanged,
     });
-    let mut names = intake.names();
-    for (key, link) in &snapshot.links {
-        if !names.contains_key(key) {
-            if let Some(name) = crate::people::display_name(&link.record) {
-                names.insert(key.clone(), name);
-            }
-        }
-    }
+    let names = names_of(&intake, &snapshot);
     // Only the deactivation guards: Personio's answer is not what this run applies.
     let held_because = guard::check(&GuardInput {
         plan: &plan,
