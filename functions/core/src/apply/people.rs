@@ -151,19 +151,6 @@ async fn execute(
     action: &Action,
     previous: Option<Link>,
 ) -> Result<Written, DestinationError> {
-    if let ActionKind::Delete { destination_id } = &action.kind {
-        ctx.destination.delete_user(destination_id).await?;
-        return Ok(Written::Deleted(action.key.clone()));
-    }
-    write(ctx, action, previous).await.map(Written::Link)
-}
-
-/// Performs one action that keeps the user; returns the link to remember.
-async fn write(
-    ctx: &ApplyContext<'_>,
-    action: &Action,
-    previous: Option<Link>,
-) -> Result<Link, DestinationError> {
     let destination = ctx.destination;
     let key = action.key.clone();
     let origin = match (&action.kind, previous.as_ref()) {
@@ -173,27 +160,29 @@ async fn write(
         (ActionKind::Adopt { .. }, _) => Some(LinkOrigin::Adopted),
         (_, previous) => previous.and_then(|link| link.origin),
     };
-    let link = |destination_id: DestinationId, state: LinkState, record: UserRecord| Link {
-        key: key.clone(),
-        destination_id,
-        state,
-        record,
-        manager: previous.as_ref().and_then(|link| link.manager.clone()),
-        invited_on: previous.as_ref().and_then(|link| link.invited_on),
-        origin,
-        inactive_since: inactive_since(previous.as_ref(), state, ctx.today),
-        // An adoption wrote our external id and every field: the re-link is done.
-        relinked_from: match &action.kind {
-            ActionKind::Adopt { .. } => None,
-            _ => previous
+    let link = |destination_id: DestinationId, state: LinkState, record: UserRecord| {
+        Written::Link(Link {
+            key: key.clone(),
+            destination_id,
+            state,
+            record,
+            manager: previous.as_ref().and_then(|link| link.manager.clone()),
+            invited_on: previous.as_ref().and_then(|link| link.invited_on),
+            origin,
+            inactive_since: inactive_since(previous.as_ref(), state, ctx.today),
+            // An adoption wrote our external id and every field: the re-link is done.
+            relinked_from: match &action.kind {
+                ActionKind::Adopt { .. } => None,
+                _ => previous
+                    .as_ref()
+                    .and_then(|link| link.relinked_from.clone()),
+            },
+            rehire_declined: previous
                 .as_ref()
-                .and_then(|link| link.relinked_from.clone()),
-        },
-        rehire_declined: previous
-            .as_ref()
-            .map(|link| link.rehire_declined.clone())
-            .unwrap_or_default(),
-        written_back: previous.as_ref().and_then(|link| link.written_back.clone()),
+                .map(|link| link.rehire_declined.clone())
+                .unwrap_or_default(),
+            written_back: previous.as_ref().and_then(|link| link.written_back.clone()),
+        })
     };
     let record_after = |changes: &[FieldChange]| {
         let mut record = previous
@@ -265,7 +254,10 @@ async fn write(
             }
             Ok(link(destination_id.clone(), *to, record_after(changes)))
         }
-        ActionKind::Delete { .. } => unreachable!("deletions are performed by `execute`"),
+        ActionKind::Delete { destination_id } => {
+            destination.delete_user(destination_id).await?;
+            Ok(Written::Deleted(key))
+        }
     }
 }
 
