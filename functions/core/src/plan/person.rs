@@ -20,6 +20,9 @@ pub(super) struct Outcome {
     /// People whose user is left exactly as it is (protected, errors, left out of scope): their
     /// manager and group memberships do not change either.
     pub untouched: BTreeSet<PersonKey>,
+    /// Leavers without a user (never had one, or retention deleted it): a report whose
+    /// supervisor is one of them gets no manager rather than an error on every run.
+    pub retired: BTreeSet<PersonKey>,
 }
 
 pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome {
@@ -40,6 +43,7 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
             .map(|link| (link.key.clone(), link.state))
             .collect(),
         untouched: input.protected.clone(),
+        retired: BTreeSet::new(),
     };
     let duplicates = duplicate_keys(config, input.people);
     let mut seen = BTreeSet::new();
@@ -85,6 +89,9 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
             .entry(zone)
             .or_insert_with(|| lifecycle::today_in(zone, now));
         let desired = lifecycle::desired(&person.employee, today, config.lifecycle.pre_hire_days);
+        if matches!(desired, Desired::Gone(_)) && link.is_none() {
+            outcome.retired.insert(key.clone());
+        }
         if matches!(person.scope, ScopeDecision::In) && !matches!(desired, Desired::Gone(_)) {
             plan.in_scope += 1;
         }
@@ -242,6 +249,7 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
     for key in retention::plan_deletions(config, snapshot, &leavers, today, plan) {
         // No user after the run: no manager link, no group membership.
         outcome.final_state.remove(&key);
+        outcome.retired.insert(key);
     }
     outcome
 }

@@ -30,6 +30,10 @@ pub(super) fn plan_managers(input: &PlanInput<'_>, outcome: &Outcome, plan: &mut
                 .supervisor
                 .map(|id| PersonKey::new(key.account.clone(), id))
                 .filter(|manager| manager != key)
+                // A supervisor who left and whose user retention deleted: nobody to point at.
+                .filter(|manager| {
+                    !outcome.retired.contains(manager) || outcome.final_state.contains_key(manager)
+                })
         } else {
             None
         };
