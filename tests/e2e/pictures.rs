@@ -243,3 +243,59 @@ async fn a_picture_personio_does_not_serve_is_a_warning_and_the_run_goes_on() {
     let user = harness.user(victim).await.expect("the user exists");
     assert_eq!(user.fields.text("photo_url"), None);
 }
+
+/// Retention deletes a leaver's user: their hosted picture goes too, and the index forgets them.
+#[tokio::test]
+async fn a_user_deleted_by_retention_takes_its_hosted_picture_along() {
+    let mut harness = Harness::with("[lifecycle]\ndelete_after_days = 30\n", company(20)).await;
+    harness.host_pictures();
+    harness.run().await;
+    let leaver = served(&harness)
+        .await
+        .into_keys()
+        .next()
+        .expect("someone with a hosted picture");
+    let files = stored_files(&harness);
+    harness.fake.update(|company| {
+        company
+            .employee_mut(leaver)
+            .expect("leaver")
+            .termination_date = Some(day("2026-11-20"));
+    });
+    let left = harness.run().await;
+    assert_eq!(left.record.counts.deactivated, 1);
+    assert_eq!(
+        stored_files(&harness),
+        files,
+        "kept while the user is only inactive"
+    );
+
+    let deleting = harness
+        .run_at(now() + Duration::days(30))
+        .await
+        .expect("run");
+    assert_eq!(
+        deleting.record.counts.deleted, 1,
+        "{:?}",
+        deleting.record.changes
+    );
+    assert!(
+        deleting.record.errors.is_empty(),
+        "{:?}",
+        deleting.record.errors
+    );
+    assert_eq!(
+        stored_files(&harness).len(),
+        files.len() - 1,
+        "the picture is gone"
+    );
+    let index = std::fs::read_to_string(
+        harness
+            .path()
+            .join("pictures")
+            .join(harness.config.tenant.as_str())
+            .join("index.json"),
+    )
+    .expect("the index");
+    assert!(!index.contains(&format!("\"main:{leaver}\"")), "{index}");
+}

@@ -185,6 +185,22 @@ impl PictureBucket {
             .map_err(|error| self.failed("save the index of", &key, describe(&error)))
     }
 
+    /// Removes `tenant`'s picture `file_name` (S3 answers a missing object as deleted).
+    pub async fn remove(&self, tenant: &TenantId, file_name: &str) -> Result<(), PictureError> {
+        let key = picture_key(tenant, file_name);
+        if ImageKind::of_file_name(file_name).is_none() {
+            return Err(self.failed("remove", &key, "not a picture's file name".to_owned()));
+        }
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| self.failed("remove", &key, describe(&error)))
+    }
+
     /// Whether object `key` exists.
     async fn exists(&self, key: &str) -> Result<bool, PictureError> {
         match self
@@ -290,6 +306,10 @@ impl PictureStore for S3Pictures {
     async fn put(&self, tenant: &TenantId, picture: &Picture) -> Result<String, PictureError> {
         self.bucket.put(tenant, picture).await?;
         Ok(self.url(tenant, &picture.file_name()))
+    }
+
+    async fn remove(&self, tenant: &TenantId, file_name: &str) -> Result<(), PictureError> {
+        self.bucket.remove(tenant, file_name).await
     }
 }
 

@@ -109,8 +109,9 @@ const S3_OPERATIONS: [(&str, &str); 4] = [
     (".delete_object()", "s3:DeleteObject"),
 ];
 
-/// The worker stores pictures and indexes and reads them back, and deletes nothing; the console
-/// reads pictures, never an index, and writes nothing. Both may list the bucket, without which
+/// The worker stores pictures and indexes and reads them back, and deletes pictures (of users
+/// retention deleted) but never an index; the console reads pictures, never an index, and writes
+/// nothing. Both may list the bucket, without which
 /// S3 answers a missing object 403 instead of 404.
 #[test]
 fn the_worker_and_the_console_may_make_the_picture_calls_and_no_more() {
@@ -124,13 +125,28 @@ fn the_worker_and_the_console_may_make_the_picture_calls_and_no_more() {
         .collect();
     assert_eq!(
         needed,
-        BTreeSet::from(["s3:GetObject", "s3:PutObject"]),
+        BTreeSet::from(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]),
         "the adapter's calls changed: update the template's policies and this test"
     );
     let worker = resource(&template, "WorkerFunction");
-    for action in ["s3:GetObject", "s3:PutObject", "s3:ListBucket"] {
+    for action in [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "s3:DeleteObject",
+    ] {
         assert!(worker.contains(action), "WorkerFunction lacks {action}");
     }
+    // Deleting is allowed on pictures only.
+    let delete = worker
+        .split("- Effect: Allow")
+        .find(|statement| statement.contains("s3:DeleteObject"))
+        .expect("the delete statement");
+    assert!(
+        delete.contains("${PicturesBucket.Arn}/pictures/*"),
+        "{delete}"
+    );
+    assert!(!delete.contains("/index/"), "{delete}");
     assert!(worker.contains("${PicturesBucket.Arn}/index/*"));
     assert!(worker.contains("PICTURES_BUCKET: !Ref PicturesBucket"));
     let console = resource(&template, "ConsoleFunction");
@@ -150,8 +166,4 @@ fn the_worker_and_the_console_may_make_the_picture_calls_and_no_more() {
             "ConsoleFunction needs no {denied}"
         );
     }
-    assert!(
-        !worker.contains("s3:DeleteObject"),
-        "WorkerFunction deletes no picture"
-    );
 }

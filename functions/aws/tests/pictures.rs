@@ -203,3 +203,46 @@ async fn a_stack_without_a_bucket_hosts_no_pictures_and_one_without_a_console_is
     let error = S3Pictures::from_deps(&deps, None).expect_err("nobody serves the pictures");
     assert!(error.to_string().contains("CONSOLE_URL"), "{error}");
 }
+
+/// Retention removes a deleted user's picture: the object goes, removing it again is no error,
+/// and nothing but a picture's own name can be removed (the index stays).
+#[tokio::test]
+async fn a_picture_is_removed_by_its_name_and_nothing_else_can_be() {
+    let deps = deps_with_bucket().await;
+    let store = S3Pictures::from_deps(&deps, Some(CONSOLE))
+        .expect("a store")
+        .expect("the stack has a bucket");
+    let tenant = support::tenant();
+    let picture = Picture::new(&tenant, png(b"gone")).expect("a PNG");
+    store.put(&tenant, &picture).await.expect("store");
+    store
+        .save_index(&tenant, &PictureIndex::default())
+        .await
+        .expect("save the index");
+
+    store
+        .remove(&tenant, &picture.file_name())
+        .await
+        .expect("remove");
+    assert_eq!(
+        store
+            .bucket()
+            .picture(&tenant, &picture.file_name())
+            .await
+            .expect("read"),
+        None
+    );
+    store
+        .remove(&tenant, &picture.file_name())
+        .await
+        .expect("removing it again");
+    let refused = store.remove(&tenant, "../index.json").await;
+    assert!(refused.is_err());
+    assert_eq!(
+        store
+            .index(&tenant)
+            .await
+            .expect("the index is still there"),
+        PictureIndex::default()
+    );
+}

@@ -11,7 +11,7 @@ use crate::files::{read_json, write_atomic, ReadError};
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
 use sync_core::ids::TenantId;
-use sync_core::pictures::{Picture, PictureError, PictureIndex, PictureStore};
+use sync_core::pictures::{ImageKind, Picture, PictureError, PictureIndex, PictureStore};
 
 /// Pictures in a folder.
 #[derive(Clone, Debug)]
@@ -76,5 +76,21 @@ impl PictureStore for FolderPictures {
         url::Url::from_file_path(&path)
             .map(String::from)
             .map_err(|()| self.failed("store", "the folder has no file URL"))
+    }
+
+    async fn remove(&self, tenant: &TenantId, file_name: &str) -> Result<(), PictureError> {
+        // Only a picture's own name: never the index, never a path.
+        if ImageKind::of_file_name(file_name).is_none() {
+            return Err(self.failed(
+                "remove",
+                format!("{file_name} is not a picture's file name"),
+            ));
+        }
+        match std::fs::remove_file(self.tenant_dir(tenant).join(file_name)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                Err(self.failed("remove", error))
+            }
+            _ => Ok(()),
+        }
     }
 }

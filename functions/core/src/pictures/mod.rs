@@ -192,4 +192,26 @@ pub trait PictureStore: Send + Sync {
     /// Stores `picture` (a store may skip bytes it already holds under the key) and returns the
     /// URL the app can fetch it from without credentials.
     async fn put(&self, tenant: &TenantId, picture: &Picture) -> Result<String, PictureError>;
+    /// Removes picture `file_name` (`<key>.png`); one that is not there is not an error.
+    async fn remove(&self, tenant: &TenantId, file_name: &str) -> Result<(), PictureError>;
+}
+
+/// Forgets `people` (their users were deleted by retention) in `index`; returns the file names of
+/// the pictures nobody else in the index has (two people may share a content key), which the
+/// store may now remove.
+pub fn forget(index: &mut PictureIndex, people: &[PersonKey]) -> Vec<String> {
+    let mut orphaned = Vec::new();
+    for person in people {
+        let Some(hosted) = index.people.remove(person) else {
+            continue;
+        };
+        let shared = index.people.values().any(|other| other.key == hosted.key);
+        let file_name = hosted.url.rsplit('/').next().unwrap_or_default();
+        if !shared && ImageKind::of_file_name(file_name).is_some() {
+            orphaned.push(file_name.to_owned());
+        }
+    }
+    orphaned.sort();
+    orphaned.dedup();
+    orphaned
 }

@@ -104,3 +104,23 @@ fn only_content_key_file_names_name_a_picture() {
         assert_eq!(ImageKind::of_file_name(&name), None, "{name}");
     }
 }
+
+#[test]
+fn forgetting_deleted_people_frees_only_pictures_nobody_else_has() {
+    let picture = |key: char| Hosted {
+        url: format!(
+            "https://console.example/pictures/t/{}.png",
+            key.to_string().repeat(64)
+        ),
+        key: key.to_string().repeat(64),
+        checked: day("2026-11-01"),
+    };
+    let mut index = PictureIndex::default();
+    index.people.insert(person(1), picture('a'));
+    index.people.insert(person(2), picture('b'));
+    index.people.insert(person(3), picture('b'));
+    let freed = forget(&mut index, &[person(1), person(2), person(9)]);
+    // 1's picture is nobody else's; 2 shares theirs with 3; 9 had none.
+    assert_eq!(freed, vec![format!("{}.png", "a".repeat(64))]);
+    assert_eq!(index.people.keys().collect::<Vec<_>>(), vec![&person(3)]);
+}

@@ -495,6 +495,14 @@ async fn finish(
     // the continuation sends the newly placed fields again (the same values). A person whose
     // write failed is in this run's errors and gets the field with their next change: waiting
     // for everyone's write to succeed would send it to all on every run while one error lasts.
+    let deleted: Vec<PersonKey> = plan
+        .actions
+        .iter()
+        .filter(|action| matches!(action.kind, plan::ActionKind::Delete { .. }))
+        .filter(|action| !snapshot.links.contains_key(&action.key))
+        .map(|action| action.key.clone())
+        .collect();
+    pictures::forget_deleted(ports, config, &deleted, &mut applied.errors).await;
     let written =
         write_back::write_back(ports, config, &mut snapshot, deadline, &mut applied.errors).await?;
     applied.counts.written_back = written;
