@@ -344,3 +344,98 @@ pub async fn undo(
     .await
     .map(|record| RunOutcome { record, plan })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AccountId, DestinationId, PersonioId};
+    use crate::journal::PersonEntry;
+    use crate::record::{FieldValue, UserRecord};
+
+    fn key(id: u64) -> PersonKey {
+        PersonKey::new(AccountId::default(), PersonioId::new(id))
+    }
+
+    fn link(id: u64, state: LinkState, title: &str, origin: LinkOrigin) -> Link {
+        let mut record = UserRecord::new();
+        record.set("title".to_owned(), FieldValue::Text(title.to_owned()));
+        Link {
+            key: key(id),
+            destination_id: DestinationId::parse(&format!("u{id}")).unwrap(),
+            state,
+            record,
+            manager: None,
+            invited_on: None,
+            origin: Some(origin),
+            inactive_since: None,
+            relinked_from: None,
+            rehire_declined: Default::default(),
+            written_back: None,
+        }
+    }
+
+    #[test]
+    fn created_users_are_deactivated_adopted_ones_kept_and_leavers_stay_inactive() {
+        use LinkOrigin::{Adopted, Created};
+        use LinkState::{Active, Inactive};
+        let entries = vec![
+            // Created by the run.
+            (1, None, Some(link(1, Active, "New", Created))),
+            // Adopted by the run.
+            (2, None, Some(link(2, Active, "Old", Adopted))),
+            // Deactivated by the run; Personio says they left.
+            (
+                3,
+                Some(link(3, Active, "Dev", Created)),
+                Some(link(3, Inactive, "Dev, left", Created)),
+            ),
+            // Deactivated by the run by mistake; still employed.
+            (
+                4,
+                Some(link(4, Active, "Dev", Created)),
+                Some(link(4, Inactive, "Dev", Created)),
+            ),
+        ];
+        let mut snapshot = Snapshot::default();
+        let mut people = Vec::new();
+        for (id, before, after) in entries {
+            if let Some(after) = &after {
+                snapshot.links.insert(key(id), after.clone());
+            }
+            people.push(PersonEntry {
+                key: key(id),
+                before,
+                after,
+            });
+        }
+        let journal = RunJournal {
+            run: RunId::parse("20261123T120000.000Z-abcdef").unwrap(),
+            people,
+            groups: Vec::new(),
+        };
+        let left = BTreeSet::from([key(3)]);
+        let plan = plan_undo(&UndoInput {
+            journal: &journal,
+            snapshot: &snapshot,
+            left: &left,
+            later: &BTreeMap::new(),
+            only_unchanged: false,
+        });
+        let kinds: Vec<(u64, &'static str)> = plan
+            .actions
+            .iter()
+            .map(|action| (action.key.id.get(), action.name()))
+            .collect();
+        // 3 gets its title back and stays inactive; 4 is activated; 1 is deactivated (last).
+        assert_eq!(
+            kinds,
+            vec![(3, "update"), (4, "activate"), (1, "deactivate")]
+        );
+        assert!(matches!(
+            &plan.actions[0].kind,
+            ActionKind::Update { to: Inactive, changes, .. } if changes.len() == 1
+        ));
+        assert_eq!(plan.skips.len(), 1);
+        assert_eq!(plan.skips[0].key, key(2));
+    }
+}
