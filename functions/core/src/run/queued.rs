@@ -82,6 +82,18 @@ impl Queueing<'_> {
                 return Err(RunError::HeldRunPending { run_id: held }.into());
             }
         }
+        self.queue_new(tenant, target, trigger, dry_run, now).await
+    }
+
+    /// Queues a new run of `target` started by `trigger`, noted as queued; its id.
+    async fn queue_new(
+        &self,
+        tenant: &TenantId,
+        target: JobTarget,
+        trigger: Trigger,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<RunId, QueueError> {
         let run_id = RunId::new(now);
         let job = Job {
             tenant: tenant.clone(),
@@ -125,16 +137,9 @@ impl Queueing<'_> {
         tenant: &TenantId,
         now: DateTime<Utc>,
     ) -> Result<RunId, QueueError> {
-        let run_id = RunId::new(now);
-        let job = Job {
-            tenant: tenant.clone(),
-            target: JobTarget::Everyone,
-            trigger: Trigger::Revocation,
-            dry_run: false,
-            run_id: Some(run_id.clone()),
-        };
-        self.queue(&job, &run_id, now).await?;
-        Ok(run_id)
+        // Not refused while a held run waits: the notice writes nothing to the app.
+        self.queue_new(tenant, JobTarget::Everyone, Trigger::Revocation, false, now)
+            .await
     }
 
     /// Claims held run `held_run` for a new run and queues that run, which applies the held
