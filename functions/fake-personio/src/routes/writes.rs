@@ -210,26 +210,27 @@ pub(super) async fn create(
     };
     let first = text(&employee, "first_name").unwrap_or_default().to_owned();
     let last = text(&employee, "last_name").unwrap_or_default().to_owned();
+    // Org units are set only when they exist in the company, as the spec says; the others are
+    // ignored with a `meta` message.
+    let company = &state.company;
     let mut meta = Vec::new();
-    let known = |units: &[String], name: &str| units.iter().any(|unit| unit == name);
-    let departments: Vec<String> = state
-        .company
-        .departments
-        .iter()
-        .map(|u| u.name.clone())
-        .collect();
-    let offices: Vec<String> = state
-        .company
-        .offices
-        .iter()
-        .map(|o| o.name.clone())
-        .collect();
-    let subcompanies: Vec<String> = state
-        .company
-        .subcompanies
-        .iter()
-        .map(|u| u.name.clone())
-        .collect();
+    let mut unit = |key: &str, exists: &dyn Fn(&str) -> bool| match text(&employee, key) {
+        Some(name) if exists(name) => Some(name.to_owned()),
+        Some(name) => {
+            meta.push(format!("{key} {name} does not exist and was ignored"));
+            None
+        }
+        None => None,
+    };
+    let department = unit("department", &|name| {
+        company.departments.iter().any(|u| u.name == name)
+    });
+    let office = unit("office", &|name| {
+        company.offices.iter().any(|o| o.name == name)
+    });
+    let subcompany = unit("subcompany", &|name| {
+        company.subcompanies.iter().any(|u| u.name == name)
+    });
     let id = state.company.new_hire(&first, &last, hire_date);
     if let Some(person) = state.company.employee_mut(id) {
         person.email = email;
@@ -248,15 +249,13 @@ pub(super) async fn create(
         if let Some(supervisor) = employee.get("supervisor_id").and_then(Value::as_u64) {
             person.supervisor = Some(supervisor);
         }
-        for (key, units, field) in [
-            ("department", &departments, &mut person.department),
-            ("office", &offices, &mut person.office),
-            ("subcompany", &subcompanies, &mut person.subcompany),
+        for (field, value) in [
+            (&mut person.department, department),
+            (&mut person.office, office),
+            (&mut person.subcompany, subcompany),
         ] {
-            match text(&employee, key) {
-                Some(name) if known(units, name) => *field = Some(name.to_owned()),
-                Some(name) => meta.push(format!("{key} {name} does not exist and was ignored")),
-                None => {}
+            if value.is_some() {
+                *field = value;
             }
         }
         for (key, value) in custom {
