@@ -100,6 +100,35 @@ async fn acting(
     Ok((grant.tenant, csrf, actions))
 }
 
+/// The session of a form posted about run `run`, checked: the tenant, the run and what the
+/// session may do.
+async fn posted(
+    deps: &ConsoleDeps,
+    headers: &HeaderMap,
+    tenant: &str,
+    run: &str,
+    form: &HashMap<String, String>,
+) -> Result<(TenantId, RunId, Arc<dyn Actions>), Problem> {
+    let (tenant, csrf, actions) = acting(deps, headers, tenant).await?;
+    checked_form(form, &csrf)?;
+    let run_id = RunId::parse(run).map_err(|_| Problem::NotFound("run"))?;
+    Ok((tenant, run_id, actions))
+}
+
+/// Run `run` of `tenant`, as stored.
+async fn stored(
+    deps: &ConsoleDeps,
+    tenant: &TenantId,
+    run: &str,
+) -> Result<sync_core::history::RunRecord, Problem> {
+    let run_id = RunId::parse(run).map_err(|_| Problem::NotFound("run"))?;
+    deps.store
+        .run(tenant, &run_id)
+        .await
+        .map_err(|_| Problem::Unavailable)?
+        .ok_or(Problem::NotFound("run"))
+}
+
 /// `GET /tenants/{tenant}/runs/{run}/decide?to=…`: what will happen, and the button.
 pub async fn confirm(
     State(deps): State<Arc<ConsoleDeps>>,
@@ -113,13 +142,7 @@ pub async fn confirm(
         "reject" => false,
         _ => return Err(Problem::NotFound("decision")),
     };
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
-    let record = deps
-        .store
-        .run(&tenant, &run_id)
-        .await
-        .map_err(|_| Problem::Unavailable)?
-        .ok_or(Problem::NotFound("run"))?;
+    let record = stored(&deps, &tenant, &run).await?;
     if record.status != RunStatus::Held {
         return Err(Problem::NotHeld(record.status.as_str()));
     }
@@ -157,9 +180,7 @@ pub async fn approve(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant).await?;
-    checked_form(&form, &csrf)?;
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let (tenant, run_id, actions) = posted(&deps, &headers, &tenant, &run, &form).await?;
     let applying = actions.approve(&tenant, &run_id).await.map_err(refused)?;
     tracing::info!(tenant_id = %tenant, run_id = %run_id, applying = %applying, "held run approved in the console");
     Ok(see_other(format!("/tenants/{tenant}/runs/{applying}")))
@@ -172,9 +193,7 @@ pub async fn reject(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant).await?;
-    checked_form(&form, &csrf)?;
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let (tenant, run_id, actions) = posted(&deps, &headers, &tenant, &run, &form).await?;
     actions.reject(&tenant, &run_id).await.map_err(refused)?;
     tracing::info!(tenant_id = %tenant, run_id = %run_id, "held run rejected in the console");
     Ok(see_other(format!("/tenants/{tenant}/runs/{run_id}")))
@@ -236,16 +255,11 @@ pub async fn confirm_undo(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let (tenant, csrf, _) = acting(&deps, &headers, &tenant).await?;
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
-    let record = deps
-        .store
-        .run(&tenant, &run_id)
-        .await
-        .map_err(|_| Problem::Unavailable)?
-        .ok_or(Problem::NotFound("run"))?;
+    let record = stored(&deps, &tenant, &run).await?;
     if !undoable(&record) {
         return Err(Problem::Refused(format!(
-            "run {run_id} changed nothing in the app, so there is nothing to undo"
+            "run {} changed nothing in the app, so there is nothing to undo",
+            record.id
         )));
     }
     let page = ConfirmUndo {
@@ -266,9 +280,7 @@ pub async fn undo(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let (tenant, csrf, actions) = acting(&deps, &headers, &tenant).await?;
-    checked_form(&form, &csrf)?;
-    let run_id = RunId::parse(&run).map_err(|_| Problem::NotFound("run"))?;
+    let (tenant, run_id, actions) = posted(&deps, &headers, &tenant, &run, &form).await?;
     let dry_run = form.get("dry_run").is_some_and(|value| value == "true");
     let undoing = actions
         .undo(&tenant, &run_id, dry_run)
