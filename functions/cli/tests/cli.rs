@@ -28,6 +28,14 @@ async fn cli_async(args: Vec<String>, envs: Vec<(String, String)>) -> Output {
     .expect("join")
 }
 
+/// `personio-sync <args> -c <config>`, on a blocking thread (the arguments are copied at once,
+/// so the future borrows nothing).
+fn run_in(config: &str, args: &[&str]) -> impl std::future::Future<Output = Output> + 'static {
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.extend(["-c".to_owned(), config.to_owned()]);
+    cli_async(all, vec![])
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -174,11 +182,7 @@ async fn held_run_exits_3_and_approve_applies_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path(), &fake.url(), "[guard]\nmax_deactivations = 5\n");
     write_credentials(dir.path(), "fake-client-secret");
-    let run = |args: &[&str]| {
-        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        all.extend(["-c".to_owned(), config.clone()]);
-        cli_async(all, vec![])
-    };
+    let run = |args: &[&str]| run_in(&config, args);
     let dry = run(&["run", "--dry-run"]).await;
     assert!(dry.status.success(), "{}", stderr(&dry));
     assert!(stdout(&dry).contains("dry run, nothing written"));
@@ -238,11 +242,7 @@ async fn a_held_rehire_is_named_by_the_run_and_rehire_relinks_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path(), &fake.url(), "");
     write_credentials(dir.path(), "fake-client-secret");
-    let run = |args: &[&str]| {
-        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        all.extend(["-c".to_owned(), config.clone()]);
-        cli_async(all, vec![])
-    };
+    let run = |args: &[&str]| run_in(&config, args);
     assert!(run(&["run"]).await.status.success());
     let old = fake
         .company()
@@ -312,11 +312,7 @@ async fn personio_add_checks_first_shows_personios_refusal_and_the_next_run_link
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path(), &fake.url(), "");
     write_credentials(dir.path(), "fake-client-secret");
-    let run = |args: &[&str]| {
-        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        all.extend(["-c".to_owned(), config.clone()]);
-        cli_async(all, vec![])
-    };
+    let run = |args: &[&str]| run_in(&config, args);
     let add = |email: &str, extra: &[&str]| {
         let mut args = vec![
             "personio",
@@ -329,8 +325,7 @@ async fn personio_add_checks_first_shows_personios_refusal_and_the_next_run_link
             "Lovelace",
         ];
         args.extend_from_slice(extra);
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        run_owned(args, config.clone())
+        run_in(&config, &args)
     };
 
     // Checked before anything is sent: a bad email and an attribute the tenant does not allow.
@@ -378,22 +373,13 @@ async fn personio_add_checks_first_shows_personios_refusal_and_the_next_run_link
     assert!(linked, "the new person has a user");
 }
 
-async fn run_owned(mut args: Vec<String>, config: String) -> Output {
-    args.extend(["-c".to_owned(), config]);
-    cli_async(args, vec![]).await
-}
-
 #[tokio::test]
 async fn undo_shows_a_dry_run_then_puts_the_run_back() {
     let fake = fake(20).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path(), &fake.url(), "");
     write_credentials(dir.path(), "fake-client-secret");
-    let run = |args: &[&str]| {
-        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        all.extend(["-c".to_owned(), config.clone()]);
-        cli_async(all, vec![])
-    };
+    let run = |args: &[&str]| run_in(&config, args);
     assert!(run(&["run"]).await.status.success());
     fake.update(|company| {
         company.new_hire(
