@@ -49,7 +49,8 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
     let mut seen = BTreeSet::new();
     let mut today_by_zone: HashMap<chrono_tz::Tz, chrono::NaiveDate> = HashMap::new();
     let mut leavers = Vec::new();
-    let departed = departed_accounts(config, snapshot);
+    // Built on the first person without a user: a run of linked people never needs it.
+    let mut departed: Option<HashMap<String, &Link>> = None;
 
     for person in input.people.iter_mut() {
         let key = person.key().clone();
@@ -97,7 +98,10 @@ pub(super) fn plan_people(input: &mut PlanInput<'_>, plan: &mut Plan) -> Outcome
         }
         let decision = decide(config, &person.scope, desired, link);
         let rehire = match (&decision, link) {
-            (Decision::Exist(_, _), None) => rehire_of(config, &departed, &key, &record),
+            (Decision::Exist(_, _), None) => {
+                let departed = departed.get_or_insert_with(|| departed_accounts(config, snapshot));
+                rehire_of(config, departed, &key, &record)
+            }
             _ => None,
         };
         let changes = |link: &Link| link.record.diff(&record, &create_only);
