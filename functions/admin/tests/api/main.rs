@@ -20,3 +20,4 @@ mod runs;
 mod settings;
 mod support;
 mod tenants;
+mod undo;
