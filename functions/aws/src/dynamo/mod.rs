@@ -17,6 +17,7 @@
 
 mod batch;
 mod config_store;
+mod documents;
 mod events;
 mod items;
 pub mod keys;
