@@ -52,7 +52,8 @@ pub enum Fault {
     },
     /// The list answers success with no employees and `total_elements` 0, until cleared.
     EmptyList,
-    /// Every employee response is delayed by `millis`, until cleared.
+    /// Every employee request that passes the token and rate-limit checks is answered `millis`
+    /// late, until cleared (a 401 or 429 comes at once, as from a gateway).
     Slow {
         /// Delay per response, in milliseconds.
         millis: u64,

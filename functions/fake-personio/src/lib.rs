@@ -62,4 +62,5 @@ pub use generate::{generate_company, CompanySpec};
 pub use picture::profile_picture_png;
 pub use render::employee_json;
 pub use server::{FakeConfig, FakePersonio, RateLimit, Stats};
+pub use throttle::LimitModel;
 pub use webhooks::{AuthType, Delivery, DeliveryPolicy, Webhook, WebhookStatus, WEBHOOK_EVENTS};

@@ -151,9 +151,9 @@ impl State {
             None => {
                 let now = Instant::now();
                 let allowed = self
-                    .bucket
+                    .throttle
                     .as_mut()
-                    .is_none_or(|bucket| bucket.try_acquire(now));
+                    .is_none_or(|throttle| throttle.try_acquire(now));
                 if allowed {
                     return None;
                 }

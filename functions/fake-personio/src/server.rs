@@ -8,7 +8,7 @@
 use crate::auth::Tokens;
 use crate::company::Company;
 use crate::fault::{Fault, Faults};
-use crate::throttle::TokenBucket;
+use crate::throttle::{LimitModel, Throttle};
 use crate::webhooks::{Delivery, DeliveryPolicy, Webhook, Webhooks};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -112,7 +112,9 @@ pub(crate) struct State {
     pub company: Company,
     pub config: FakeConfig,
     pub tokens: Tokens,
-    pub bucket: Option<TokenBucket>,
+    pub throttle: Option<Throttle>,
+    /// How `config.rate_limit` is read.
+    pub limit_model: LimitModel,
     pub faults: Faults,
     pub stats: Stats,
     /// v2 tokens, apart from v1's: a v2 token opens no v1 endpoint and the other way round.
@@ -175,7 +177,10 @@ impl FakePersonio {
         let employees = company.employees.len();
         let now = Instant::now();
         let state = State {
-            bucket: config.rate_limit.map(|limit| TokenBucket::new(limit, now)),
+            throttle: config
+                .rate_limit
+                .map(|limit| Throttle::new(limit, LimitModel::default(), now)),
+            limit_model: LimitModel::default(),
             company,
             config,
             tokens: Tokens::default(),
@@ -262,11 +267,21 @@ impl FakePersonio {
         state.v2_tokens.revoke_all();
     }
 
-    /// Replaces the rate limit of the employees endpoints, with a full bucket; `None` = unlimited.
+    /// Replaces the rate limit of the employees endpoints, with a full bucket (or empty
+    /// windows); `None` = unlimited.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         let mut state = self.shared.lock();
         state.config.rate_limit = limit;
-        state.bucket = limit.map(|limit| TokenBucket::new(limit, Instant::now()));
+        let model = state.limit_model;
+        state.throttle = limit.map(|limit| Throttle::new(limit, model, Instant::now()));
+    }
+
+    /// Reads the rate limit as `model` from now on, starting afresh.
+    pub fn set_limit_model(&self, model: LimitModel) {
+        let mut state = self.shared.lock();
+        state.limit_model = model;
+        let limit = state.config.rate_limit;
+        state.throttle = limit.map(|limit| Throttle::new(limit, model, Instant::now()));
     }
 
     /// Switches a fault on. [`Fault::ExpireToken`] takes effect at once; the others stay active

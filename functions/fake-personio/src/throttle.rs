@@ -1,11 +1,81 @@
-//! Personio's rate limit on the employees endpoints as a token bucket: `burst` requests at once,
-//! refilled at `per_minute / 60` per second (personio-api.md §1.12: 300/min, burst 15/s).
-//!
-//! This is the same model as `governor`'s `Quota::per_minute(300).allow_burst(15)`, so a client
-//! that paces itself with such a quota never sees a 429 from the fake.
+//! Personio's rate limit on the employees endpoints. personio-api.md §1.12 says "300 requests per
+//! minute with a burst of 15 per second" without saying how the two combine, so the fake has both
+//! readings: a token bucket (`burst` at once, refilled at `per_minute / 60` a second; the
+//! default) and two sliding windows (`burst` in any second, `per_minute` in any minute).
 
 use crate::server::RateLimit;
-use std::time::Instant;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// How the fake reads its [`RateLimit`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LimitModel {
+    /// A token bucket: 5 a second after the first 15, at Personio's numbers.
+    #[default]
+    TokenBucket,
+    /// Separate windows: 15 in any second and 300 in any minute, at Personio's numbers.
+    Windows,
+}
+
+/// The limiter of the employees endpoints.
+pub(crate) enum Throttle {
+    Bucket(TokenBucket),
+    Windows(Windows),
+}
+
+impl Throttle {
+    pub fn new(limit: RateLimit, model: LimitModel, now: Instant) -> Self {
+        match model {
+            LimitModel::TokenBucket => Self::Bucket(TokenBucket::new(limit, now)),
+            LimitModel::Windows => Self::Windows(Windows::new(limit)),
+        }
+    }
+
+    /// Admits one request; `false` means it is over the limit.
+    pub fn try_acquire(&mut self, now: Instant) -> bool {
+        match self {
+            Self::Bucket(bucket) => bucket.try_acquire(now),
+            Self::Windows(windows) => windows.try_acquire(now),
+        }
+    }
+}
+
+/// `per_second` requests in any second and `per_minute` in any minute, counting those admitted.
+pub(crate) struct Windows {
+    per_second: usize,
+    per_minute: usize,
+    /// Admission times of the last `max(per_second, per_minute)` requests, oldest first.
+    admitted: VecDeque<Instant>,
+}
+
+impl Windows {
+    fn new(limit: RateLimit) -> Self {
+        let per_second = limit.burst.max(1) as usize;
+        let per_minute = limit.per_minute.max(1) as usize;
+        Self {
+            per_second,
+            per_minute,
+            admitted: VecDeque::with_capacity(per_second.max(per_minute)),
+        }
+    }
+
+    fn try_acquire(&mut self, now: Instant) -> bool {
+        let len = self.admitted.len();
+        let full = |count: usize, span: Duration| {
+            len >= count && now.saturating_duration_since(self.admitted[len - count]) < span
+        };
+        if full(self.per_second, Duration::from_secs(1))
+            || full(self.per_minute, Duration::from_secs(60))
+        {
+            return false;
+        }
+        if len == self.per_second.max(self.per_minute) {
+            self.admitted.pop_front();
+        }
+        self.admitted.push_back(now);
+        true
+    }
+}
 
 /// A token bucket; the caller passes the clock so tests need no sleeps.
 pub(crate) struct TokenBucket {
@@ -45,6 +115,24 @@ impl TokenBucket {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn windows_allow_the_burst_each_second_and_the_limit_each_minute() {
+        let now = Instant::now();
+        let mut windows = Throttle::new(RateLimit::PERSONIO, LimitModel::Windows, now);
+        assert!((0..15).all(|_| windows.try_acquire(now)));
+        // The bucket would allow one 200 ms on; the second window does not until a second.
+        assert!(!windows.try_acquire(now + Duration::from_millis(999)));
+        let mut at = now;
+        for second in 1..20 {
+            at = now + Duration::from_secs(second);
+            assert!((0..15).all(|_| windows.try_acquire(at)), "second {second}");
+        }
+        // 300 admitted within 19 s: the minute is full until the first of them is a minute old.
+        assert!(!windows.try_acquire(at + Duration::from_secs(1)));
+        assert!(!windows.try_acquire(now + Duration::from_millis(59_999)));
+        assert!(windows.try_acquire(now + Duration::from_secs(60)));
+    }
 
     #[test]
     fn the_burst_passes_and_the_next_request_is_refused() {

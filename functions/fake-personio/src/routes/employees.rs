@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, NaiveDateTime};
 use std::sync::Arc;
+use std::time::Duration;
 
 type SharedState = axum::extract::State<Arc<Shared>>;
 
@@ -95,25 +96,43 @@ fn parse_since(value: &str) -> Option<NaiveDateTime> {
         })
 }
 
+/// Checks an employee request's token and the rate limit on arrival, as a gateway does: a 401
+/// or 429 is answered at once. Gives the token and how late to answer (a
+/// [`crate::fault::Fault::Slow`]).
+fn admit(
+    state: &mut State,
+    headers: &HeaderMap,
+) -> Result<(String, Option<Duration>), Box<Response>> {
+    let token = state
+        .authorize(headers)
+        .map_err(|error| Box::new(error.into_response()))?;
+    match state.throttle() {
+        Some(response) => Err(Box::new(response)),
+        None => Ok((token, state.faults.delay())),
+    }
+}
+
 /// `GET /v1/company/employees`.
 pub(super) async fn list(
     axum::extract::State(shared): SharedState,
     headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let delay = shared.lock().faults.delay();
-    if let Some(delay) = delay {
-        tokio::time::sleep(delay).await;
-    }
-    let mut state = shared.lock();
-    state.stats.list_requests += 1;
-    let token = match state.authorize(&headers) {
-        Ok(token) => token,
-        Err(error) => return error.into_response(),
+    let admitted = {
+        let mut state = shared.lock();
+        state.stats.list_requests += 1;
+        admit(&mut state, &headers)
     };
-    if let Some(response) = state.throttle() {
-        return response;
-    }
+    let token = match admitted {
+        Ok((token, delay)) => {
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            token
+        }
+        Err(response) => return *response,
+    };
+    let mut state = shared.lock();
     let query = match ListQuery::parse(&pairs) {
         Ok(query) => query,
         Err(message) => return v1_error(StatusCode::UNPROCESSABLE_ENTITY, message),
@@ -185,19 +204,21 @@ pub(super) async fn single(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let delay = shared.lock().faults.delay();
-    if let Some(delay) = delay {
-        tokio::time::sleep(delay).await;
-    }
-    let mut state = shared.lock();
-    state.stats.single_requests += 1;
-    let token = match state.authorize(&headers) {
-        Ok(token) => token,
-        Err(error) => return error.into_response(),
+    let admitted = {
+        let mut state = shared.lock();
+        state.stats.single_requests += 1;
+        admit(&mut state, &headers)
     };
-    if let Some(response) = state.throttle() {
-        return response;
-    }
+    let token = match admitted {
+        Ok((token, delay)) => {
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            token
+        }
+        Err(response) => return *response,
+    };
+    let state = shared.lock();
     let Some(employee) = id
         .parse::<u64>()
         .ok()
