@@ -4,7 +4,8 @@
 //! # Layout
 //! - `client`: settings, the full fetch (first page, then the rest concurrently), one employee,
 //!   the attribute list.
-//! - `session` (private): token cache, rate limiter, retry loop.
+//! - `session` (private): token cache, retry loop; waits on `limiter` (private), the shared
+//!   handle of `pacing` (private): the adaptive rate limiter, pure.
 //! - `paging` (private): page planning and de-duplication of one pass over the list.
 //! - `normalise`: lenient reading of one employee's attributes; its value readers are in
 //!   `values` (private).
@@ -15,7 +16,9 @@
 pub mod add;
 pub mod client;
 pub mod labels;
+mod limiter;
 pub mod normalise;
+mod pacing;
 mod paging;
 mod session;
 mod values;

@@ -11,30 +11,17 @@
 //! `normalise`'s business.
 
 use super::client::RateLimit;
+use super::limiter::Limiter;
 use super::wire::{AuthRequest, AuthResponse, ErrorEnvelope};
 use crate::http::{self, BodyError};
 use crate::ports::SourceError;
 use crate::retry::{self, Backoff, Failed, GaveUp};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{header, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
-
-/// The limiter's quota for Personio's `limit`. It runs 2 % under the rate and one under the burst:
-/// requests reach Personio with some network jitter, and a token bucket run exactly at the
-/// server's limit would turn that jitter into self-inflicted 429s.
-pub(super) fn quota(limit: RateLimit) -> Quota {
-    let per_minute = f64::from(limit.per_minute.max(1));
-    let period = Duration::from_secs_f64(60.0 / per_minute * 1.02);
-    let burst = NonZeroU32::new(limit.burst.saturating_sub(1)).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
-        .allow_burst(burst)
-}
 
 /// How a session talks to Personio; built by the client from its settings.
 pub(super) struct SessionConfig {
@@ -129,7 +116,7 @@ type Decode<'a, T> = &'a (dyn Fn(&str, Vec<u8>) -> Result<T, String> + Sync);
 pub(super) struct Session {
     http: reqwest::Client,
     config: SessionConfig,
-    limiter: DefaultDirectRateLimiter,
+    limiter: Limiter,
     token: Mutex<TokenState>,
 }
 
@@ -137,10 +124,20 @@ impl Session {
     pub fn new(http: reqwest::Client, config: SessionConfig) -> Self {
         Self {
             http,
-            limiter: RateLimiter::direct(quota(config.rate_limit)),
+            limiter: Limiter::new(config.rate_limit),
             token: Mutex::new(TokenState::default()),
             config,
         }
+    }
+
+    /// 429s this session has met so far.
+    pub fn throttled(&self) -> u64 {
+        self.limiter.throttled()
+    }
+
+    /// The requests per second the session allows itself now, after the first burst.
+    pub fn rate(&self) -> f64 {
+        self.limiter.rate()
     }
 
     /// Attempts per request.
@@ -324,7 +321,8 @@ impl Session {
         if let Some(app) = &self.config.app_id {
             request = request.header("X-Personio-App-ID", app);
         }
-        let (status, retry_after, body) = match receive(request, path, read.limit).await {
+        let received = receive(request, path, read.limit, Some(&self.limiter)).await;
+        let (status, retry_after, body) = match received {
             Ok(received) => received,
             Err(unreceived) => return unreceived.into_step(),
         };
@@ -445,7 +443,7 @@ impl Session {
             .json(&body)
             .header(header::ACCEPT, "application/json");
         let (status, retry_after, bytes) =
-            match receive(request, "/v1/auth", self.config.body_limit).await {
+            match receive(request, "/v1/auth", self.config.body_limit, None).await {
                 Ok(received) => received,
                 Err(unreceived) => return unreceived.into_step(),
             };
@@ -498,11 +496,13 @@ impl Unreceived {
     }
 }
 
-/// Sends a request and reads its status, `Retry-After` and whole body, up to `limit` bytes.
+/// Sends a request and reads its status, `Retry-After` and whole body, up to `limit` bytes;
+/// tells `limiter`, when given, what the answer said about the rate limit.
 async fn receive(
     request: reqwest::RequestBuilder,
     path: &str,
     limit: usize,
+    limiter: Option<&Limiter>,
 ) -> Result<(StatusCode, Option<Duration>, Vec<u8>), Unreceived> {
     let response = request
         .send()
@@ -510,6 +510,9 @@ async fn receive(
         .map_err(|error| Unreceived::Failed(Failure::Transport(describe(&error))))?;
     let status = response.status();
     let retry_after = retry::retry_after(response.headers());
+    if let Some(limiter) = limiter {
+        limiter.observe(status, retry_after, response.headers());
+    }
     let body = http::read_body(response, limit)
         .await
         .map_err(|error| match error {
@@ -614,23 +617,6 @@ mod tests {
         assert_eq!(usable_for(None), Duration::from_secs(86_100));
         assert_eq!(usable_for(Some(60.0)), Duration::from_secs(54));
         assert_eq!(usable_for(Some(-5.0)), Duration::from_secs(86_100));
-    }
-
-    #[test]
-    fn the_limiter_runs_a_hair_under_personio_limits() {
-        let standard = quota(RateLimit::default());
-        assert_eq!(standard.burst_size().get(), 14);
-        assert!(standard.replenish_interval() > Duration::from_millis(200));
-        assert!(standard.replenish_interval() < Duration::from_millis(210));
-        assert_eq!(
-            quota(RateLimit {
-                per_minute: 0,
-                burst: 0
-            })
-            .burst_size()
-            .get(),
-            1
-        );
     }
 
     #[test]
