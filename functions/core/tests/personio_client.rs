@@ -6,7 +6,8 @@
 
 use chrono::NaiveDate;
 use fake_personio::{
-    generate_company, CompanySpec, FakeConfig, FakePersonio, Fault, RateLimit as FakeLimit,
+    generate_company, CompanySpec, FakeConfig, FakePersonio, Fault, LimitModel,
+    RateLimit as FakeLimit,
 };
 use secrecy::SecretString;
 use std::collections::{BTreeMap, BTreeSet};
@@ -150,6 +151,30 @@ async fn concurrent_pages_stay_within_the_rate_limit() {
     );
     assert_eq!(fake.stats().list_requests, 25);
     assert_eq!(pages.load(Ordering::SeqCst), 25);
+}
+
+/// Personio's documented limit, read either way it can be (decision 0018): whichever the server
+/// means, the client finds out with at most one 429 and reads everyone once.
+#[tokio::test]
+async fn at_the_documented_limit_either_reading_costs_at_most_one_429() {
+    for model in [LimitModel::TokenBucket, LimitModel::Windows] {
+        let fake = fake(3_000, Some(FakeLimit::PERSONIO)).await;
+        fake.set_limit_model(model);
+        let mut settings = settings(&fake, FakeLimit::PERSONIO);
+        settings.page_size = 100;
+
+        let batch = client(settings).employees().await.unwrap();
+
+        assert_eq!(ids(&batch), company_ids(&fake), "{model:?}");
+        let stats = fake.stats();
+        let expected = match model {
+            // 15 at once, then 15 a second would be 10 too many: the first one over says so.
+            LimitModel::TokenBucket => 1,
+            LimitModel::Windows => 0,
+        };
+        assert_eq!(stats.too_many_requests, expected, "{model:?}");
+        assert_eq!(stats.list_requests, 30 + expected, "{model:?}");
+    }
 }
 
 #[tokio::test]
