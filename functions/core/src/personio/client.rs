@@ -18,6 +18,7 @@ use crate::ids::{AccountId, PersonKey, PersonioId};
 use crate::ports::{Source, SourceBatch, SourceError};
 use crate::retry::{Backoff, RetryAfter};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use secrecy::SecretString;
 use std::collections::{BTreeMap, BTreeSet};
@@ -267,17 +268,28 @@ impl PersonioClient {
             .await
     }
 
-    /// One page of the list, normalised, keeping what `keep` selects.
+    /// One page of the list (of the people changed after `since`, when given), normalised,
+    /// keeping what `keep` selects.
     async fn page(
         &self,
         index: u64,
         offset: u64,
         keep: Option<&BTreeSet<String>>,
+        since: Option<DateTime<Utc>>,
     ) -> Result<Page, SourceError> {
-        let query = [
+        let mut query = vec![
             ("limit", self.page_size.to_string()),
             ("offset", offset.to_string()),
         ];
+        if let Some(since) = since {
+            // The spec's format has no offset. Sent in UTC: read as UTC it asks for exactly
+            // that; read as a European company's local time (at or ahead of UTC) it asks for
+            // more, never less.
+            query.push((
+                "updated_since",
+                since.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            ));
+        }
         match self
             .session
             .get::<ListResponse>(EMPLOYEES, &query, NotFound::IsAnError)
@@ -297,57 +309,14 @@ impl PersonioClient {
         }
     }
 
-    /// One pass over the whole list.
-    async fn read_list(&self, keep: Option<&BTreeSet<String>>) -> Result<Collector, SourceError> {
-        let mut pass = Collector::default();
-        let first = self.page(0, 0, keep).await?;
-        let rest = Rest::after(&first, self.page_size)?;
-        pass.add(first);
-        match rest {
-            Rest::Pages(pages) => {
-                let total = pages.len() as u64 + 1;
-                self.report(1, total);
-                let mut pending = stream::iter(pages)
-                    .map(|(index, offset)| self.page(index, offset, keep))
-                    .buffer_unordered(self.concurrency);
-                let mut done = 1;
-                while let Some(page) = pending.next().await {
-                    pass.add(page?);
-                    done += 1;
-                    self.report(done, total);
-                }
-            }
-            Rest::UntilShort { limit } => {
-                tracing::warn!("Personio sent no paging metadata; reading pages one by one");
-                let mut index = 1;
-                loop {
-                    self.report(index, index + 1);
-                    let page = self.page(index, index * limit, keep).await?;
-                    let short = (page.entries.len() as u64) < limit;
-                    let read_before = pass.tally().read;
-                    pass.add(page);
-                    // A gateway that ignores `offset` sends the same people forever: stop when a
-                    // page brings nobody new.
-                    if short || pass.tally().read == read_before {
-                        break;
-                    }
-                    index += 1;
-                }
-            }
-        }
-        Ok(pass)
-    }
-}
-
-#[async_trait]
-impl Source for PersonioClient {
-    #[tracing::instrument(skip_all, fields(account = %self.account))]
-    async fn employees(&self) -> Result<SourceBatch, SourceError> {
+    /// Everyone, or the people changed after `since`: the list read again while it does not
+    /// add up, as [`Source::employees`] says.
+    async fn read_all(&self, since: Option<DateTime<Utc>>) -> Result<SourceBatch, SourceError> {
         let labels = self.labels().await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let pass = self.read_list(labels.keep.as_ref()).await?;
+            let pass = self.read_list(labels.keep.as_ref(), since).await?;
             let tally = pass.tally();
             if tally.consistent {
                 let mut batch = pass.into_batch();
@@ -356,6 +325,7 @@ impl Source for PersonioClient {
                     employees = batch.employees.len(),
                     unreadable = batch.errors.len(),
                     passes = attempt,
+                    changed_since = since.is_some(),
                     throttled = self.session.throttled(),
                     rate = self.session.rate(),
                     "read the employee list"
@@ -377,6 +347,67 @@ impl Source for PersonioClient {
                 });
             }
         }
+    }
+
+    /// One pass over the whole list, or over the people changed after `since`.
+    async fn read_list(
+        &self,
+        keep: Option<&BTreeSet<String>>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Collector, SourceError> {
+        let mut pass = Collector::default();
+        let first = self.page(0, 0, keep, since).await?;
+        let rest = Rest::after(&first, self.page_size)?;
+        pass.add(first);
+        match rest {
+            Rest::Pages(pages) => {
+                let total = pages.len() as u64 + 1;
+                self.report(1, total);
+                let mut pending = stream::iter(pages)
+                    .map(|(index, offset)| self.page(index, offset, keep, since))
+                    .buffer_unordered(self.concurrency);
+                let mut done = 1;
+                while let Some(page) = pending.next().await {
+                    pass.add(page?);
+                    done += 1;
+                    self.report(done, total);
+                }
+            }
+            Rest::UntilShort { limit } => {
+                tracing::warn!("Personio sent no paging metadata; reading pages one by one");
+                let mut index = 1;
+                loop {
+                    self.report(index, index + 1);
+                    let page = self.page(index, index * limit, keep, since).await?;
+                    let short = (page.entries.len() as u64) < limit;
+                    let read_before = pass.tally().read;
+                    pass.add(page);
+                    // A gateway that ignores `offset` sends the same people forever: stop when a
+                    // page brings nobody new.
+                    if short || pass.tally().read == read_before {
+                        break;
+                    }
+                    index += 1;
+                }
+            }
+        }
+        Ok(pass)
+    }
+}
+
+#[async_trait]
+impl Source for PersonioClient {
+    #[tracing::instrument(skip_all, fields(account = %self.account))]
+    async fn employees(&self) -> Result<SourceBatch, SourceError> {
+        self.read_all(None).await
+    }
+
+    #[tracing::instrument(skip_all, fields(account = %self.account))]
+    async fn employees_changed_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<SourceBatch, SourceError> {
+        self.read_all(Some(since)).await
     }
 
     #[tracing::instrument(skip_all, fields(account = %self.account, person = id.get()))]

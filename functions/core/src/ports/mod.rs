@@ -116,6 +116,12 @@ pub enum SourceError {
 pub trait Source: Send + Sync {
     /// Every employee the credential may read.
     async fn employees(&self) -> Result<SourceBatch, SourceError>;
+    /// The employees Personio says changed after `since` (v1 `updated_since`), for an incremental
+    /// run. People deleted from Personio are not among them.
+    async fn employees_changed_since(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SourceBatch, SourceError>;
     /// One employee; `Ok(None)` when Personio says there is no such person.
     async fn employee(&self, id: PersonioId) -> Result<Option<SourceBatch>, SourceError>;
     /// The attributes the credential may read, custom ones included.
