@@ -92,6 +92,8 @@ fn record(id: RunId, started: chrono::DateTime<Utc>, changes: usize) -> RunRecor
             .collect(),
         summary_pending: false,
         skips: Vec::new(),
+        reading: sync_core::history::Reading::Everyone,
+        config_fingerprint: None,
     }
 }
 

@@ -108,6 +108,8 @@ fn run(started: &str, changes: usize, errors: usize) -> RunRecord {
                 reason: format!("hire date {n} is more than 7 days away"),
             })
             .collect(),
+        reading: sync_core::history::Reading::Everyone,
+        config_fingerprint: None,
     }
 }
 

@@ -39,6 +39,8 @@ fn run(started: &str, changes: usize) -> RunRecord {
         errors: vec![],
         summary_pending: false,
         skips: Vec::new(),
+        reading: sync_core::history::Reading::Everyone,
+        config_fingerprint: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn parse_now(now: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
 pub async fn run(
     place: &Place,
     dry_run: bool,
+    scheduled: bool,
     person: Option<&str>,
     account: Option<&str>,
     now: Option<&str>,
@@ -47,7 +48,11 @@ pub async fn run(
     let request = RunRequest {
         target,
         dry_run,
-        trigger: Trigger::Manual,
+        trigger: if scheduled {
+            Trigger::Schedule
+        } else {
+            Trigger::Manual
+        },
         now,
         deadline: None,
         run_id: None,

@@ -106,7 +106,8 @@ pub async fn serve_demo_company(dir: &Path) -> anyhow::Result<Option<FakePersoni
     Ok(Some(fake))
 }
 
-/// `demo`: sync the sample company into `dir`; a repeated demo is the next scheduled run.
+/// `demo`: sync the sample company into `dir`; a repeated demo syncs again (a full run, as sync
+/// now does).
 pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Done> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the demo folder {}", dir.display()))?;
@@ -145,7 +146,9 @@ pub async fn demo(dir: &Path, employees: usize, seed: u64) -> anyhow::Result<Don
     let request = RunRequest {
         target: RunTarget::Everyone,
         dry_run: false,
-        trigger: Trigger::Schedule,
+        // A full read every time, so that each demo hosts the next pictures: an incremental
+        // scheduled run would read only the people changed since.
+        trigger: Trigger::Manual,
         now: Utc::now(),
         deadline: None,
         run_id: None,

@@ -65,6 +65,10 @@ enum Command {
         /// Plan only: show what would change and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Run as the schedule does (for cron): between full runs (every
+        /// `schedule.full_every_hours`), read only the people changed since the last clean run.
+        #[arg(long, conflicts_with = "person")]
+        scheduled: bool,
         /// Sync one person, by Personio employee id.
         #[arg(long)]
         person: Option<String>,
@@ -247,6 +251,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Done> {
         Command::Run {
             place,
             dry_run,
+            scheduled,
             person,
             account,
             now,
@@ -254,6 +259,7 @@ async fn dispatch(command: Command) -> anyhow::Result<Done> {
             commands::run(
                 &place,
                 dry_run,
+                scheduled,
                 person.as_deref(),
                 account.as_deref(),
                 now.as_deref(),

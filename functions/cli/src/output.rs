@@ -1,6 +1,6 @@
 //! What the CLI prints: run summaries, history tables, one-line errors.
 
-use sync_core::history::{RunRecord, RunStatus};
+use sync_core::history::{Reading, RunRecord, RunStatus};
 use sync_core::plan::Plan;
 
 /// An error and its causes on one line, without repeating a cause its parent already quotes.
@@ -35,10 +35,17 @@ pub fn print_run(run: &RunRecord, plan: Option<&Plan>, verbose: bool) {
         RunStatus::Held => "HELD, nothing written",
         status => status.as_str(),
     };
+    let fetched = match run.reading {
+        Reading::Changed { since } => format!(
+            "incremental, {} changed since {} UTC fetched",
+            run.fetched,
+            since.format("%Y-%m-%d %H:%M:%S")
+        ),
+        Reading::Everyone | Reading::Person => format!("{} fetched", run.fetched),
+    };
     out!(
-        "run {} ({verb}): {} fetched, {} in scope",
+        "run {} ({verb}): {fetched}, {} in scope",
         run.id,
-        run.fetched,
         run.in_scope
     );
     if run.status == RunStatus::Completed

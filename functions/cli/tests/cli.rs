@@ -98,7 +98,7 @@ fn demo_syncs_the_sample_company_and_a_second_demo_only_hosts_more_pictures() {
         .expect("users")
         .count();
     assert!(users > 400, "{users} users");
-    // The next scheduled run changes nothing but the next profile pictures it hosts (the demo
+    // The next run changes nothing but the next profile pictures it hosts (the demo
     // config reads 20 per run: one update each).
     let second = cli(&["demo", "--dir", demo], &[]);
     assert!(second.status.success(), "{}", stderr(&second));

@@ -1,7 +1,7 @@
 //! How runs read on a page: labels for triggers and statuses, times and durations.
 
 use chrono::{DateTime, Utc};
-use sync_core::history::{RunRecord, RunStatus, Trigger};
+use sync_core::history::{Reading, RunRecord, RunStatus, Trigger};
 
 /// One run as a row of a table.
 pub struct RunRow {
@@ -23,7 +23,7 @@ impl RunRow {
         Self {
             id: run.id.as_str().to_owned(),
             started: when(run.started_at),
-            trigger: trigger(&run.trigger),
+            trigger: trigger(run),
             status: run.status.as_str(),
             status_label: status(run.status),
             created: counts.created + counts.adopted,
@@ -53,9 +53,12 @@ pub fn duration(span: chrono::Duration) -> String {
     }
 }
 
-fn trigger(trigger: &Trigger) -> String {
-    match trigger {
-        Trigger::Schedule => "Schedule".to_owned(),
+fn trigger(run: &RunRecord) -> String {
+    match &run.trigger {
+        Trigger::Schedule => match run.reading {
+            Reading::Changed { since } => format!("Schedule, changes since {}", when(since)),
+            Reading::Everyone | Reading::Person => "Schedule".to_owned(),
+        },
         Trigger::Manual => "Sync now".to_owned(),
         Trigger::FirstSync => "First sync".to_owned(),
         Trigger::Revocation => "Personio access revoked".to_owned(),

@@ -182,6 +182,31 @@ pub struct ChangeItem {
     pub fields: Vec<ChangedField>,
 }
 
+/// How much of Personio a run read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reading {
+    /// Everyone: a full run, which also finds who left Personio. Records written before runs
+    /// could be incremental have no reading and count as this.
+    #[default]
+    Everyone,
+    /// Only the people Personio says changed after `since` (an incremental scheduled run,
+    /// decision 0019): it cannot see who was deleted from Personio.
+    Changed {
+        /// The moment asked for, the last clean run's start less a margin.
+        since: DateTime<Utc>,
+    },
+    /// One person (a webhook, `run --person`).
+    Person,
+}
+
+impl Reading {
+    /// Whether the run read everyone.
+    pub fn is_everyone(&self) -> bool {
+        *self == Self::Everyone
+    }
+}
+
 /// The record of one run: import history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -221,4 +246,11 @@ pub struct RunRecord {
     /// and left as they are, …): the warnings of the run report and `warnings.csv`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skips: Vec<SkipItem>,
+    /// How much of Personio it read.
+    #[serde(default, skip_serializing_if = "Reading::is_everyone")]
+    pub reading: Reading,
+    /// The fingerprint of the tenant's config the run used ([`crate::config::TenantConfig::fingerprint`]):
+    /// a scheduled run after a config change reads everyone. Absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_fingerprint: Option<String>,
 }

@@ -36,6 +36,7 @@ pub mod guard;
 pub mod history;
 pub mod http;
 pub mod ids;
+pub mod incremental;
 pub mod journal;
 pub mod lifecycle;
 pub mod links;

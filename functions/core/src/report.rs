@@ -241,6 +241,8 @@ mod tests {
             errors: Vec::new(),
             summary_pending: false,
             skips: Vec::new(),
+            reading: crate::history::Reading::Everyone,
+            config_fingerprint: None,
         }
     }
 

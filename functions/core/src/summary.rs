@@ -11,7 +11,7 @@
 
 use crate::config::TenantConfig;
 use crate::email::{Attachment, Email};
-use crate::history::{ChangeItem, RecordError, RunRecord, RunStatus, Trigger};
+use crate::history::{ChangeItem, Reading, RecordError, RunRecord, RunStatus, Trigger};
 use crate::ids::PersonKey;
 use crate::report::{counts_parts, describe_field, errors_csv, escape_html};
 use std::collections::BTreeMap;
@@ -86,6 +86,9 @@ fn error_person(error: &RecordError, names: &BTreeMap<PersonKey, String>) -> Str
 fn trigger_name(run: &RunRecord) -> &'static str {
     match (&run.trigger, run.dry_run) {
         (_, true) => "dry run",
+        (Trigger::Schedule, _) if matches!(run.reading, Reading::Changed { .. }) => {
+            "scheduled, incremental"
+        }
         (Trigger::Schedule, _) => "scheduled",
         (Trigger::Manual, _) => "manual",
         (Trigger::FirstSync, _) => "first sync",
@@ -190,13 +193,22 @@ pub fn render_summary(
         "<h1 style=\"font-size:22px;line-height:1.3;margin:0 0 6px\">{}</h1>",
         escape_html(&title)
     );
+    let read = match run.reading {
+        Reading::Changed { since } => format!(
+            "incremental: {} people changed in Personio since {} UTC were read, the others left as they were",
+            run.fetched,
+            since.format("%Y-%m-%d %H:%M")
+        ),
+        Reading::Everyone | Reading::Person => {
+            format!("{} people read from Personio", run.fetched)
+        }
+    };
     let facts = format!(
-        "Run {} ({}) of {}, status {}; {} people read from Personio, {} in scope.",
+        "Run {} ({}) of {}, status {}; {read}, {} in scope.",
         run.id,
         trigger_name(run),
         config.tenant,
         run.status.as_str(),
-        run.fetched,
         run.in_scope
     );
     body.paragraph(&facts, &format!("color:{MUTED};font-size:14px"), "ps-muted");
@@ -538,6 +550,8 @@ mod tests {
             errors,
             summary_pending: false,
             skips: Vec::new(),
+            reading: crate::history::Reading::Everyone,
+            config_fingerprint: None,
         };
         (run, names)
     }

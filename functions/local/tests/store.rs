@@ -107,6 +107,8 @@ fn run(id: &RunId) -> RunRecord {
         }],
         summary_pending: false,
         skips: Vec::new(),
+        reading: sync_core::history::Reading::Everyone,
+        config_fingerprint: None,
     }
 }
 

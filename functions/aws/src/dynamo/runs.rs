@@ -425,5 +425,7 @@ fn summary_of(run: &RunRecord) -> RunRecord {
         // The next run reads headers to find the summaries a stopped run did not send.
         summary_pending: run.summary_pending,
         skips: Vec::new(),
+        reading: run.reading,
+        config_fingerprint: run.config_fingerprint.clone(),
     }
 }

@@ -123,6 +123,22 @@ fn drop_local_keys(value: &mut serde_json::Value) {
 }
 
 impl TenantConfig {
+    /// A fingerprint of what decides a run's writes: everything but when runs happen and who gets
+    /// the email. A scheduled run reads everyone when it differs from the last full run's.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut relevant = self.clone();
+        relevant.schedule = ScheduleConfig::default();
+        relevant.email = EmailConfig::default();
+        // Every map in the config is ordered, so the same config gives the same JSON.
+        let json = serde_json::to_vec(&relevant).unwrap_or_default();
+        Sha256::digest(&json)
+            .iter()
+            .take(12)
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
     /// Every field a run may write to a user: the mapping's targets and the invitation flag.
     pub fn field_targets(&self) -> Vec<String> {
         self.mapping
@@ -248,6 +264,11 @@ impl TenantConfig {
             if !to.contains('@') || to.contains(char::is_whitespace) {
                 problems.push(format!("email.to: `{to}` is not an email address"));
             }
+        }
+        if !(1..=168).contains(&self.schedule.full_every_hours) {
+            problems.push(
+                "schedule.full_every_hours: between 1 and 168 (a week); turn incremental runs off with incremental = false".to_owned(),
+            );
         }
         if let Some(every) = self.schedule.every_minutes {
             if every < 5 {

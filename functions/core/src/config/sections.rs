@@ -356,6 +356,19 @@ pub struct ScheduleConfig {
     /// No scheduled runs at all: only sync now, approvals and webhooks start runs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub manual: bool,
+    /// With `every_minutes`, scheduled runs between full runs read only the people Personio says
+    /// changed since the last clean run (decision 0019). On by default; daily and weekly runs
+    /// always read everyone.
+    #[serde(default = "yes")]
+    pub incremental: bool,
+    /// A scheduled run reads everyone when the last full run is this many hours old (1–168);
+    /// it finds who was deleted from Personio. Default 24.
+    #[serde(default = "default_full_every_hours")]
+    pub full_every_hours: u32,
+}
+
+fn default_full_every_hours() -> u32 {
+    24
 }
 
 impl Default for ScheduleConfig {
@@ -365,6 +378,8 @@ impl Default for ScheduleConfig {
             daily_at: Some("06:00".to_owned()),
             weekly_on: None,
             manual: false,
+            incremental: true,
+            full_every_hours: default_full_every_hours(),
         }
     }
 }

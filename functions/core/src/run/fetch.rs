@@ -1,12 +1,44 @@
-//! Fetch: read the run's people from the tenant's Personio accounts — everyone, or one person —
-//! into an [`Intake`], which maps and scopes them as they arrive (normalisation happens in the
-//! source, so only the attributes the tenant uses are kept).
+//! Fetch: read the run's people from the tenant's Personio accounts — everyone, the people
+//! changed since the last clean run, or one person — into an [`Intake`], which maps and scopes
+//! them as they arrive (normalisation happens in the source, so only the attributes the tenant
+//! uses are kept).
 
-use super::{Ports, RunError, RunTarget};
+use super::{Ports, RunError, RunRequest, RunTarget};
 use crate::config::TenantConfig;
+use crate::history::{Reading, Trigger};
 use crate::ids::AccountId;
+use crate::incremental::{self, Decision};
 use crate::people::Intake;
 use crate::ports::Source;
+
+/// How much of Personio the run reads: a scheduled run of everyone may read only the changes
+/// ([`incremental::decide`], from the tenant's history).
+pub(super) async fn reading(
+    ports: &Ports<'_>,
+    config: &TenantConfig,
+    request: &RunRequest,
+) -> Result<Reading, RunError> {
+    if let RunTarget::Person(_) = request.target {
+        return Ok(Reading::Person);
+    }
+    if request.trigger != Trigger::Schedule || !incremental::applies(config) {
+        return Ok(Reading::Everyone);
+    }
+    let history = ports
+        .store
+        .runs(&config.tenant, incremental::HISTORY)
+        .await?;
+    Ok(match incremental::decide(config, &history, request.now) {
+        Decision::Full { why } => {
+            tracing::info!(why, "scheduled run reads everyone");
+            Reading::Everyone
+        }
+        Decision::Changed { since } => {
+            tracing::info!(%since, "scheduled run reads the people changed since");
+            Reading::Changed { since }
+        }
+    })
+}
 
 /// Reads the people `target` names, one account after the other: each account's batch is mapped
 /// and scoped before the next is read, so a multi-account tenant never holds two raw batches.
@@ -14,6 +46,7 @@ pub(super) async fn fetch<'c>(
     ports: &Ports<'_>,
     config: &'c TenantConfig,
     target: &RunTarget,
+    reading: Reading,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Intake<'c>, RunError> {
     let mut intake = Intake::new(config, now);
@@ -33,7 +66,10 @@ pub(super) async fn fetch<'c>(
         let batch = match target {
             RunTarget::Everyone => {
                 ports.progress.start("fetch", 0);
-                let batch = source.employees().await?;
+                let batch = match reading {
+                    Reading::Changed { since } => source.employees_changed_since(since).await?,
+                    Reading::Everyone | Reading::Person => source.employees().await?,
+                };
                 ports.progress.finish();
                 batch
             }

@@ -217,6 +217,14 @@ pub async fn run_with(
 ) -> Result<RunOutcome, RunError> {
     let tenant = &config.tenant;
     let mut record = begin(ports, config, &request).await?;
+    record.config_fingerprint = Some(config.fingerprint());
+    record.reading = match fetch::reading(ports, config, &request).await {
+        Ok(reading) => reading,
+        Err(error) => {
+            let names = BTreeMap::new();
+            return Err(fail(ports, config, record, error, &names, on_refusal).await);
+        }
+    };
     let snapshot = ports.store.snapshot(tenant).await?;
 
     // Fetch, normalise, map and scope; within the deadline, so that a slow Personio ends the run
@@ -224,7 +232,7 @@ pub async fn run_with(
     let fetched = within(
         request.deadline,
         "reading Personio",
-        fetch::fetch(ports, config, &request.target, request.now),
+        fetch::fetch(ports, config, &request.target, record.reading, request.now),
     );
     let mut intake = match fetched.await {
         Ok(intake) => intake,
@@ -248,7 +256,7 @@ pub async fn run_with(
                 return Err(fail(ports, config, record, error, &names, on_refusal).await);
             }
         };
-    let names = names_of(&intake, &snapshot);
+    let names = recording::names_of(&intake, &snapshot);
 
     // Match people without a user to existing app users they may adopt.
     ports.progress.start("plan", 0);
@@ -269,7 +277,8 @@ pub async fn run_with(
     };
 
     // Guard the fetch, then plan (lifecycle decides each person's desired state).
-    let complete = request.target == RunTarget::Everyone;
+    // Only a run that read everyone can tell who left Personio.
+    let complete = record.reading.is_everyone();
     guard::protect(&mut intake, &snapshot, complete);
     let mut plan = plan::plan(PlanInput {
         config,
@@ -365,24 +374,6 @@ async fn begin(
         ports.store.save_run(&config.tenant, &record).await?;
     }
     Ok(record)
-}
-
-/// Everyone's display name: as Personio returned it, else (people Personio returned nobody for,
-/// leavers of a complete read) as the sync last wrote it, so that the held run's page and the
-/// email name everyone they list.
-fn names_of(
-    intake: &crate::people::Intake<'_>,
-    snapshot: &Snapshot,
-) -> BTreeMap<PersonKey, String> {
-    let mut names = intake.names();
-    for (key, link) in &snapshot.links {
-        if !names.contains_key(key) {
-            if let Some(name) = crate::people::display_name(&link.record) {
-                names.insert(key.clone(), name);
-            }
-        }
-    }
-    names
 }
 
 /// Runs `work` until `deadline`; past it, [`RunError::OutOfTime`] naming `stage`.

@@ -28,6 +28,8 @@ pub(super) fn started(id: RunId, trigger: Trigger, dry_run: bool, now: DateTime<
         errors: Vec::new(),
         summary_pending: false,
         skips: Vec::new(),
+        reading: crate::history::Reading::Everyone,
+        config_fingerprint: None,
     }
 }
 
@@ -140,4 +142,22 @@ pub(super) fn applied(
     record.changes = applied.changes;
     record.errors = plan.errors.iter().cloned().chain(applied.errors).collect();
     record.counts.errors = record.errors.len();
+}
+
+/// Everyone's display name: as Personio returned it, else (people Personio returned nobody for,
+/// leavers of a complete read) as the sync last wrote it, so that the held run's page and the
+/// email name everyone they list.
+pub(super) fn names_of(
+    intake: &crate::people::Intake<'_>,
+    snapshot: &crate::state::Snapshot,
+) -> BTreeMap<PersonKey, String> {
+    let mut names = intake.names();
+    for (key, link) in &snapshot.links {
+        if !names.contains_key(key) {
+            if let Some(name) = display_name(&link.record) {
+                names.insert(key.clone(), name);
+            }
+        }
+    }
+    names
 }

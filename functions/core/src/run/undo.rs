@@ -13,9 +13,8 @@
 //! those runs; with `only_unchanged` they are left as they are, otherwise they too go back to
 //! before the undone run.
 
-use super::{
-    begin, fetch, finish, names_of, stop_before_apply, within, OnRefusal, Ports, RunOutcome,
-};
+use super::recording::names_of;
+use super::{begin, fetch, finish, stop_before_apply, within, OnRefusal, Ports, RunOutcome};
 use super::{RunError, RunRequest, RunTarget};
 use crate::config::TenantConfig;
 use crate::guard::{self, GuardInput};
@@ -274,7 +273,13 @@ pub async fn undo(
     let fetched = within(
         request.deadline,
         "reading Personio",
-        fetch::fetch(ports, config, &RunTarget::Everyone, request.now),
+        fetch::fetch(
+            ports,
+            config,
+            &RunTarget::Everyone,
+            crate::history::Reading::Everyone,
+            request.now,
+        ),
     );
     let intake = match fetched.await {
         Ok(intake) => intake,

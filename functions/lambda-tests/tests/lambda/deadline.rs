@@ -109,6 +109,8 @@ async fn after_five_partial_runs_in_a_row_the_next_one_fails_instead_of_queueing
             errors: Vec::new(),
             summary_pending: false,
             skips: Vec::new(),
+            reading: sync_core::history::Reading::Everyone,
+            config_fingerprint: None,
         };
         stack
             .deps
