@@ -6,6 +6,7 @@ mod faults;
 mod features;
 mod groups;
 mod guards;
+mod incremental;
 mod labels;
 mod lifecycle;
 mod pictures;
