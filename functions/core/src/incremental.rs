@@ -3,8 +3,9 @@
 //!
 //! Only schedules of `every_minutes` run incrementally: daily and weekly runs are a full run's
 //! interval apart anyway. A scheduled run reads everyone when incremental runs are off, when
-//! there is no full run to build on, when the config changed since the last full run, or when that run is
-//! `full_every_hours` old. Otherwise it asks Personio for the people changed since the start of
+//! there is no full run to build on, when the config changed since the last full run, at the
+//! first run of each day in the tenant's time zone (dates turn then), or when the last full run
+//! is `full_every_hours` old. Otherwise it asks Personio for the people changed since the start of
 //! the last clean run (completed, not a dry run, no per-person errors, read everyone or the
 //! changes) at or after the last full run, less [`OVERLAP`] for clocks that disagree. A run with
 //! errors does not move the mark on, so the people it failed for are read again by the next one.
@@ -52,6 +53,14 @@ pub fn decide(config: &TenantConfig, history: &[RunRecord], now: DateTime<Utc>) 
     if full.config_fingerprint.as_deref() != Some(config.fingerprint().as_str()) {
         return Decision::Full {
             why: "the config changed since the last full run",
+        };
+    }
+    // Hire, termination and retention dates turn at midnight in the tenant's time zone; only a
+    // run that reads everyone acts on a date that arrived without an edit in Personio.
+    let today = |at| crate::lifecycle::today_in(config.timezone, at);
+    if today(now) != today(full.started_at) {
+        return Decision::Full {
+            why: "a new day began in the tenant's time zone",
         };
     }
     let every = Duration::hours(i64::from(config.schedule.full_every_hours));

@@ -6,6 +6,7 @@ fn config() -> TenantConfig {
     TenantConfig::from_toml(
         r#"
 tenant = "acme"
+timezone = "Europe/Berlin"
 [[personio.accounts]]
 [destination]
 kind = "directory"
@@ -98,43 +99,52 @@ fn the_changes_are_read_from_the_last_clean_run_less_the_overlap() {
 }
 
 #[test]
-fn a_full_run_is_due_after_full_every_hours_or_a_config_change() {
+fn a_full_run_is_due_each_new_day_after_full_every_hours_or_a_config_change() {
     let mut config = config();
     let history = [run("2026-12-01T08:00:00Z", Reading::Everyone, 3, &config)];
     // With errors and nothing after it, the full run itself is the mark.
     assert_eq!(
-        decide(&config, &history, at("2026-12-02T07:59:00Z")),
+        decide(&config, &history, at("2026-12-01T22:59:00Z")),
         Decision::Changed {
             since: at("2026-12-01T07:55:00Z")
         }
     );
+    // Midnight in Berlin: hire and termination dates turn.
+    assert_eq!(
+        decide(&config, &history, at("2026-12-01T23:00:00Z")),
+        Decision::Full {
+            why: "a new day began in the tenant's time zone"
+        }
+    );
+    config.schedule.full_every_hours = 6;
     assert!(matches!(
-        decide(&config, &history, at("2026-12-02T08:00:00Z")),
-        Decision::Full { .. }
-    ));
-    config.schedule.full_every_hours = 48;
-    assert!(matches!(
-        decide(&config, &history, at("2026-12-02T08:00:00Z")),
+        decide(&config, &history, at("2026-12-01T13:59:00Z")),
         Decision::Changed { .. }
     ));
+    assert_eq!(
+        decide(&config, &history, at("2026-12-01T14:00:00Z")),
+        Decision::Full {
+            why: "the last full run is due again"
+        }
+    );
     // When runs happen and who gets the email change nothing a run writes.
     config.schedule.every_minutes = Some(15);
     config.schedule.daily_at = None;
     config.email.to = vec!["it@acme.example".to_owned()];
     assert!(matches!(
-        decide(&config, &history, at("2026-12-02T08:00:00Z")),
+        decide(&config, &history, at("2026-12-01T09:00:00Z")),
         Decision::Changed { .. }
     ));
     config.scope.statuses = [crate::employee::EmploymentStatus::Active].into();
     assert_eq!(
-        decide(&config, &history, at("2026-12-02T08:00:00Z")),
+        decide(&config, &history, at("2026-12-01T09:00:00Z")),
         Decision::Full {
             why: "the config changed since the last full run"
         }
     );
     config.schedule.incremental = false;
     assert!(matches!(
-        decide(&config, &history, at("2026-12-02T08:00:00Z")),
+        decide(&config, &history, at("2026-12-01T09:00:00Z")),
         Decision::Full { .. }
     ));
 }

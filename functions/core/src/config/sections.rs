@@ -361,8 +361,9 @@ pub struct ScheduleConfig {
     /// always read everyone.
     #[serde(default = "yes")]
     pub incremental: bool,
-    /// A scheduled run reads everyone when the last full run is this many hours old (1–168);
-    /// it finds who was deleted from Personio. Default 24.
+    /// A scheduled run reads everyone when the last full run is this many hours old (1–168),
+    /// and at the first run of each day in the tenant's time zone; it finds who was deleted from
+    /// Personio and acts on dates that arrived. Default 24.
     #[serde(default = "default_full_every_hours")]
     pub full_every_hours: u32,
 }
