@@ -277,6 +277,17 @@ impl PersonioClient {
         keep: Option<&BTreeSet<String>>,
         since: Option<DateTime<Utc>>,
     ) -> Result<Page, SourceError> {
+        let response = self.raw_page(index, offset, since).await?;
+        Ok(Page::read(index, response, &self.account, keep))
+    }
+
+    /// One page of the list as Personio sent it.
+    async fn raw_page(
+        &self,
+        index: u64,
+        offset: u64,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<ListResponse, SourceError> {
         let mut query = vec![
             ("limit", self.page_size.to_string()),
             ("offset", offset.to_string()),
@@ -301,7 +312,7 @@ impl PersonioClient {
                     people = response.data.len(),
                     "read a page of employees"
                 );
-                Ok(Page::read(index, response, &self.account, keep))
+                Ok(response)
             }
             Answer::NotFound => Err(SourceError::Malformed {
                 detail: format!("{EMPLOYEES} answered 404"),
@@ -312,15 +323,16 @@ impl PersonioClient {
     /// Everyone, or the people changed after `since`: the list read again while it does not
     /// add up, as [`Source::employees`] says.
     async fn read_all(&self, since: Option<DateTime<Utc>>) -> Result<SourceBatch, SourceError> {
-        let labels = self.labels().await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let pass = self.read_list(labels.keep.as_ref(), since).await?;
+            let (pass, labels) = self.read_list(since).await?;
             let tally = pass.tally();
             if tally.consistent {
                 let mut batch = pass.into_batch();
-                batch.universal_ids.extend(labels.keys.clone());
+                if let Some(labels) = labels {
+                    batch.universal_ids.extend(labels.keys.clone());
+                }
                 tracing::info!(
                     employees = batch.employees.len(),
                     unreadable = batch.errors.len(),
@@ -349,14 +361,26 @@ impl PersonioClient {
         }
     }
 
-    /// One pass over the whole list, or over the people changed after `since`.
+    /// One pass over the whole list, or over the people changed after `since`, with the labels
+    /// it resolved. They are resolved once the first page shows someone to read: a quiet
+    /// incremental read costs one request, not two.
     async fn read_list(
         &self,
-        keep: Option<&BTreeSet<String>>,
         since: Option<DateTime<Utc>>,
-    ) -> Result<Collector, SourceError> {
+    ) -> Result<(Collector, Option<&Labels>), SourceError> {
         let mut pass = Collector::default();
-        let first = self.page(0, 0, keep, since).await?;
+        let raw = self.raw_page(0, 0, since).await?;
+        let nobody = raw.data.is_empty()
+            && raw
+                .metadata
+                .is_none_or(|metadata| metadata.total_elements == 0);
+        let labels = if nobody {
+            None
+        } else {
+            Some(self.labels().await?)
+        };
+        let keep = labels.map_or(self.keep_attributes.as_ref(), |labels| labels.keep.as_ref());
+        let first = Page::read(0, raw, &self.account, keep);
         let rest = Rest::after(&first, self.page_size)?;
         pass.add(first);
         match rest {
@@ -391,7 +415,7 @@ impl PersonioClient {
                 }
             }
         }
-        Ok(pass)
+        Ok((pass, labels))
     }
 }
 
