@@ -167,13 +167,18 @@ async fn at_the_documented_limit_either_reading_costs_at_most_one_429() {
 
         assert_eq!(ids(&batch), company_ids(&fake), "{model:?}");
         let stats = fake.stats();
-        let expected = match model {
-            // 15 at once, then 15 a second would be 10 too many: the first one over says so.
+        let most = match model {
+            // 15 at once, then 15 a second would be 10 too many: the first one over says so
+            // (none when a busy machine sent them slower than the bucket refills).
             LimitModel::TokenBucket => 1,
             LimitModel::Windows => 0,
         };
-        assert_eq!(stats.too_many_requests, expected, "{model:?}");
-        assert_eq!(stats.list_requests, 30 + expected, "{model:?}");
+        assert!(stats.too_many_requests <= most, "{model:?}: {stats:?}");
+        assert_eq!(
+            stats.list_requests,
+            30 + stats.too_many_requests,
+            "{model:?}"
+        );
     }
 }
 
