@@ -5,6 +5,8 @@
 //! - `benches/plan.rs`: map + scope + plan of 10,000 and 100,000 people on one core.
 //! - `benches/fetch.rs`: a full fetch from the rate-limited fake, read both ways Personio's limit
 //!   can be enforced, against each floor and a sequential peer.
+//! - `benches/incremental.rs`: incremental scheduled runs of a 10,000-person tenant: Personio
+//!   requests and time with no change and with 20 changes.
 //! - `benches/rss.rs`: peak memory of a 50,000-person `personio-sync run --dry-run`.
 //! - `benches/console.rs`: server time of the console's run report (10,000 changes) and overview
 //!   (1,000 runs).
