@@ -24,6 +24,7 @@ mod console;
 mod deadline;
 mod fields;
 mod held;
+mod incremental;
 mod isolation;
 mod no_op;
 mod ordering;
