@@ -83,3 +83,42 @@ fn status(status: RunStatus) -> &'static str {
 
 /// The counts worth showing, in words, without zeros (the summary email's).
 pub use sync_core::report::counts_parts as counts;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scheduled(reading: serde_json::Value) -> RunRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": "20261203T091000.000Z-1a2b3c",
+            "trigger": {"kind": "schedule"},
+            "status": "completed",
+            "dry_run": false,
+            "started_at": "2026-12-03T09:10:00Z",
+            "finished_at": "2026-12-03T09:10:02Z",
+            "fetched": 3,
+            "in_scope": 3,
+            "counts": serde_json::to_value(sync_core::history::Counts::default())
+                .expect("counts"),
+            "held_because": [],
+            "failure": null,
+            "changes": [],
+            "errors": [],
+            "reading": reading,
+        }))
+        .expect("a run record")
+    }
+
+    #[test]
+    fn an_incremental_run_says_since_when_it_read_the_changes() {
+        let changed = scheduled(serde_json::json!({
+            "kind": "changed", "since": "2026-12-03T09:00:00Z"
+        }));
+        assert_eq!(
+            RunRow::of(&changed).trigger,
+            "Schedule, changes since 2026-12-03 09:00 UTC"
+        );
+        let full = scheduled(serde_json::json!({"kind": "everyone"}));
+        assert_eq!(RunRow::of(&full).trigger, "Schedule");
+    }
+}
