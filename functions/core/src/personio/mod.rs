@@ -21,6 +21,7 @@ pub mod normalise;
 mod pacing;
 mod paging;
 mod session;
+pub mod v2;
 mod values;
 pub mod webhooks;
 pub mod wire;
