@@ -19,8 +19,8 @@
 //!   never past nine tenths of the lowest rate that failed. On a token-bucket server each probe
 //!   costs one 429 and the probes stop after about three.
 //! - **Advertised limits** (v2's `x-ratelimit-replenish-rate`, `-burst-capacity`, `-remaining`)
-//!   replace the guesswork: the rate follows the server's, and a `remaining` of 0 waits for a
-//!   token. The windows still hold.
+//!   replace the guesswork and the documented numbers: the rate and the windows follow the
+//!   server's, and a `remaining` of 0 waits for a token.
 //!
 //! Pure: the caller passes the clock; `limiter` does the waiting.
 
@@ -173,7 +173,7 @@ impl Pacer {
         } else {
             self.updated = now;
         }
-        if self.sent.len() == self.per_second.max(self.per_minute) {
+        while self.sent.len() >= self.per_second.max(self.per_minute) {
             self.sent.pop_front();
         }
         self.sent.push_back(now);
@@ -273,6 +273,11 @@ impl Pacer {
     pub fn advertised(&mut self, now: Instant, advertised: Advertised) {
         if let Some(rate) = advertised.replenish_rate {
             self.advertised = true;
+            // The server's own numbers replace the documented ones, the windows too: v2 limits
+            // each endpoint on its own terms (personio-api.md §2.9).
+            let burst = advertised.burst_capacity.unwrap_or(rate).max(rate).max(1.0);
+            self.per_second = burst.ceil() as usize;
+            self.per_minute = ((rate * 60.0).floor() as usize).max(1);
             let rate = rate * UNDERCUT;
             if (rate - self.rate).abs() > f64::EPSILON {
                 self.set_rate(rate, now);

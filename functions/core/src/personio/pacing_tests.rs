@@ -267,3 +267,28 @@ fn advertised_headers_are_read_and_nonsense_is_ignored() {
         })
     );
 }
+
+#[test]
+fn an_advertised_limit_above_the_documented_one_is_used_in_full() {
+    let start = Instant::now();
+    let mut pacer = Pacer::new(RateLimit::default(), start);
+    pacer.advertised(
+        start,
+        Advertised {
+            replenish_rate: Some(30.0),
+            burst_capacity: Some(30.0),
+            remaining: Some(30.0),
+        },
+    );
+    // A minute at the advertised 30 a second, far past v1's 300 a minute.
+    let mut now = start;
+    let mut sent = 0;
+    while now < start + Duration::from_secs(60) {
+        match pacer.take(now) {
+            Ok(()) => sent += 1,
+            Err(at) => now = at,
+        }
+    }
+    assert!(sent > 1_700, "{sent}");
+    assert!(sent <= 1_800 + 30, "{sent}");
+}
