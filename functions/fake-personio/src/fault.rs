@@ -6,7 +6,8 @@
 use crate::company::Company;
 use std::time::Duration;
 
-/// One way the fake misbehaves. "Employee requests" are the list and single-employee endpoints.
+/// One way the fake misbehaves. "Employee requests" are v1's list and single-employee endpoints
+/// and v2's persons endpoints; v2 reference data is never one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// The next `requests` employee requests get 429 with the v1 error body. Every second one
@@ -17,6 +18,7 @@ pub enum Fault {
     },
     /// The list page at item offset `offset` answers `status` `times` times, then works again.
     /// A 500 carries the v1 error envelope; any other status an HTML body, as a proxy sends it.
+    /// v1 only: v2 pages have no offset.
     ServerError {
         /// Item offset of the failing page.
         offset: usize,

@@ -14,6 +14,14 @@
 //! `Authorization`, retries unacknowledged requests like Personio (on a millisecond schedule),
 //! and records every request ([`FakePersonio::deliveries`]).
 //!
+//! And it serves the same company over v2 (§2.2-2.7), so a v2 client reads the same people as a
+//! v1 client, with v2 tokens only (a v1 token gets 401, as does a credential without the read
+//! right):
+//!
+//! - `GET /v2/persons`: cursor-paged by id (`limit` 1-50, default 10; opaque `cur_…` cursors
+//!   that carry the filters and the limit), filters `id`, `email` (comma lists), `updated_at.gt`
+//!   and `status`; `GET /v2/persons/{id}`: the bare `Person`.
+//!
 //! # Layout
 //!
 //! - [`company`]: the people and org units as plain, mutable structs.
@@ -22,11 +30,13 @@
 //!   without people from it.
 //! - `catalog`: the standard attribute table and the whitelist / projection filter.
 //! - `render`: people → v1 JSON, written straight into the response buffer (`render::shapes`:
-//!   the value shapes).
+//!   the value shapes); `render::v2`: people → v2 `Person` and `Employment` values.
 //! - [`server`]: the [`FakePersonio`] handle and its shared state; `routes`: the HTTP handlers.
 //! - `auth`, `throttle`, [`fault`]: tokens, the token bucket and the switchable faults.
 //! - [`webhooks`]: subscriptions, the delivery policy and the delivery record; `delivery` sends
 //!   events; `routes::v2` serves the token and webhook endpoints.
+//! - `routes::v2_persons`: the v2 persons endpoints, behind `routes::v2_admit` (token, read
+//!   right, storms, delays) and paged by `routes::v2_paging` (cursors, links).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -5,6 +5,7 @@
 //! page of 100 people costs one buffer and no per-attribute maps.
 
 mod shapes;
+pub(crate) mod v2;
 
 use crate::catalog::{Field, KeyFilter, Standard, STANDARD_ATTRIBUTES};
 use crate::company::{Company, FakeEmployee, Office, OrgUnit};

@@ -1,9 +1,13 @@
 //! The HTTP surface: `POST /v1/auth` here, the employee endpoints in `routes::employees`, the v2
-//! token and webhook endpoints in `routes::v2`, and the v1 response helpers (personio-api.md
-//! §1.2, §1.11).
+//! token and webhook endpoints in `routes::v2`, v2 persons in `routes::v2_persons` (behind the
+//! gate of `routes::v2_admit`, paged by `routes::v2_paging`), and the v1 response helpers
+//! (personio-api.md §1.2, §1.11).
 
 pub(crate) mod employees;
 mod v2;
+mod v2_admit;
+mod v2_paging;
+mod v2_persons;
 mod writes;
 
 use crate::auth::{TokenError, TOKEN_LIFETIME};
@@ -55,6 +59,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(v2::single).patch(v2::update).delete(v2::delete),
         )
         .route("/v2/webhooks/{id}/ping", post(v2::ping))
+        .route("/v2/persons", get(v2_persons::list))
+        .route("/v2/persons/{id}", get(v2_persons::single))
         .fallback(|| async { v1_error(StatusCode::NOT_FOUND, "Es ist ein Problem aufgetreten ") })
         .with_state(shared)
 }

@@ -105,6 +105,8 @@ pub struct Stats {
     pub webhook_requests: u64,
     /// Writes (`POST` and `PATCH` of employees), whatever the answer.
     pub write_requests: u64,
+    /// Requests to `GET /v2/persons` and `GET /v2/persons/{id}`, whatever the answer.
+    pub v2_person_requests: u64,
 }
 
 /// Everything the handlers share.
@@ -135,6 +137,8 @@ pub(crate) struct Shared {
     pub base_url: String,
     /// The client webhook deliveries go out with.
     pub delivery_http: reqwest::Client,
+    /// Signs v2 cursors, so only this server's own `next` links open a page.
+    pub cursor_key: u64,
 }
 
 impl Shared {
@@ -196,6 +200,7 @@ impl FakePersonio {
             state: Mutex::new(state),
             base_url: format!("http://{reachable}"),
             delivery_http: crate::delivery::client()?,
+            cursor_key: rand::random(),
         });
         let shutdown = Arc::new(Notify::new());
         let router = crate::routes::router(Arc::clone(&shared));

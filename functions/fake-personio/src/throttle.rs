@@ -111,6 +111,14 @@ impl TokenBucket {
     }
 }
 
+/// The v2 endpoint families. Personio limits v2 per endpoint (personio-api.md §2.9), and only
+/// persons and employments are "employee requests" to the faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// `/v2/persons` and `/v2/persons/{id}`.
+    Persons,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

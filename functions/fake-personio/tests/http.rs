@@ -507,3 +507,9 @@ async fn personios_default_limit_allows_a_burst_of_15() {
 
 #[path = "http/faults.rs"]
 mod faults;
+
+#[path = "http/v2.rs"]
+mod v2;
+
+#[path = "http/v2_persons.rs"]
+mod v2_persons;

@@ -38,7 +38,7 @@ fn timestamp() -> String {
 }
 
 /// v2's error envelope: `personio_trace_id`, `timestamp`, `errors[]` (§2.6).
-fn v2_error(status: StatusCode, title: &str, detail: &str, kind: &str) -> Response {
+pub(super) fn v2_error(status: StatusCode, title: &str, detail: &str, kind: &str) -> Response {
     let body = json!({
         "personio_trace_id": trace_id(),
         "timestamp": timestamp(),
@@ -158,7 +158,18 @@ fn refuse(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     ))
 }
 
-fn not_found() -> Response {
+/// 400 with v2's envelope and `detail`.
+pub(super) fn bad_request(detail: &str) -> Response {
+    v2_error(
+        StatusCode::BAD_REQUEST,
+        "Bad request",
+        detail,
+        "common.bad_request",
+    )
+}
+
+/// 404 with v2's envelope.
+pub(super) fn not_found() -> Response {
     v2_error(
         StatusCode::NOT_FOUND,
         "Resource not found",

@@ -1,0 +1,226 @@
+//! Renders people as Personio v2 JSON (personio-api.md §2.2-2.4): a `Person` and its one
+//! `Employment`, with the same data v1 renders, the shapes of the official v2 specs
+//! (`persons-service-api-v2`, `employment-contract-v2`) and the credential's whitelist applied
+//! by v1 attribute key.
+//!
+//! v2 pages hold at most 50 people, so these build `serde_json::Value`s: simpler than v1's
+//! hand-written serialisation and cheap enough at that size.
+
+use crate::catalog::KeyFilter;
+use crate::company::{Company, FakeEmployee};
+use chrono::NaiveDateTime;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// What every rendered person needs besides their own data.
+#[derive(Clone, Copy)]
+pub(crate) struct V2Context<'a> {
+    pub company: &'a Company,
+    /// Server URL without a trailing slash; every link starts with it.
+    pub base_url: &'a str,
+    /// The credential's readable v1 attribute keys; `None` means all.
+    pub whitelist: Option<&'a BTreeSet<String>>,
+}
+
+impl V2Context<'_> {
+    fn allows(&self, key: &str) -> bool {
+        KeyFilter {
+            whitelist: self.whitelist,
+            projection: None,
+        }
+        .allows(key)
+    }
+}
+
+/// A person's v2 `status`: `ACTIVE` while their employment is onboarding, active or on leave.
+pub(crate) fn person_status(v1_status: &str) -> &'static str {
+    match v1_status {
+        "onboarding" | "active" | "leave" => "ACTIVE",
+        _ => "INACTIVE",
+    }
+}
+
+/// The id of a person's one employment: UUID-shaped like Personio's, stable, derived from the
+/// person id (which it ends with, so it is unique).
+pub(crate) fn employment_id(person_id: u64) -> String {
+    // FNV-1a of the id: stable across runs and platforms.
+    let hash = person_id
+        .to_le_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        hash >> 32,
+        (hash >> 16) & 0xffff,
+        hash & 0xfff,
+        0x8000 | ((hash >> 48) & 0x3fff),
+        person_id & 0xffff_ffff_ffff
+    )
+}
+
+/// A stored local time read as UTC, as v2's `created_at`/`updated_at` (`2017-07-21T17:32:28Z`).
+pub(super) fn utc(at: NaiveDateTime) -> String {
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// One `Person` (personio-api.md §2.2).
+pub(crate) fn person(context: V2Context<'_>, employee: &FakeEmployee) -> Value {
+    let base = context.base_url;
+    let mut person = Map::new();
+    person.insert("id".into(), employee.id.to_string().into());
+    let mut put = |key: &str, v1_key: &str, value: Value| {
+        if context.allows(v1_key) {
+            person.insert(key.into(), value);
+        }
+    };
+    put("email", "email", employee.email.as_str().into());
+    put(
+        "first_name",
+        "first_name",
+        employee.first_name.as_str().into(),
+    );
+    put("last_name", "last_name", employee.last_name.as_str().into());
+    put(
+        "preferred_name",
+        "preferred_name",
+        employee.preferred_name.as_str().into(),
+    );
+    let gender = match employee.gender.as_str() {
+        "male" => "MALE",
+        "female" => "FEMALE",
+        "diverse" => "DIVERSE",
+        _ => "UNSPECIFIED",
+    };
+    put("gender", "gender", gender.into());
+    put("created_at", "created_at", utc(employee.created_at).into());
+    put(
+        "updated_at",
+        "last_modified_at",
+        utc(employee.last_modified_at).into(),
+    );
+    put("status", "status", person_status(&employee.status).into());
+    if employee.profile_picture {
+        let url = format!(
+            "{base}/v1/company/employees/{}/profile-picture",
+            employee.id
+        );
+        put("profile_picture", "profile_picture", json!({ "url": url }));
+    }
+    person.insert(
+        "custom_attributes".into(),
+        custom_attributes(context, employee),
+    );
+    person.insert(
+        "employments".into(),
+        json!([{ "id": employment_id(employee.id) }]),
+    );
+    person.insert(
+        "_meta".into(),
+        json!({ "links": { "employments": {
+            "href": format!("{base}/v2/persons/{}/employments", employee.id),
+        } } }),
+    );
+    Value::Object(person)
+}
+
+/// One entry per custom attribute the person has a value for, in the company's order, then any
+/// a test set without defining (as strings labelled with their key, as v1 renders them).
+fn custom_attributes(context: V2Context<'_>, employee: &FakeEmployee) -> Value {
+    let definitions = &context.company.custom_attributes;
+    let defined = definitions.iter().filter_map(|definition| {
+        let value = employee.custom.get(&definition.key)?;
+        Some((
+            definition.key.as_str(),
+            v2_type(&definition.kind),
+            definition.universal_id.as_deref(),
+            definition.label.as_str(),
+            value,
+        ))
+    });
+    let undefined = employee
+        .custom
+        .iter()
+        .filter(|(key, _)| !definitions.iter().any(|d| &d.key == *key))
+        .map(|(key, value)| (key.as_str(), "string", None, key.as_str(), value));
+    let entries: Vec<Value> = defined
+        .chain(undefined)
+        .filter(|(key, ..)| context.allows(key))
+        .map(|(key, kind, global_id, label, value)| {
+            let value = if kind == "string_list" {
+                string_list(value)
+            } else {
+                value.clone()
+            };
+            json!({ "id": key, "type": kind, "global_id": global_id, "label": label, "value": value })
+        })
+        .collect();
+    Value::Array(entries)
+}
+
+/// The lower-case v2 type of a v1 attribute type (every spec example writes them lower case).
+fn v2_type(v1_kind: &str) -> &'static str {
+    match v1_kind {
+        "date" => "date",
+        "integer" => "int",
+        "decimal" => "double",
+        "boolean" | "checkbox" => "boolean",
+        "tags" => "string_list",
+        _ => "string",
+    }
+}
+
+/// A tags value as a list: v1 sends `a,b` or a JSON-encoded list inside the string.
+fn string_list(value: &Value) -> Value {
+    let Value::String(text) = value else {
+        return value.clone();
+    };
+    let trimmed = text.trim();
+    if trimmed.starts_with('[') {
+        if let Ok(list) = serde_json::from_str::<Vec<String>>(trimmed) {
+            return list.into();
+        }
+    }
+    let items: Vec<&str> = trimmed
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .collect();
+    items.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn employment_ids_are_uuid_shaped_stable_and_distinct() {
+        let id = employment_id(1042);
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.matches('-').count(), 4);
+        assert_eq!(&id[14..15], "4");
+        assert_eq!(employment_id(1042), id);
+        assert_ne!(employment_id(1043), id);
+    }
+
+    #[test]
+    fn tags_become_lists_whichever_way_v1_wrote_them() {
+        assert_eq!(string_list(&json!("Rust, Go")), json!(["Rust", "Go"]));
+        assert_eq!(
+            string_list(&json!("[\"Rust\",\"Go\"]")),
+            json!(["Rust", "Go"])
+        );
+        assert_eq!(string_list(&json!("")), json!([]));
+        assert_eq!(string_list(&Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn local_times_are_read_as_utc() {
+        let at = chrono::NaiveDate::from_ymd_opt(2017, 7, 21)
+            .and_then(|day| day.and_hms_opt(17, 32, 28))
+            .expect("valid");
+        assert_eq!(utc(at), "2017-07-21T17:32:28Z");
+    }
+}
