@@ -7,7 +7,7 @@ use crate::company::Company;
 use std::time::Duration;
 
 /// One way the fake misbehaves. "Employee requests" are v1's list and single-employee endpoints
-/// and v2's persons endpoints; v2 reference data is never one.
+/// and v2's persons and employments endpoints; v2 reference data is never one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// The next `requests` employee requests get 429 with the v1 error body. Every second one

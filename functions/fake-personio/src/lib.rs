@@ -21,6 +21,9 @@
 //! - `GET /v2/persons`: cursor-paged by id (`limit` 1-50, default 10; opaque `cur_…` cursors
 //!   that carry the filters and the limit), filters `id`, `email` (comma lists), `updated_at.gt`
 //!   and `status`; `GET /v2/persons/{id}`: the bare `Person`.
+//! - `GET /v2/persons/{id}/employments`: the person's one `Employment` in a list (`_data`,
+//!   `_meta.links.self`); `GET /v2/persons/{id}/employments/{employment_id}`: the bare one. Its
+//!   id is a stable UUID-shaped string derived from the person id.
 //!
 //! # Layout
 //!
@@ -35,8 +38,8 @@
 //! - `auth`, `throttle`, [`fault`]: tokens, the token bucket and the switchable faults.
 //! - [`webhooks`]: subscriptions, the delivery policy and the delivery record; `delivery` sends
 //!   events; `routes::v2` serves the token and webhook endpoints.
-//! - `routes::v2_persons`: the v2 persons endpoints, behind `routes::v2_admit` (token, read
-//!   right, storms, delays) and paged by `routes::v2_paging` (cursors, links).
+//! - `routes::v2_persons`: the v2 persons and employments endpoints, behind `routes::v2_admit`
+//!   (token, read right, storms, delays) and paged by `routes::v2_paging` (cursors, links).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

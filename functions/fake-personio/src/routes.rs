@@ -1,5 +1,5 @@
 //! The HTTP surface: `POST /v1/auth` here, the employee endpoints in `routes::employees`, the v2
-//! token and webhook endpoints in `routes::v2`, v2 persons in `routes::v2_persons` (behind the
+//! token and webhook endpoints in `routes::v2`, v2 persons and employments in `routes::v2_persons` (behind the
 //! gate of `routes::v2_admit`, paged by `routes::v2_paging`), and the v1 response helpers
 //! (personio-api.md §1.2, §1.11).
 
@@ -61,6 +61,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/webhooks/{id}/ping", post(v2::ping))
         .route("/v2/persons", get(v2_persons::list))
         .route("/v2/persons/{id}", get(v2_persons::single))
+        .route("/v2/persons/{id}/employments", get(v2_persons::employments))
+        .route(
+            "/v2/persons/{id}/employments/{employment_id}",
+            get(v2_persons::single_employment),
+        )
         .fallback(|| async { v1_error(StatusCode::NOT_FOUND, "Es ist ein Problem aufgetreten ") })
         .with_state(shared)
 }

@@ -107,6 +107,8 @@ pub struct Stats {
     pub write_requests: u64,
     /// Requests to `GET /v2/persons` and `GET /v2/persons/{id}`, whatever the answer.
     pub v2_person_requests: u64,
+    /// Requests to `GET /v2/persons/{id}/employments[/{id}]`, whatever the answer.
+    pub v2_employment_requests: u64,
 }
 
 /// Everything the handlers share.

@@ -117,6 +117,8 @@ impl TokenBucket {
 pub(crate) enum Family {
     /// `/v2/persons` and `/v2/persons/{id}`.
     Persons,
+    /// `/v2/persons/{id}/employments[/{id}]`.
+    Employments,
 }
 
 #[cfg(test)]

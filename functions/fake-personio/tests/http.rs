@@ -513,3 +513,6 @@ mod v2;
 
 #[path = "http/v2_persons.rs"]
 mod v2_persons;
+
+#[path = "http/v2_employments.rs"]
+mod v2_employments;

@@ -6,9 +6,10 @@
 //! v2 pages hold at most 50 people, so these build `serde_json::Value`s: simpler than v1's
 //! hand-written serialisation and cheap enough at that size.
 
+use super::shapes::{lookup, unit_id};
 use crate::catalog::KeyFilter;
 use crate::company::{Company, FakeEmployee};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -124,6 +125,172 @@ pub(crate) fn person(context: V2Context<'_>, employee: &FakeEmployee) -> Value {
         } } }),
     );
     Value::Object(person)
+}
+
+/// A person's one `Employment` (personio-api.md §2.4). Every field but `id`, `person` and
+/// `_meta` is shown only when its v1 attribute is readable; org units, office, legal entity
+/// and cost centers by id, resolvable through the reference endpoints.
+pub(crate) fn employment(context: V2Context<'_>, employee: &FakeEmployee) -> Value {
+    let base = context.base_url;
+    let company = context.company;
+    let mut employment = Map::new();
+    employment.insert("id".into(), employment_id(employee.id).into());
+    employment.insert("person".into(), json!({ "id": employee.id.to_string() }));
+    let mut put = |key: &str, v1_key: &str, value: Value| {
+        if context.allows(v1_key) {
+            employment.insert(key.into(), value);
+        }
+    };
+    let status = match employee.status.as_str() {
+        "onboarding" => "ONBOARDING",
+        "active" => "ACTIVE",
+        "leave" => "LEAVE",
+        "inactive" => "INACTIVE",
+        _ => "UNSPECIFIED",
+    };
+    put("status", "status", status.into());
+    put(
+        "position",
+        "position",
+        json!({ "title": employee.position }),
+    );
+    let kind = match employee.employment_type.as_str() {
+        "internal" => "INTERNAL",
+        "external" => "EXTERNAL",
+        _ => "UNSPECIFIED",
+    };
+    put("type", "employment_type", kind.into());
+    // `"38.5"` → 38.5, `"40"` → 40; text that is no number → null.
+    let hours = serde_json::from_str::<serde_json::Number>(employee.weekly_working_hours.trim())
+        .map_or(Value::Null, Value::Number);
+    put("weekly_working_hours", "weekly_working_hours", hours);
+    put(
+        "employment_start_date",
+        "hire_date",
+        day(Some(employee.hire_date)),
+    );
+    put(
+        "contract_end_date",
+        "contract_end_date",
+        day(employee.contract_end_date),
+    );
+    put(
+        "probation_end_date",
+        "probation_period_end",
+        day(employee.probation_period_end),
+    );
+    put(
+        "employment_end_date",
+        "termination_date",
+        day(employee.termination_date),
+    );
+    put("created_at", "created_at", utc(employee.created_at).into());
+    put(
+        "updated_at",
+        "last_modified_at",
+        utc(employee.last_modified_at).into(),
+    );
+    let reference = |id: Option<u64>| id.map_or(Value::Null, |id| json!({ "id": id.to_string() }));
+    put("supervisor", "supervisor", reference(employee.supervisor));
+    let office = employee
+        .office
+        .as_deref()
+        .map(|name| unit_id(company.office(name).map(|office| office.id), name));
+    put("office", "office", reference(office));
+    let legal_entity = employee
+        .subcompany
+        .as_deref()
+        .map(|name| lookup(&company.subcompanies, name));
+    put("legal_entity", "subcompany", reference(legal_entity));
+    let centers: Vec<Value> = employee
+        .cost_centers
+        .iter()
+        .map(|share| {
+            json!({
+                "id": lookup(&company.cost_centers, &share.name).to_string(),
+                "weight": share.percentage,
+            })
+        })
+        .collect();
+    put("cost_centers", "cost_centers", centers.into());
+    if context.allows("department") || context.allows("team") {
+        employment.insert("org_units".into(), org_units(context, employee));
+    }
+    if let Some(termination) = termination(context, employee) {
+        employment.insert("termination".into(), termination);
+    }
+    let mut links = json!({ "person": { "href": format!("{base}/v2/persons/{}", employee.id) } });
+    if let Some(supervisor) = employee.supervisor.filter(|_| context.allows("supervisor")) {
+        links["supervisor"] = json!({ "href": format!("{base}/v2/persons/{supervisor}") });
+    }
+    employment.insert("_meta".into(), json!({ "links": links }));
+    Value::Object(employment)
+}
+
+/// `[{"type":"department","id":…},{"type":"team","id":…}]`, for the readable ones they have.
+fn org_units(context: V2Context<'_>, employee: &FakeEmployee) -> Value {
+    let company = context.company;
+    let units = [
+        ("department", &company.departments, &employee.department),
+        ("team", &company.teams, &employee.team),
+    ];
+    let entries: Vec<Value> = units
+        .into_iter()
+        .filter(|(kind, ..)| context.allows(kind))
+        .filter_map(|(kind, units, name)| {
+            let id = lookup(units, name.as_deref()?);
+            Some(json!({ "type": kind, "id": id.to_string() }))
+        })
+        .collect();
+    entries.into()
+}
+
+/// The `termination` of someone with a termination date (its other fields as readable).
+fn termination(context: V2Context<'_>, employee: &FakeEmployee) -> Option<Value> {
+    let date = employee
+        .termination_date
+        .filter(|_| context.allows("termination_date"))?;
+    let mut termination = Map::new();
+    termination.insert("termination_date".into(), day(Some(date)));
+    if context.allows("last_working_day") {
+        termination.insert("last_working_day".into(), day(employee.last_working_day));
+    }
+    if context.allows("termination_type") {
+        let kind = employee
+            .termination_type
+            .as_deref()
+            .and_then(termination_type);
+        termination.insert("type".into(), kind.into());
+    }
+    if context.allows("termination_reason") {
+        termination.insert(
+            "reason".into(),
+            employee.termination_reason.as_deref().into(),
+        );
+    }
+    Some(Value::Object(termination))
+}
+
+/// v2's termination type for v1's free text; empty text is none at all.
+fn termination_type(v1_type: &str) -> Option<&'static str> {
+    let kind = match v1_type.trim().to_lowercase().as_str() {
+        "" => return None,
+        "employee" | "quit" => "EMPLOYEE",
+        "employer" | "fired" => "FIRED",
+        "mutual agreement" | "agreement" => "AGREEMENT",
+        "contract expired" | "contract_expired" => "CONTRACT_EXPIRED",
+        "retirement" => "RETIREMENT",
+        "death" => "DEATH",
+        _ => "UNSPECIFIED",
+    };
+    Some(kind)
+}
+
+/// `YYYY-MM-DD`, or null.
+fn day(date: Option<NaiveDate>) -> Value {
+    date.map_or(Value::Null, |date| {
+        date.format("%Y-%m-%d").to_string().into()
+    })
 }
 
 /// One entry per custom attribute the person has a value for, in the company's order, then any

@@ -42,12 +42,13 @@ fn count(state: &mut State, family: Family) {
     let stats = &mut state.stats;
     match family {
         Family::Persons => stats.v2_person_requests += 1,
+        Family::Employments => stats.v2_employment_requests += 1,
     }
 }
 
 /// Persons and employments are employee requests: the read right, storms and delays apply.
 fn is_employee_request(family: Family) -> bool {
-    matches!(family, Family::Persons)
+    matches!(family, Family::Persons | Family::Employments)
 }
 
 fn check(

@@ -1,12 +1,12 @@
-//! `GET /v2/persons` (cursor-paged, filtered) and `GET /v2/persons/{id}` (personio-api.md §2.2),
-//! from the same company v1 serves.
+//! `GET /v2/persons` (cursor-paged, filtered), `GET /v2/persons/{id}` (personio-api.md §2.2)
+//! and each person's one employment (§2.4), from the same company v1 serves.
 
 use super::json_response;
 use super::v2::{bad_request, not_found};
 use super::v2_admit::admit;
 use super::v2_paging::{links, PageRequest, PERSON_LIMITS};
 use crate::company::FakeEmployee;
-use crate::render::v2::{person, person_status, V2Context};
+use crate::render::v2::{employment, employment_id, person, person_status, V2Context};
 use crate::server::{Shared, State};
 use crate::throttle::Family;
 use axum::extract::{Path, Query};
@@ -191,4 +191,60 @@ pub(super) async fn single(
 pub(super) fn find<'a>(state: &'a State, id: &str) -> Option<&'a FakeEmployee> {
     let id = id.trim().parse::<u64>().ok()?;
     state.company.employee(id)
+}
+
+/// `GET /v2/persons/{person_id}/employments`: the person's one employment in a list. `limit` is
+/// checked like the persons list; one employment never needs a second page.
+pub(super) async fn employments(
+    axum::extract::State(shared): SharedState,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(person_id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let admitted = match admit(&shared, &headers, Family::Employments).await {
+        Ok(admitted) => admitted,
+        Err(response) => return *response,
+    };
+    let request = PageRequest::parse(&pairs, "employments", PERSON_LIMITS, &[], shared.cursor_key);
+    if let Err(response) = request {
+        return admitted.finish(*response);
+    }
+    let state = shared.lock();
+    let response = match find(&state, &person_id) {
+        Some(employee) => {
+            let data = [employment(context(&state, &shared), employee)];
+            let self_href = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+            let path = uri.path();
+            let meta = links(&shared.base_url, path, self_href, None, shared.cursor_key);
+            let body = json!({ "_data": data, "_meta": meta });
+            json_response(StatusCode::OK, body.to_string().into_bytes())
+        }
+        None => not_found(),
+    };
+    drop(state);
+    admitted.finish(response)
+}
+
+/// `GET /v2/persons/{person_id}/employments/{id}`: the bare `Employment`.
+pub(super) async fn single_employment(
+    axum::extract::State(shared): SharedState,
+    headers: HeaderMap,
+    Path((person_id, id)): Path<(String, String)>,
+) -> Response {
+    let admitted = match admit(&shared, &headers, Family::Employments).await {
+        Ok(admitted) => admitted,
+        Err(response) => return *response,
+    };
+    let state = shared.lock();
+    let found = find(&state, &person_id).filter(|employee| employment_id(employee.id) == id);
+    let response = match found {
+        Some(employee) => {
+            let body = employment(context(&state, &shared), employee);
+            json_response(StatusCode::OK, body.to_string().into_bytes())
+        }
+        None => not_found(),
+    };
+    drop(state);
+    admitted.finish(response)
 }

@@ -244,3 +244,34 @@ async fn a_storm_refuses_v2_persons_too() {
     );
     assert_eq!(fake.stats().too_many_requests, 1);
 }
+
+#[tokio::test]
+async fn a_slow_fault_delays_v2_persons_and_employments_but_not_a_refusal() {
+    let fake = spawn(5).await;
+    let client = client();
+    let token = v2_login(&fake, &client).await;
+    let id = fake.company().employees[0].id;
+    fake.set_fault(Fault::Slow { millis: 2_000 });
+    for path in [
+        "/v2/persons".to_owned(),
+        format!("/v2/persons/{id}/employments"),
+    ] {
+        let error = client
+            .get(format!("{}{path}", fake.url()))
+            .bearer_auth(&token)
+            .timeout(Duration::from_millis(100))
+            .send()
+            .await
+            .expect_err("times out");
+        assert!(error.is_timeout(), "{path}");
+    }
+    let started = Instant::now();
+    let refused = client
+        .get(format!("{}/v2/persons", fake.url()))
+        .bearer_auth("papi-unknown")
+        .send()
+        .await
+        .expect("answers at once");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(started.elapsed() < Duration::from_millis(2_000));
+}
