@@ -24,6 +24,11 @@
 //! - `GET /v2/persons/{id}/employments`: the person's one `Employment` in a list (`_data`,
 //!   `_meta.links.self`); `GET /v2/persons/{id}/employments/{employment_id}`: the bare one. Its
 //!   id is a stable UUID-shaped string derived from the person id.
+//! - Reference data, to resolve an employment's ids to the names v1 shows (ids are strings):
+//!   `GET /v2/org-units/{id}?type=department|team` → `{"id", "type", "name"}`;
+//!   `GET /v2/legal-entities[/{id}]` (1-100, default 20) → `{"id", "name", "country"}`;
+//!   `GET /v2/workplaces` (offices) and `GET /v2/cost-centers` (1-200, default 100) →
+//!   `{"id", "name"}`. The lists are cursor-paged by id and take an `id` filter.
 //!
 //! # Layout
 //!
@@ -39,7 +44,8 @@
 //! - [`webhooks`]: subscriptions, the delivery policy and the delivery record; `delivery` sends
 //!   events; `routes::v2` serves the token and webhook endpoints.
 //! - `routes::v2_persons`: the v2 persons and employments endpoints, behind `routes::v2_admit`
-//!   (token, read right, storms, delays) and paged by `routes::v2_paging` (cursors, links).
+//!   (token, read right, storms, delays) and paged by `routes::v2_paging` (cursors, links);
+//!   `routes::v2_reference`: the reference data.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -1,6 +1,7 @@
 //! The HTTP surface: `POST /v1/auth` here, the employee endpoints in `routes::employees`, the v2
-//! token and webhook endpoints in `routes::v2`, v2 persons and employments in `routes::v2_persons` (behind the
-//! gate of `routes::v2_admit`, paged by `routes::v2_paging`), and the v1 response helpers
+//! token and webhook endpoints in `routes::v2`, v2 persons and employments in
+//! `routes::v2_persons` and reference data in `routes::v2_reference` (behind the gate of
+//! `routes::v2_admit`, paged by `routes::v2_paging`), and the v1 response helpers
 //! (personio-api.md §1.2, §1.11).
 
 pub(crate) mod employees;
@@ -8,6 +9,7 @@ mod v2;
 mod v2_admit;
 mod v2_paging;
 mod v2_persons;
+mod v2_reference;
 mod writes;
 
 use crate::auth::{TokenError, TOKEN_LIFETIME};
@@ -66,6 +68,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/v2/persons/{id}/employments/{employment_id}",
             get(v2_persons::single_employment),
         )
+        .route("/v2/org-units/{id}", get(v2_reference::org_unit))
+        .route("/v2/legal-entities", get(v2_reference::legal_entities))
+        .route(
+            "/v2/legal-entities/{id}",
+            get(v2_reference::legal_entity_by_id),
+        )
+        .route("/v2/workplaces", get(v2_reference::workplaces))
+        .route("/v2/cost-centers", get(v2_reference::cost_centers))
         .fallback(|| async { v1_error(StatusCode::NOT_FOUND, "Es ist ein Problem aufgetreten ") })
         .with_state(shared)
 }

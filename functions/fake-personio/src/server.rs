@@ -109,6 +109,9 @@ pub struct Stats {
     pub v2_person_requests: u64,
     /// Requests to `GET /v2/persons/{id}/employments[/{id}]`, whatever the answer.
     pub v2_employment_requests: u64,
+    /// Requests to the v2 reference data (org units, legal entities, workplaces, cost centers),
+    /// whatever the answer.
+    pub v2_reference_requests: u64,
 }
 
 /// Everything the handlers share.

@@ -119,6 +119,8 @@ pub(crate) enum Family {
     Persons,
     /// `/v2/persons/{id}/employments[/{id}]`.
     Employments,
+    /// Org units, legal entities, workplaces and cost centers.
+    Reference,
 }
 
 #[cfg(test)]

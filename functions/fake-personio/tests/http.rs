@@ -516,3 +516,6 @@ mod v2_persons;
 
 #[path = "http/v2_employments.rs"]
 mod v2_employments;
+
+#[path = "http/v2_reference.rs"]
+mod v2_reference;

@@ -43,6 +43,7 @@ fn count(state: &mut State, family: Family) {
     match family {
         Family::Persons => stats.v2_person_requests += 1,
         Family::Employments => stats.v2_employment_requests += 1,
+        Family::Reference => stats.v2_reference_requests += 1,
     }
 }
 
