@@ -29,6 +29,10 @@
 //!   `GET /v2/legal-entities[/{id}]` (1-100, default 20) → `{"id", "name", "country"}`;
 //!   `GET /v2/workplaces` (offices) and `GET /v2/cost-centers` (1-200, default 100) →
 //!   `{"id", "name"}`. The lists are cursor-paged by id and take an `id` filter.
+//! - Rate limits (§2.9): a token bucket per family (persons, employments, reference data), apart
+//!   from v1's, reported on every answer in `x-ratelimit-replenish-rate`, `-burst-capacity`,
+//!   `-requested-tokens` and `-remaining`; over it, 429 with `Retry-After: 1`. It starts at
+//!   [`FakeConfig::rate_limit`]; [`FakePersonio::set_v2_rate_limit`] changes it.
 //!
 //! # Layout
 //!
@@ -40,7 +44,8 @@
 //! - `render`: people → v1 JSON, written straight into the response buffer (`render::shapes`:
 //!   the value shapes); `render::v2`: people → v2 `Person` and `Employment` values.
 //! - [`server`]: the [`FakePersonio`] handle and its shared state; `routes`: the HTTP handlers.
-//! - `auth`, `throttle`, [`fault`]: tokens, the token bucket and the switchable faults.
+//! - `auth`, `throttle`, [`fault`]: tokens, the token buckets (v1's, and v2's per family) and
+//!   the switchable faults.
 //! - [`webhooks`]: subscriptions, the delivery policy and the delivery record; `delivery` sends
 //!   events; `routes::v2` serves the token and webhook endpoints.
 //! - `routes::v2_persons`: the v2 persons and employments endpoints, behind `routes::v2_admit`

@@ -8,7 +8,7 @@
 use crate::auth::Tokens;
 use crate::company::Company;
 use crate::fault::{Fault, Faults};
-use crate::throttle::{LimitModel, Throttle};
+use crate::throttle::{LimitModel, Throttle, V2Limits};
 use crate::webhooks::{Delivery, DeliveryPolicy, Webhook, Webhooks};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -43,7 +43,8 @@ pub struct FakeConfig {
     pub client_id: String,
     /// The accepted `client_secret`.
     pub client_secret: String,
-    /// The rate limit of the employees endpoints; `None` means unlimited.
+    /// The rate limit of the employees endpoints; `None` means unlimited. v2 starts with the same
+    /// numbers as a token bucket per endpoint family ([`FakePersonio::set_v2_rate_limit`]).
     pub rate_limit: Option<RateLimit>,
     /// The credential's readable attribute keys; `None` means all. `id` is always readable.
     pub whitelist: Option<BTreeSet<String>>,
@@ -93,7 +94,7 @@ pub struct Stats {
     pub attribute_requests: u64,
     /// Requests for profile pictures, whatever the answer.
     pub picture_requests: u64,
-    /// 429 answers (rate limit and storms).
+    /// 429 answers (rate limit and storms), v1 and v2.
     pub too_many_requests: u64,
     /// 5xx answers.
     pub server_errors: u64,
@@ -126,6 +127,8 @@ pub(crate) struct State {
     pub stats: Stats,
     /// v2 tokens, apart from v1's: a v2 token opens no v1 endpoint and the other way round.
     pub v2_tokens: Tokens,
+    /// The v2 buckets, one per endpoint family; `None` = unlimited (and no `x-ratelimit-*`).
+    pub v2_limits: Option<V2Limits>,
     pub webhooks: Webhooks,
     /// Every webhook delivery request, in the order they were made.
     pub deliveries: Vec<Delivery>,
@@ -190,6 +193,7 @@ impl FakePersonio {
                 .rate_limit
                 .map(|limit| Throttle::new(limit, LimitModel::default(), now)),
             limit_model: LimitModel::default(),
+            v2_limits: config.rate_limit.map(|limit| V2Limits::new(limit, now)),
             company,
             config,
             tokens: Tokens::default(),
@@ -277,13 +281,21 @@ impl FakePersonio {
         state.v2_tokens.revoke_all();
     }
 
-    /// Replaces the rate limit of the employees endpoints, with a full bucket (or empty
-    /// windows); `None` = unlimited.
+    /// Replaces the rate limit of the v1 employees endpoints, with a full bucket (or empty
+    /// windows); `None` = unlimited. v2 keeps its own ([`Self::set_v2_rate_limit`]).
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         let mut state = self.shared.lock();
         state.config.rate_limit = limit;
         let model = state.limit_model;
         state.throttle = limit.map(|limit| Throttle::new(limit, model, Instant::now()));
+    }
+
+    /// Replaces the v2 rate limit, with full buckets: each endpoint family (persons,
+    /// employments, reference data) gets its own token bucket of `burst` refilled at
+    /// `per_minute / 60` a second; `None` = unlimited, without `x-ratelimit-*` headers. v1's
+    /// limit ([`Self::set_rate_limit`]) stays as it is.
+    pub fn set_v2_rate_limit(&self, limit: Option<RateLimit>) {
+        self.shared.lock().v2_limits = limit.map(|limit| V2Limits::new(limit, Instant::now()));
     }
 
     /// Reads the rate limit as `model` from now on, starting afresh.

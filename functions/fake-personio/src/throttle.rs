@@ -2,6 +2,9 @@
 //! minute with a burst of 15 per second" without saying how the two combine, so the fake has both
 //! readings: a token bucket (`burst` at once, refilled at `per_minute / 60` a second; the
 //! default) and two sliding windows (`burst` in any second, `per_minute` in any minute).
+//!
+//! v2 has a token bucket per endpoint family ([`V2Limits`]) whose state every v2 response
+//! reports in `x-ratelimit-*` headers (personio-api.md §2.9).
 
 use crate::server::RateLimit;
 use std::collections::VecDeque;
@@ -99,15 +102,27 @@ impl TokenBucket {
 
     /// Takes one token; `false` means the request is over the limit.
     pub fn try_acquire(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.refill_per_second).min(self.capacity);
-        self.updated = now;
+        self.refill(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
         }
+    }
+
+    /// Adds the tokens earned since the last call, up to the capacity.
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.refill_per_second).min(self.capacity);
+        self.updated = now;
+    }
+
+    /// Whole tokens left now, as `x-ratelimit-remaining` reports them.
+    fn remaining(&mut self, now: Instant) -> u32 {
+        self.refill(now);
+        // Never negative and at most the capacity, itself a u32.
+        self.tokens.floor() as u32
     }
 }
 
@@ -121,6 +136,57 @@ pub(crate) enum Family {
     Employments,
     /// Org units, legal entities, workplaces and cost centers.
     Reference,
+}
+
+/// What the `x-ratelimit-*` headers of one v2 response report (Spring Cloud Gateway's names).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Quota {
+    /// Tokens added per second.
+    pub replenish_rate: f64,
+    /// The bucket's capacity.
+    pub burst_capacity: u32,
+    /// Whole tokens left after this request.
+    pub remaining: u32,
+}
+
+/// One token bucket per v2 family, all read from the same [`RateLimit`].
+pub(crate) struct V2Limits {
+    limit: RateLimit,
+    buckets: [TokenBucket; 3],
+}
+
+impl V2Limits {
+    /// Full buckets for `limit`.
+    pub fn new(limit: RateLimit, now: Instant) -> Self {
+        Self {
+            limit,
+            buckets: [(); 3].map(|()| TokenBucket::new(limit, now)),
+        }
+    }
+
+    /// Takes one token of `family`: whether the request is admitted, and the headers' numbers.
+    pub fn acquire(&mut self, family: Family, now: Instant) -> (bool, Quota) {
+        let admitted = self.bucket(family).try_acquire(now);
+        (admitted, self.quota(family, now))
+    }
+
+    /// The headers' numbers without taking a token (for answers the limiter never saw).
+    pub fn quota(&mut self, family: Family, now: Instant) -> Quota {
+        Quota {
+            replenish_rate: f64::from(self.limit.per_minute) / 60.0,
+            burst_capacity: self.limit.burst.max(1),
+            remaining: self.bucket(family).remaining(now),
+        }
+    }
+
+    fn bucket(&mut self, family: Family) -> &mut TokenBucket {
+        let index = match family {
+            Family::Persons => 0,
+            Family::Employments => 1,
+            Family::Reference => 2,
+        };
+        &mut self.buckets[index]
+    }
 }
 
 #[cfg(test)]
@@ -189,5 +255,36 @@ mod tests {
         let later = now + Duration::from_secs(3600);
         assert!((0..3).all(|_| bucket.try_acquire(later)));
         assert!(!bucket.try_acquire(later));
+    }
+
+    #[test]
+    fn v2_families_have_separate_buckets_and_report_what_is_left() {
+        let now = Instant::now();
+        let mut limits = V2Limits::new(
+            RateLimit {
+                per_minute: 120,
+                burst: 2,
+            },
+            now,
+        );
+        let (admitted, quota) = limits.acquire(Family::Persons, now);
+        assert!(admitted);
+        assert_eq!(
+            quota,
+            Quota {
+                replenish_rate: 2.0,
+                burst_capacity: 2,
+                remaining: 1
+            }
+        );
+        assert!(limits.acquire(Family::Persons, now).0);
+        let (admitted, quota) = limits.acquire(Family::Persons, now);
+        assert!(!admitted);
+        assert_eq!(quota.remaining, 0);
+        assert_eq!(limits.quota(Family::Reference, now).remaining, 2);
+        assert!(limits.acquire(Family::Employments, now).0);
+        // Two a second come back.
+        let later = now + Duration::from_millis(600);
+        assert_eq!(limits.quota(Family::Persons, later).remaining, 1);
     }
 }

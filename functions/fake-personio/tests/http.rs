@@ -519,3 +519,6 @@ mod v2_employments;
 
 #[path = "http/v2_reference.rs"]
 mod v2_reference;
+
+#[path = "http/v2_limits.rs"]
+mod v2_limits;
