@@ -103,13 +103,15 @@ pub(crate) fn person(context: V2Context<'_>, employee: &FakeEmployee) -> Value {
         utc(employee.last_modified_at).into(),
     );
     put("status", "status", person_status(&employee.status).into());
-    if employee.profile_picture {
-        let url = format!(
+    // Readable but absent is `{"url": null}`, as v1 sends a readable attribute even when empty;
+    // only a field the credential may not read is left out (our reading of §2.8).
+    let url = employee.profile_picture.then(|| {
+        format!(
             "{base}/v1/company/employees/{}/profile-picture",
             employee.id
-        );
-        put("profile_picture", "profile_picture", json!({ "url": url }));
-    }
+        )
+    });
+    put("profile_picture", "profile_picture", json!({ "url": url }));
     person.insert(
         "custom_attributes".into(),
         custom_attributes(context, employee),
