@@ -133,6 +133,7 @@ impl<'a> Factory<'a> {
         };
         settings.partner_id = account.partner_id.clone();
         settings.app_id = account.app_id.clone();
+        settings.api = account.api;
         settings.keep_attributes = Some(config.attributes().fetch_filter());
         if let Some(attempts) = self.personio.max_attempts {
             settings.max_attempts = attempts;

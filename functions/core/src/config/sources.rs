@@ -34,6 +34,9 @@ pub struct AccountConfig {
     /// Sent as `X-Personio-App-ID` when set.
     #[serde(default)]
     pub app_id: Option<String>,
+    /// Which API people are read through: `v1` (default) or `v2` (persons and employments).
+    #[serde(default)]
+    pub api: crate::personio::Api,
 }
 
 fn default_base_url() -> String {

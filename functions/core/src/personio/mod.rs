@@ -26,5 +26,5 @@ mod values;
 pub mod webhooks;
 pub mod wire;
 
-pub use client::{FetchProgress, PersonioClient, PersonioSettings, ProgressFn, RateLimit};
+pub use client::{Api, FetchProgress, PersonioClient, PersonioSettings, ProgressFn, RateLimit};
 pub use normalise::{normalise, normalise_selected, NormalisedEmployee};

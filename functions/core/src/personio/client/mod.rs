@@ -11,7 +11,7 @@
 use super::labels;
 use super::normalise::normalise_selected;
 use super::paging::{Collector, Page, Rest};
-use super::session::{Answer, NotFound, Session, SessionConfig};
+use super::session::{Answer, Auth, NotFound, Session, SessionConfig};
 use super::wire::{AttributesResponse, ListResponse, SingleResponse, WireAttribute};
 use crate::employee::AttributeInfo;
 use crate::ids::{AccountId, PersonKey, PersonioId};
@@ -93,6 +93,19 @@ pub struct PersonioSettings {
     pub partner_id: Option<String>,
     /// Sent as `X-Personio-App-ID` when set.
     pub app_id: Option<String>,
+    /// Which API people are read through: v1 (default) or v2.
+    pub api: Api,
+}
+
+/// Which of Personio's APIs an account's people are read through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// `GET /v1/company/employees`: 100 people a request.
+    #[default]
+    V1,
+    /// `GET /v2/persons` and each person's employments: where Personio is heading.
+    V2,
 }
 
 impl PersonioSettings {
@@ -120,6 +133,7 @@ impl PersonioSettings {
             keep_attributes: None,
             partner_id: None,
             app_id: None,
+            api: Api::V1,
         }
     }
 }
@@ -146,6 +160,10 @@ pub struct PersonioClient {
     /// The `label:` references of `keep_attributes`, resolved at the first fetch.
     labels: OnceCell<Labels>,
     session: Session,
+    /// The v2 session, for an account that reads people through v2.
+    v2: Option<Session>,
+    /// Scheme and host, for v2's `next` links.
+    base_url: String,
     progress: Option<ProgressFn>,
 }
 
@@ -176,26 +194,29 @@ impl PersonioClient {
                 detail: format!("could not set up the HTTP client: {error}"),
             }
         })?;
-        let session = Session::new(
-            http,
-            SessionConfig {
-                account: settings.account.to_string(),
-                base_url,
-                client_id: settings.client_id,
-                client_secret: settings.client_secret,
-                rate_limit: settings.rate_limit,
-                backoff: Backoff {
-                    max_attempts: settings.max_attempts.max(1),
-                    base: settings.retry_base,
-                    cap: settings.retry_cap,
-                    retry_after: RetryAfter::WithinCap,
-                },
-                partner_id: settings.partner_id,
-                app_id: settings.app_id,
-                body_limit: settings.max_body_bytes,
+        let config = |auth| SessionConfig {
+            account: settings.account.to_string(),
+            base_url: base_url.clone(),
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+            rate_limit: settings.rate_limit,
+            backoff: Backoff {
+                max_attempts: settings.max_attempts.max(1),
+                base: settings.retry_base,
+                cap: settings.retry_cap,
+                retry_after: RetryAfter::WithinCap,
             },
-        );
+            partner_id: settings.partner_id.clone(),
+            app_id: settings.app_id.clone(),
+            body_limit: settings.max_body_bytes,
+            auth,
+        };
+        // v2 reads people with its own token and limits; pictures, attributes and writes stay v1.
+        let v2 = (settings.api == Api::V2).then(|| Session::new(http.clone(), config(Auth::V2)));
+        let session = Session::new(http, config(Auth::V1));
         Ok(Self {
+            v2,
+            base_url,
             account: settings.account,
             page_size: u64::from(settings.page_size.max(1)),
             concurrency: settings.concurrency.max(1),
@@ -323,6 +344,9 @@ impl PersonioClient {
     /// Everyone, or the people changed after `since`: the list read again while it does not
     /// add up, as [`Source::employees`] says.
     async fn read_all(&self, since: Option<DateTime<Utc>>) -> Result<SourceBatch, SourceError> {
+        if let Some(v2) = &self.v2 {
+            return self.read_v2(v2, since).await;
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -436,6 +460,9 @@ impl Source for PersonioClient {
 
     #[tracing::instrument(skip_all, fields(account = %self.account, person = id.get()))]
     async fn employee(&self, id: PersonioId) -> Result<Option<SourceBatch>, SourceError> {
+        if let Some(v2) = &self.v2 {
+            return self.employee_v2(v2, id).await;
+        }
         let labels = self.labels().await?;
         let path = format!("{EMPLOYEES}/{id}");
         let response = match self
@@ -542,3 +569,5 @@ impl Source for PersonioClient {
         Ok(PersonioId::new(id))
     }
 }
+
+mod v2;

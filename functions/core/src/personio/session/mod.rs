@@ -12,10 +12,11 @@
 
 use super::client::RateLimit;
 use super::limiter::Limiter;
-use super::wire::{AuthRequest, AuthResponse, ErrorEnvelope};
+use super::wire::ErrorEnvelope;
 use crate::http::{self, BodyError};
 use crate::ports::SourceError;
 use crate::retry::{self, Backoff, Failed, GaveUp};
+pub(in crate::personio) use auth::Auth;
 use reqwest::{header, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -43,6 +44,8 @@ pub(super) struct SessionConfig {
     pub app_id: Option<String>,
     /// The most bytes of one answer read into memory.
     pub body_limit: usize,
+    /// Which API's token the session uses.
+    pub auth: Auth,
 }
 
 /// A token and which renewal produced it.
@@ -397,73 +400,6 @@ impl Session {
         self.renew_locked(&mut state).await
     }
 
-    /// `POST /v1/auth` with retries, holding the token lock so that it runs once at a time.
-    async fn renew_locked(&self, state: &mut TokenState) -> Result<Token, SourceError> {
-        state.current = None;
-        let url = &format!("{}/v1/auth", self.config.base_url);
-        let outcome = self
-            .config
-            .backoff
-            .retry(|attempt| async move {
-                match self.try_auth(url).await {
-                    Step::Done(result) => result.map_err(Failed::Final),
-                    Step::Refused(message) => Err(Failed::Final(self.unauthorized(message))),
-                    Step::Retry(failure, retry_after) => {
-                        self.note_failure("/v1/auth", attempt, &failure);
-                        Err(Failed::Transient {
-                            failure,
-                            retry_after,
-                        })
-                    }
-                }
-            })
-            .await;
-        let answer = gave_up(url, outcome)?;
-        state.generation += 1;
-        let token = Token {
-            value: SecretString::from(answer.data.token),
-            generation: state.generation,
-        };
-        let expires = Instant::now() + usable_for(answer.data.expires_in);
-        state.current = Some((token.clone(), expires));
-        tracing::info!(generation = state.generation, "authenticated with Personio");
-        Ok(token)
-    }
-
-    /// One attempt of `POST /v1/auth`. The credentials travel in the JSON body, never in the
-    /// query string (deprecated, and logged by proxies).
-    async fn try_auth(&self, url: &str) -> Step<AuthResponse> {
-        let body = AuthRequest {
-            client_id: &self.config.client_id,
-            client_secret: self.config.client_secret.expose_secret(),
-        };
-        let request = self
-            .http
-            .post(url)
-            .json(&body)
-            .header(header::ACCEPT, "application/json");
-        let (status, retry_after, bytes) =
-            match receive(request, "/v1/auth", self.config.body_limit, None).await {
-                Ok(received) => received,
-                Err(unreceived) => return unreceived.into_step(),
-            };
-        if status.is_success() {
-            return match serde_json::from_slice::<AuthResponse>(&bytes) {
-                Ok(answer) => Step::Done(Ok(answer)),
-                Err(error) => Step::Retry(Failure::Malformed(unreadable("/v1/auth", &error)), None),
-            };
-        }
-        let message = ErrorEnvelope::message_of(&bytes);
-        match status {
-            StatusCode::FORBIDDEN => Step::Done(Err(self.forbidden(message))),
-            status if is_transient(status) => {
-                Step::Retry(Failure::Status { status, message }, retry_after)
-            }
-            // 401, or 400/422 for an empty or malformed credential.
-            status => Step::Refused(message.or_else(|| Some(format!("HTTP {}", status.as_u16())))),
-        }
-    }
-
     fn unauthorized(&self, message: Option<String>) -> SourceError {
         SourceError::Unauthorized {
             account: self.config.account.clone(),
@@ -629,3 +565,5 @@ mod tests {
         }
     }
 }
+
+mod auth;

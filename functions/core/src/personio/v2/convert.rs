@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 /// What a name is looked up for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// An org unit of type `department`.
     Department,
@@ -101,6 +101,24 @@ fn lower(value: &Option<String>) -> Value {
         Some(value) if value.eq_ignore_ascii_case("unspecified") => Value::Null,
         Some(value) => Value::String(value.to_ascii_lowercase()),
     }
+}
+
+/// v2's termination type in v1's words. Neither API documents v1's values; Personio's UI
+/// offers "employee", "employer" and "mutual agreement", which v2 calls `EMPLOYEE`, `FIRED` and
+/// `AGREEMENT` (our reading, the fake's too). Any other type reads as its name in lower case
+/// (`CONTRACT_EXPIRED` → "contract expired"); `UNSPECIFIED` is no value.
+fn termination_type(kind: Option<&str>) -> Value {
+    let Some(kind) = kind.map(str::trim).filter(|kind| !kind.is_empty()) else {
+        return Value::Null;
+    };
+    let words = match kind.to_ascii_uppercase().as_str() {
+        "UNSPECIFIED" => return Value::Null,
+        "EMPLOYEE" | "QUIT" => "employee".to_owned(),
+        "FIRED" => "employer".to_owned(),
+        "AGREEMENT" => "mutual agreement".to_owned(),
+        other => other.to_ascii_lowercase().replace('_', " "),
+    };
+    Value::String(words)
 }
 
 /// `{id, name}` of a reference whose name is known.
@@ -253,7 +271,7 @@ fn employment_attributes(map: &mut Map<String, Value>, employment: &Employment, 
         "date",
         last_day,
     );
-    let kind = text(&termination.kind);
+    let kind = termination_type(termination.kind.as_deref());
     standard(
         map,
         "termination_type",

@@ -87,7 +87,7 @@ fn a_v2_person_reads_as_the_v1_employee_with_the_same_values() {
     assert_eq!(text("employment_type").as_deref(), Some("internal"));
     assert_eq!(text("weekly_working_hours").as_deref(), Some("40"));
     assert_eq!(text("last_working_day").as_deref(), Some("2023-01-07"));
-    assert_eq!(text("termination_type").as_deref(), Some("QUIT"));
+    assert_eq!(text("termination_type").as_deref(), Some("employee"));
     assert_eq!(
         employee.attribute("department"),
         Some(&AttrValue::Object(NamedRef {

@@ -4,6 +4,8 @@
 //! - `wire`: the JSON of persons, employments, cursor-paged lists and reference items.
 //! - `convert`: a person and their employment as v1's `attributes` object, so v1's reader
 //!   (`normalise`) reads both APIs the same way.
+//! - `read` (private): the requests: persons page by page, employments, reference names.
 
 pub mod convert;
+pub(super) mod read;
 pub mod wire;
