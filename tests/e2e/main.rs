@@ -13,3 +13,4 @@ mod pictures;
 mod scim;
 mod state;
 mod stopped;
+mod v2;

@@ -90,6 +90,13 @@ pub fn personio_settings(
         burst: 100,
     };
     settings.keep_attributes = Some(config.attributes().fetch_filter());
+    settings.api = config
+        .personio
+        .accounts
+        .iter()
+        .find(|configured| configured.name == settings.account)
+        .map(|configured| configured.api)
+        .unwrap_or_default();
     settings
 }
 
@@ -156,6 +163,12 @@ impl Harness {
         self.config.personio.accounts.push(account);
         self.extra_sources
             .push(client_for(name, fake, &self.config));
+    }
+
+    /// Reads the main account through `api` from now on, as a config change would.
+    pub fn use_api(&mut self, api: sync_core::personio::Api) {
+        self.config.personio.accounts[0].api = api;
+        self.client = client_for("main", &self.fake, &self.config).1;
     }
 
     /// Reads the main account with these credentials from now on (the fake's were rotated).
