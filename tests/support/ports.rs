@@ -11,8 +11,8 @@ use sync_core::config::TenantConfig;
 use sync_core::ids::{AccountId, TenantId};
 use sync_core::personio::webhooks::WebhookSecret;
 use sync_core::ports::{
-    ConfigStore, Job, Jobs, JobsError, PersonioCredentials, Secrets, SecretsError, StoreError,
-    VersionedConfig,
+    ConfigStore, DueTenant, Job, Jobs, JobsError, PersonioCredentials, Secrets, SecretsError,
+    StoreError, VersionedConfig,
 };
 
 /// Tenant configs in a map.
@@ -46,7 +46,7 @@ impl ConfigStore for MemoryConfigs {
         Ok(1)
     }
 
-    async fn due(&self, _now: DateTime<Utc>) -> Result<Vec<TenantId>, StoreError> {
+    async fn due(&self, _now: DateTime<Utc>) -> Result<Vec<DueTenant>, StoreError> {
         Ok(Vec::new())
     }
 

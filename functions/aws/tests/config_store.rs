@@ -4,10 +4,10 @@ mod support;
 
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use chrono::{DateTime, Duration, Utc};
-use sync_aws::create_table;
+use sync_aws::{create_table, DynamoStore};
 use sync_core::config::TenantConfig;
 use sync_core::ids::TenantId;
-use sync_core::ports::{ConfigStore, StoreError};
+use sync_core::ports::{ConfigStore, DueTenant, StoreError};
 
 fn config_of(tenant: &TenantId, path: &str) -> TenantConfig {
     TenantConfig::from_toml(&format!(
@@ -24,6 +24,12 @@ fn config_of(tenant: &TenantId, path: &str) -> TenantConfig {
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("RFC 3339 time")
+}
+
+/// The tenants due at `now`, in index order.
+async fn due_tenants(store: &DynamoStore, now: DateTime<Utc>) -> Vec<TenantId> {
+    let due = store.due(now).await.expect("due tenants");
+    due.into_iter().map(|entry| entry.tenant).collect()
 }
 
 #[tokio::test]
@@ -77,17 +83,25 @@ async fn due_returns_only_tenants_whose_time_has_come() {
         .await
         .unwrap();
 
-    assert!(store
-        .due(at("2026-11-23T08:59:59Z"))
+    assert!(due_tenants(&store, at("2026-11-23T08:59:59Z"))
         .await
-        .unwrap()
         .is_empty());
+    // Each with the time it is due: the scheduler's dedupe key, the same for every tick.
     assert_eq!(
         store.due(at("2026-11-23T10:00:00Z")).await.unwrap(),
-        vec![early.clone(), on_time.clone()]
+        vec![
+            DueTenant {
+                tenant: early.clone(),
+                due_at: at("2026-11-23T09:00:00Z")
+            },
+            DueTenant {
+                tenant: on_time.clone(),
+                due_at: at("2026-11-23T10:00:00Z")
+            }
+        ]
     );
     assert_eq!(
-        store.due(at("2026-11-23T12:00:00Z")).await.unwrap(),
+        due_tenants(&store, at("2026-11-23T12:00:00Z")).await,
         vec![early, on_time, later]
     );
 }
@@ -103,13 +117,11 @@ async fn moving_a_tenants_due_time_removes_its_old_entry() {
         .await
         .unwrap();
 
-    assert!(store
-        .due(ten + Duration::hours(1))
+    assert!(due_tenants(&store, ten + Duration::hours(1))
         .await
-        .unwrap()
         .is_empty());
     assert_eq!(
-        store.due(ten + Duration::hours(2)).await.unwrap(),
+        due_tenants(&store, ten + Duration::hours(2)).await,
         vec![tenant.clone()]
     );
 
@@ -122,7 +134,7 @@ async fn moving_a_tenants_due_time_removes_its_old_entry() {
         .set_next_due(&tenant, ten - Duration::hours(1))
         .await
         .unwrap();
-    assert_eq!(store.due(ten).await.unwrap(), vec![tenant.clone()]);
+    assert_eq!(due_tenants(&store, ten).await, vec![tenant.clone()]);
     let entries = store
         .client()
         .query()
@@ -156,7 +168,7 @@ async fn many_due_tenants_are_read_across_query_pages() {
         tenants.push(tenant);
     }
     assert_eq!(
-        store.due(at("2026-11-23T11:00:00Z")).await.unwrap(),
+        due_tenants(&store, at("2026-11-23T11:00:00Z")).await,
         tenants
     );
 }

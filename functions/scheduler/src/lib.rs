@@ -2,10 +2,10 @@
 //! tenant whose schedule is due, found through the schedule index rather than a table scan, and
 //! move each tenant's next due time on.
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use sync_core::history::Trigger;
 use sync_core::ids::TenantId;
-use sync_core::ports::{ConfigStore, Job, JobTarget, Jobs};
+use sync_core::ports::{ConfigStore, DueTenant, Job, JobTarget, Jobs};
 use sync_core::schedule::next_due;
 
 /// A tick that could not queue every due tenant; EventBridge retries the invocation, and the
@@ -19,6 +19,17 @@ pub struct ScheduleError {
     pub failed: usize,
     /// The first error.
     pub first: String,
+}
+
+/// The queue's dedupe key of a tenant's scheduled run: one per tenant and due time, not per tick,
+/// so a tick retried after it queued, or two ticks that overlap, queue the run once (within the
+/// queue's 5-minute window); the next due time gives the next run a key of its own.
+pub fn dedupe_key(entry: &DueTenant) -> String {
+    format!(
+        "schedule:{}:{}",
+        entry.tenant,
+        entry.due_at.format("%Y-%m-%dT%H:%M:%SZ")
+    )
 }
 
 /// Queues the due tenants at `now`; returns the tenants queued.
@@ -35,12 +46,8 @@ pub async fn handle(
     })?;
     let mut queued = Vec::new();
     let mut errors = Vec::new();
-    // One key per tenant and minute: a retried tick within the queue's 5-minute window collapses.
-    let minute = now
-        .with_second(0)
-        .and_then(|now| now.with_nanosecond(0))
-        .unwrap_or(now);
-    for tenant in &due {
+    for entry in &due {
+        let tenant = &entry.tenant;
         let result = async {
             let Some(versioned) = configs.config(tenant).await.map_err(|e| e.to_string())? else {
                 tracing::warn!(tenant_id = %tenant, "due tenant has no config; skipped");
@@ -62,7 +69,7 @@ pub async fn handle(
                 dry_run: false,
                 run_id: None,
             };
-            let key = format!("schedule:{tenant}:{}", minute.format("%Y%m%dT%H%M"));
+            let key = dedupe_key(entry);
             jobs.enqueue(&job, &key).await.map_err(|e| e.to_string())?;
             configs
                 .set_next_due(tenant, next_due(&versioned.config, now))

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use sync_core::config::TenantConfig;
 use sync_core::ids::TenantId;
-use sync_core::ports::{ConfigStore, StoreError, VersionedConfig};
+use sync_core::ports::{ConfigStore, DueTenant, StoreError, VersionedConfig};
 
 const CONFIG: &str = "config";
 const VERSION: &str = "version";
@@ -180,9 +180,9 @@ impl ConfigStore for DynamoStore {
         }
     }
 
-    async fn due(&self, now: DateTime<Utc>) -> Result<Vec<TenantId>, StoreError> {
+    async fn due(&self, now: DateTime<Utc>) -> Result<Vec<DueTenant>, StoreError> {
         let upper = keys::schedule_upper_bound(now);
-        let mut due: Vec<TenantId> = Vec::new();
+        let mut due: Vec<DueTenant> = Vec::new();
         let mut seen = HashSet::new();
         let mut damaged = None;
         self.query(
@@ -192,17 +192,26 @@ impl ConfigStore for DynamoStore {
             false,
             |page| {
                 for item in page {
-                    let location =
-                        self.location(keys::SCHEDULE, items::sort_key(&item).unwrap_or("?"));
-                    let parsed = items::text(&item, TENANT, &location).and_then(|text| {
-                        TenantId::parse(text)
-                            .map_err(|err| items::corrupt(&location, err.to_string()))
-                    });
+                    let sort_key = items::sort_key(&item).unwrap_or("?");
+                    let location = self.location(keys::SCHEDULE, sort_key);
+                    let parsed = items::text(&item, TENANT, &location)
+                        .and_then(|text| {
+                            TenantId::parse(text)
+                                .map_err(|err| items::corrupt(&location, err.to_string()))
+                        })
+                        .and_then(|tenant| match keys::schedule_due_at(sort_key) {
+                            Some(due_at) => Ok(DueTenant { tenant, due_at }),
+                            None => Err(items::corrupt(
+                                &location,
+                                "the sort key does not start with an RFC 3339 time".to_owned(),
+                            )),
+                        });
                     match parsed {
-                        // One entry per tenant is the rule; a duplicate (a hand edit) is harmless.
-                        Ok(tenant) => {
-                            if seen.insert(tenant.clone()) {
-                                due.push(tenant);
+                        // One entry per tenant is the rule; of a duplicate (a hand edit), the
+                        // earliest counts.
+                        Ok(entry) => {
+                            if seen.insert(entry.tenant.clone()) {
+                                due.push(entry);
                             }
                         }
                         Err(err) => {

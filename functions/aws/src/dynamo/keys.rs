@@ -148,6 +148,14 @@ fn schedule_time(time: chrono::DateTime<chrono::Utc>) -> String {
     time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// The due time of a schedule sort key (`<due>#<tenant>`); `None` when it is not one.
+pub fn schedule_due_at(sort_key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let (time, _tenant) = sort_key.split_once('#')?;
+    chrono::DateTime::parse_from_rfc3339(time)
+        .ok()
+        .map(|time| time.with_timezone(&chrono::Utc))
+}
+
 /// The first `bytes` bytes of SHA-256 of `data`, in lower-case hex.
 pub fn hex_digest(data: &[u8], bytes: usize) -> String {
     let digest = Sha256::digest(data);
@@ -181,6 +189,18 @@ mod tests {
         );
         assert!(zzz <= bound);
         assert!(schedule_sk("2026-11-23T10:00:01Z".parse().unwrap(), &tenant) > bound);
+    }
+
+    #[test]
+    fn a_schedule_key_gives_back_its_due_time() {
+        let tenant = TenantId::parse("acme").unwrap();
+        let due: chrono::DateTime<chrono::Utc> = "2026-11-23T09:00:00.900Z".parse().unwrap();
+        assert_eq!(
+            schedule_due_at(&schedule_sk(due, &tenant)),
+            Some("2026-11-23T09:00:00Z".parse().unwrap())
+        );
+        assert_eq!(schedule_due_at("acme"), None);
+        assert_eq!(schedule_due_at("yesterday#acme"), None);
     }
 
     #[test]

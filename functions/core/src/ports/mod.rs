@@ -406,6 +406,16 @@ pub struct VersionedConfig {
     pub version: u64,
 }
 
+/// A tenant the schedule index says is due.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueTenant {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// When its run is due (the index entry's time, to the second): the same for every tick that
+    /// sees the entry until it moves, so those ticks can queue the run under one dedupe key.
+    pub due_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Where tenant configs live (DynamoDB in AWS), with the schedule index.
 #[async_trait]
 pub trait ConfigStore: Send + Sync {
@@ -418,8 +428,9 @@ pub trait ConfigStore: Send + Sync {
         config: &crate::config::TenantConfig,
         expected: Option<u64>,
     ) -> Result<u64, StoreError>;
-    /// Tenants whose next scheduled run is due at or before `now`, without scanning the table.
-    async fn due(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<TenantId>, StoreError>;
+    /// Tenants whose next scheduled run is due at or before `now`, without scanning the table,
+    /// each once, with the time it is due.
+    async fn due(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<DueTenant>, StoreError>;
     /// Records when a tenant's next scheduled run is due (replacing the previous entry).
     async fn set_next_due(
         &self,

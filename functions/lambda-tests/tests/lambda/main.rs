@@ -7,6 +7,7 @@
 //! `cargo test -p lambda-tests`, or nothing, and the tests start both from `.venv` themselves.
 //!
 //! - `schedule`: a tick, the due tenants only, and everything a run leaves behind.
+//! - `tick`: a tick at scale: hundreds of tenants, a retried tick, failing tenants beside others.
 //! - `isolation`: tenants never see each other's data or credentials.
 //! - `ordering`: a tenant's runs never overlap (FIFO message groups).
 //! - `deadline`: partial runs, continuations, and crashes between write and save.
@@ -34,4 +35,5 @@ mod progress;
 mod rotation;
 mod schedule;
 mod support;
+mod tick;
 mod webhook;

@@ -249,7 +249,8 @@ impl Stack {
 
     /// The tenants the schedule index says are due at `now`.
     pub async fn due(&self, now: DateTime<Utc>) -> Vec<TenantId> {
-        self.deps.store.due(now).await.expect("due tenants")
+        let due = self.deps.store.due(now).await.expect("due tenants");
+        due.into_iter().map(|entry| entry.tenant).collect()
     }
 }
 
