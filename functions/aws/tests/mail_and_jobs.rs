@@ -9,7 +9,7 @@ use sync_aws::{parse_job, SesMailer, SqsJobs};
 use sync_core::email::{Attachment, Email};
 use sync_core::history::Trigger;
 use sync_core::ids::{AccountId, PersonKey, PersonioId};
-use sync_core::ports::{Job, JobTarget, Jobs, Mailer};
+use sync_core::ports::{BatchJob, Job, JobTarget, Jobs, Mailer};
 
 const CSV: &str = "person,action,message,hint\nmain:7,create,the destination refused the record,check the mapping\n";
 
@@ -189,6 +189,107 @@ async fn jobs_reach_the_fifo_queue_grouped_by_tenant_and_deduplicated() {
     assert_eq!(received.len(), 2, "one group per tenant");
     assert_eq!(received[acme.as_str()], vec![scheduled]);
     assert_eq!(received[globex.as_str()], vec![webhook]);
+}
+
+/// Receives and deletes every message until a receive comes back empty (a duplicate in a FIFO
+/// group only becomes visible after its predecessor is deleted); the jobs per group.
+async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> HashMap<String, Vec<Job>> {
+    let mut received: HashMap<String, Vec<Job>> = HashMap::new();
+    loop {
+        let batch = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+            .send()
+            .await
+            .unwrap();
+        let messages = batch.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return received;
+        }
+        for message in messages {
+            let group = message
+                .attributes
+                .as_ref()
+                .and_then(|attributes| attributes.get(&MessageSystemAttributeName::MessageGroupId))
+                .cloned()
+                .expect("FIFO messages carry their group");
+            let job = parse_job(message.body.as_deref().unwrap_or_default()).unwrap();
+            received.entry(group).or_default().push(job);
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(message.receipt_handle.unwrap_or_default())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_jobs_reaches_the_queue_in_batches_each_once() {
+    let deps = support::deps_with("unused").await;
+    let sqs = &deps.clients.sqs;
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("{}.fifo", support::unique("jobs")))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .expect("queue URL");
+    let jobs = SqsJobs::new(sqs.clone(), &queue_url);
+
+    // 23 tenants: three SendMessageBatch calls of 10, 10 and 3.
+    let tenants: Vec<_> = (0..23).map(|_| support::tenant()).collect();
+    let batch: Vec<BatchJob> = tenants
+        .iter()
+        .map(|tenant| BatchJob {
+            job: job(tenant.as_str(), None),
+            dedupe_key: format!("schedule:{tenant}:2026-11-23T10:00:00Z"),
+        })
+        .collect();
+    let outcomes = jobs.enqueue_batch(&batch).await;
+    assert_eq!(outcomes.len(), 23);
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    // The same batch again, as a retried tick sends it: every job collapses into its first.
+    let again = jobs.enqueue_batch(&batch[..12]).await;
+    assert!(again.iter().all(Result::is_ok), "{again:?}");
+
+    let received = drain(sqs, &queue_url).await;
+    assert_eq!(received.len(), 23, "one group per tenant");
+    for entry in &batch {
+        assert_eq!(
+            received[entry.job.tenant.as_str()],
+            vec![entry.job.clone()],
+            "tenant {}",
+            entry.job.tenant
+        );
+    }
+    assert!(jobs.enqueue_batch(&[]).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_to_a_missing_queue_fails_every_job_with_what_to_check() {
+    let deps = support::deps_with("unused").await;
+    let jobs = SqsJobs::new(
+        deps.clients.sqs.clone(),
+        format!("{}/123456789012/no-such-queue.fifo", support::moto().url),
+    );
+    let batch: Vec<BatchJob> = (0..12)
+        .map(|n| BatchJob {
+            job: job("acme", None),
+            dedupe_key: format!("k{n}"),
+        })
+        .collect();
+    let outcomes = jobs.enqueue_batch(&batch).await;
+    assert_eq!(outcomes.len(), 12);
+    for outcome in outcomes {
+        let err = outcome.expect_err("no queue");
+        assert!(err.to_string().contains("check JOBS_QUEUE_URL"), "{err}");
+    }
 }
 
 #[tokio::test]

@@ -481,11 +481,31 @@ pub struct JobsError {
     pub detail: String,
 }
 
+/// One job of a [`Jobs::enqueue_batch`], with its dedupe key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchJob {
+    /// The job.
+    pub job: Job,
+    /// As for [`Jobs::enqueue`].
+    pub dedupe_key: String,
+}
+
 /// The job queue: SQS FIFO in AWS, one message group per tenant so a tenant's runs never overlap.
 #[async_trait]
 pub trait Jobs: Send + Sync {
     /// Queues `job`; jobs with the same `dedupe_key` within the queue's window collapse into one.
     async fn enqueue(&self, job: &Job, dedupe_key: &str) -> Result<(), JobsError>;
+
+    /// Queues every job of `jobs` as [`Jobs::enqueue`] would, in as few calls as the queue
+    /// allows: one outcome per job, in the order given, so a job the queue refused fails alone.
+    /// The default queues them one by one.
+    async fn enqueue_batch(&self, jobs: &[BatchJob]) -> Vec<Result<(), JobsError>> {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for entry in jobs {
+            outcomes.push(self.enqueue(&entry.job, &entry.dedupe_key).await);
+        }
+        outcomes
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
