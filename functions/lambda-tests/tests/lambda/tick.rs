@@ -15,9 +15,9 @@ use sync_core::config::TenantConfig;
 use sync_core::history::Trigger;
 use sync_core::ids::TenantId;
 use sync_core::ports::{
-    ConfigStore, DueTenant, Job, JobTarget, Jobs, JobsError, StoreError, VersionedConfig,
+    BatchJob, ConfigStore, DueTenant, Job, JobTarget, Jobs, JobsError, StoreError, VersionedConfig,
 };
-use test_support::moto::unique;
+use test_support::moto::{unique, Moto};
 
 /// Seeding writes in flight at once: moto answers heavy concurrent `TransactWriteItems` with 500.
 const SEEDING: usize = 4;
@@ -227,21 +227,49 @@ async fn a_tick_retried_after_it_queued_queues_each_tenant_once() {
 }
 
 /// The real queue, except that it refuses the job of one tenant, as SQS does with a `Failed`
-/// entry of a batch.
+/// entry of a batch (moto never fails a single entry of ours).
 struct RefusesOne<'a> {
     jobs: &'a SqsJobs,
     refused: TenantId,
+}
+
+impl RefusesOne<'_> {
+    fn refusal(&self) -> JobsError {
+        JobsError {
+            detail: format!(
+                "SQS refused the message of {} (InternalError)",
+                self.refused
+            ),
+        }
+    }
 }
 
 #[async_trait]
 impl Jobs for RefusesOne<'_> {
     async fn enqueue(&self, job: &Job, dedupe_key: &str) -> Result<(), JobsError> {
         if job.tenant == self.refused {
-            return Err(JobsError {
-                detail: "SQS refused the message (InternalError)".to_owned(),
-            });
+            return Err(self.refusal());
         }
         self.jobs.enqueue(job, dedupe_key).await
+    }
+
+    /// The other jobs go through the real adapter's batches; the outcomes stay in order.
+    async fn enqueue_batch(&self, jobs: &[BatchJob]) -> Vec<Result<(), JobsError>> {
+        let others: Vec<BatchJob> = jobs
+            .iter()
+            .filter(|entry| entry.job.tenant != self.refused)
+            .cloned()
+            .collect();
+        let mut sent = self.jobs.enqueue_batch(&others).await.into_iter();
+        jobs.iter()
+            .map(|entry| {
+                if entry.job.tenant == self.refused {
+                    Err(self.refusal())
+                } else {
+                    sent.next().unwrap_or_else(|| Err(self.refusal()))
+                }
+            })
+            .collect()
     }
 }
 
@@ -279,7 +307,7 @@ async fn a_tenant_whose_config_is_damaged_or_whose_job_is_refused_does_not_hold_
     assert!(
         error
             .to_string()
-            .starts_with("2 of 30 due tenants could not be queued"),
+            .starts_with("2 of 30 due tenants could not be queued: tenant "),
         "{error}"
     );
 
@@ -305,16 +333,18 @@ async fn a_tenant_whose_config_is_damaged_or_whose_job_is_refused_does_not_hold_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement; run it with --ignored"]
 async fn a_tick_of_1000_due_tenants() {
-    let stack = Stack::new().await;
+    // A moto of its own: 3,000 items would slow every later reader of the shared moto's state.
+    let moto = Moto::private();
+    let stack = Stack::on(&moto).await;
     let now = tick_time();
     let seeding = Instant::now();
     let tenants = seed_due_tenants(&stack, 1000, now - Duration::minutes(5)).await;
     let seeded = seeding.elapsed();
 
+    // The tick's own log line has the time of each round (read, queue, move).
+    test_support::logs::capture("scheduler=info");
     let started = Instant::now();
-    let queued = scheduler::handle(&stack.deps.store, &stack.deps.jobs, now)
-        .await
-        .expect("every tenant queued");
+    let outcome = scheduler::handle(&stack.deps.store, &stack.deps.jobs, now).await;
     let tick = started.elapsed();
     println!(
         "scheduler tick of {} due tenants on moto: {:.2} s (seeding took {:.1} s)",
@@ -322,7 +352,21 @@ async fn a_tick_of_1000_due_tenants() {
         tick.as_secs_f64(),
         seeded.as_secs_f64()
     );
-    assert_eq!(queued.len(), 1000);
-    assert_eq!(drain(&stack).await.len(), 1000);
+    for line in test_support::logs::text().lines() {
+        if line.contains("schedule tick") {
+            println!("{line}");
+        }
+    }
+    // moto's TransactWriteItems copies the whole table and answers HTTP 500 when another write
+    // changes it meanwhile; a move that fails past the SDK's retries leaves its tenant due, for
+    // the next tick, which this one then is.
+    if let Err(error) = outcome {
+        println!("{error}");
+        let retry = scheduler::handle(&stack.deps.store, &stack.deps.jobs, now)
+            .await
+            .expect("the next tick queues the rest");
+        assert_eq!(retry.len(), error.failed);
+    }
+    assert_eq!(drain(&stack).await.len(), 1000, "each tenant queued once");
     assert!(due_at(&stack, now).await.is_empty());
 }
