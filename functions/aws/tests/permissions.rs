@@ -167,3 +167,29 @@ fn the_worker_and_the_console_may_make_the_picture_calls_and_no_more() {
         );
     }
 }
+
+/// The jobs adapter's SQS calls: `SendMessageBatch` has no IAM action of its own, each entry is
+/// authorised as `sqs:SendMessage`, so the scheduler's batches need nothing more than a single
+/// send does.
+#[test]
+fn every_function_that_queues_jobs_may_send_to_the_queue() {
+    let template = std::fs::read_to_string(workspace().join("template.yaml")).expect("template");
+    let code = std::fs::read_to_string(workspace().join("functions/aws/src/jobs.rs"))
+        .expect("the jobs adapter's source");
+    let calls: Vec<&str> = [".send_message()", ".send_message_batch()"]
+        .into_iter()
+        .filter(|call| code.contains(call))
+        .collect();
+    assert_eq!(
+        calls,
+        [".send_message()", ".send_message_batch()"],
+        "the adapter's calls changed: update the template's policies and this test"
+    );
+    for function in ["SchedulerFunction", "WebhookFunction", "WorkerFunction"] {
+        let policy = resource(&template, function);
+        assert!(
+            policy.contains("sqs:SendMessage") && policy.contains("JobsQueue.Arn"),
+            "{function} may not send to the jobs queue"
+        );
+    }
+}
