@@ -7,6 +7,7 @@
 //!   can be enforced, against each floor and a sequential peer.
 //! - `benches/incremental.rs`: incremental scheduled runs of a 10,000-person tenant: Personio
 //!   requests and time with no change and with 20 changes.
+//! - `benches/v2.rs`: a full read of 1,000 and 10,000 people through Personio v2 beside v1.
 //! - `benches/rss.rs`: peak memory of a 50,000-person `personio-sync run --dry-run`.
 //! - `benches/console.rs`: server time of the console's run report (10,000 changes) and overview
 //!   (1,000 runs).
