@@ -6,6 +6,7 @@
 
 pub mod approvals;
 pub mod aws;
+mod aws_faults;
 pub mod credentials;
 pub mod engine;
 pub mod faults;
