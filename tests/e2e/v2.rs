@@ -134,3 +134,32 @@ async fn an_incremental_v2_run_reads_only_the_changed_persons_and_their_employme
         Some("Chief Incrementalist")
     );
 }
+
+#[tokio::test]
+async fn a_storm_of_429s_on_v2_is_ridden_out_and_refused_credentials_say_so() {
+    let mut harness = Harness::new(60).await;
+    harness.use_api(Api::V2);
+    // Fewer than a request's 6 attempts: the first request (the persons page) goes alone.
+    harness
+        .fake
+        .set_fault(fake_personio::Fault::RateLimitStorm { requests: 5 });
+    let outcome = harness.run().await;
+    assert!(
+        outcome.record.errors.is_empty(),
+        "{:?}",
+        outcome.record.errors
+    );
+    assert_eq!(outcome.record.fetched, 60);
+    assert_eq!(harness.fake.stats().too_many_requests, 5);
+    assert_eq!(harness.users().await.len(), outcome.record.counts.created);
+
+    harness.fake.set_credentials("rotated-id", "rotated-secret");
+    let error = harness
+        .run_at(now())
+        .await
+        .expect_err("the old credentials are refused");
+    assert!(
+        error.to_string().contains("rejected the credentials"),
+        "{error}"
+    );
+}
