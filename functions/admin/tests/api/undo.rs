@@ -14,14 +14,7 @@ async fn a_run_is_undone_through_the_queue_with_a_dry_run_first() {
     let tenant = h.tenant(6, 91).await;
     sync_now(&h, &tenant, json!({})).await;
     assert_eq!(h.run_queued_jobs().await, 1);
-    let person = tenant
-        .fake
-        .company()
-        .employees
-        .iter()
-        .find(|e| e.status == "active" && e.termination_date.is_none())
-        .expect("an active person")
-        .id;
+    let person = test_support::personio::first_with_status(&tenant.fake.company(), "active");
     let title = || -> Value {
         let dir = tenant.dir.path().join("app/users");
         let user: Value = std::fs::read_dir(&dir)

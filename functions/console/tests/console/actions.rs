@@ -253,14 +253,7 @@ async fn the_operator_can_switch_the_consoles_actions_off_for_a_tenant() {
 async fn a_run_that_wrote_is_undone_from_its_page_after_a_dry_run() {
     let console = console().await;
     let harness = &console.harness;
-    let person = harness
-        .fake
-        .company()
-        .employees
-        .iter()
-        .find(|e| e.status == "active" && e.termination_date.is_none())
-        .expect("an active person")
-        .id;
+    let person = test_support::personio::first_with_status(&harness.fake.company(), "active");
     let title = || async move {
         harness
             .user(person)

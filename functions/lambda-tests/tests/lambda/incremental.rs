@@ -56,14 +56,7 @@ async fn a_frequent_schedule_reads_only_the_changes_through_the_real_worker() {
     assert_eq!(tenant.proxy().writes(), writes, "nothing to write");
 
     // A mover is read and written; nobody else is.
-    let mover = tenant
-        .fake
-        .company()
-        .employees
-        .iter()
-        .find(|employee| employee.status == "active" && employee.termination_date.is_none())
-        .expect("someone active")
-        .id;
+    let mover = test_support::personio::first_with_status(&tenant.fake.company(), "active");
     tenant.fake.update(|company| {
         company.employee_mut(mover).expect("mover").position = "Chief Incrementalist".into();
     });

@@ -9,14 +9,7 @@ use sync_core::ports::{Job, JobTarget, Jobs};
 
 /// A one-person job for someone of `tenant`'s company, as the webhook queues it.
 async fn enqueue_person(stack: &Stack, tenant: &Tenant, dedupe_key: &str) -> Job {
-    let person = tenant
-        .fake
-        .company()
-        .employees
-        .iter()
-        .find(|e| e.status == "active" && e.termination_date.is_none())
-        .expect("an active person")
-        .id;
+    let person = test_support::personio::first_with_status(&tenant.fake.company(), "active");
     let job = Job {
         tenant: tenant.id.clone(),
         target: JobTarget::Person {

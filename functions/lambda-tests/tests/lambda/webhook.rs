@@ -168,14 +168,7 @@ async fn a_person_updated_delivery_reaches_the_destination_through_the_queue_and
         .await
         .batch_item_failures
         .is_empty());
-    let person = tenant
-        .fake
-        .company()
-        .employees
-        .iter()
-        .find(|e| e.status == "active" && e.termination_date.is_none())
-        .expect("an active person")
-        .id;
+    let person = test_support::personio::first_with_status(&tenant.fake.company(), "active");
     let mails_before = stack.mail_to(&tenant.admins).await.len();
 
     tenant.fake.update(|company| {
