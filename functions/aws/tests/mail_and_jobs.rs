@@ -132,14 +132,7 @@ fn job(tenant: &str, person: Option<u64>) -> Job {
 async fn jobs_reach_the_fifo_queue_grouped_by_tenant_and_deduplicated() {
     let deps = support::deps_with("unused").await;
     let sqs = &deps.clients.sqs;
-    let queue = sqs
-        .create_queue()
-        .queue_name(format!("{}.fifo", support::unique("jobs")))
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .unwrap();
-    let queue_url = queue.queue_url.expect("queue URL");
+    let queue_url = fifo_queue(sqs).await;
     let jobs = SqsJobs::new(sqs.clone(), &queue_url);
 
     let (acme, globex) = (support::tenant(), support::tenant());
@@ -153,42 +146,22 @@ async fn jobs_reach_the_fifo_queue_grouped_by_tenant_and_deduplicated() {
         .await
         .unwrap();
 
-    // Drain the queue: receive, delete, until a receive comes back empty. A duplicate in a FIFO
-    // group would only become visible after its predecessor is deleted, hence the loop.
-    let mut received: HashMap<String, Vec<Job>> = HashMap::new();
-    loop {
-        let batch = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
-            .send()
-            .await
-            .unwrap();
-        let messages = batch.messages.unwrap_or_default();
-        if messages.is_empty() {
-            break;
-        }
-        for message in messages {
-            let group = message
-                .attributes
-                .as_ref()
-                .and_then(|attributes| attributes.get(&MessageSystemAttributeName::MessageGroupId))
-                .cloned()
-                .expect("FIFO messages carry their group");
-            let job = parse_job(message.body.as_deref().unwrap_or_default()).unwrap();
-            received.entry(group).or_default().push(job);
-            sqs.delete_message()
-                .queue_url(&queue_url)
-                .receipt_handle(message.receipt_handle.unwrap_or_default())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    let received = drain(sqs, &queue_url).await;
     assert_eq!(received.len(), 2, "one group per tenant");
     assert_eq!(received[acme.as_str()], vec![scheduled]);
     assert_eq!(received[globex.as_str()], vec![webhook]);
+}
+
+/// A new FIFO queue of this test's own; its URL.
+async fn fifo_queue(sqs: &aws_sdk_sqs::Client) -> String {
+    sqs.create_queue()
+        .queue_name(format!("{}.fifo", support::unique("jobs")))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .expect("queue URL")
 }
 
 /// Receives and deletes every message until a receive comes back empty (a duplicate in a FIFO
@@ -231,15 +204,7 @@ async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> HashMap<String, Ve
 async fn a_batch_of_jobs_reaches_the_queue_in_batches_each_once() {
     let deps = support::deps_with("unused").await;
     let sqs = &deps.clients.sqs;
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("{}.fifo", support::unique("jobs")))
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .expect("queue URL");
+    let queue_url = fifo_queue(sqs).await;
     let jobs = SqsJobs::new(sqs.clone(), &queue_url);
 
     // 23 tenants: three SendMessageBatch calls of 10, 10 and 3.
