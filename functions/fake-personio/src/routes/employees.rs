@@ -6,14 +6,13 @@ use crate::catalog::{attribute_list, KeyFilter};
 use crate::company::FakeEmployee;
 use crate::fault::apply_shift;
 use crate::render::{list_body, single_body, Metadata, RenderContext};
-use crate::server::{Shared, State};
+use crate::server::{Shared, State, Stats};
 use axum::extract::{Path, Query};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, NaiveDateTime};
 use std::sync::Arc;
-use std::time::Duration;
 
 type SharedState = axum::extract::State<Arc<Shared>>;
 
@@ -96,20 +95,29 @@ fn parse_since(value: &str) -> Option<NaiveDateTime> {
         })
 }
 
-/// Checks an employee request's token and the rate limit on arrival, as a gateway does: a 401
-/// or 429 is answered at once. Gives the token and how late to answer (a
-/// [`crate::fault::Fault::Slow`]).
-fn admit(
-    state: &mut State,
+/// Counts an employee request (`count`) and checks its token and the rate limit on arrival, as
+/// a gateway does: a 401 or 429 is answered at once. Then waits out a
+/// [`crate::fault::Fault::Slow`], and gives the token.
+async fn admit(
+    shared: &Shared,
     headers: &HeaderMap,
-) -> Result<(String, Option<Duration>), Box<Response>> {
-    let token = state
-        .authorize(headers)
-        .map_err(|error| Box::new(error.into_response()))?;
-    match state.throttle() {
-        Some(response) => Err(Box::new(response)),
-        None => Ok((token, state.faults.delay())),
+    count: fn(&mut Stats),
+) -> Result<String, Box<Response>> {
+    let (token, delay) = {
+        let mut state = shared.lock();
+        count(&mut state.stats);
+        let token = state
+            .authorize(headers)
+            .map_err(|error| Box::new(error.into_response()))?;
+        if let Some(response) = state.throttle() {
+            return Err(Box::new(response));
+        }
+        (token, state.faults.delay())
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
     }
+    Ok(token)
 }
 
 /// `GET /v1/company/employees`.
@@ -118,18 +126,8 @@ pub(super) async fn list(
     headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let admitted = {
-        let mut state = shared.lock();
-        state.stats.list_requests += 1;
-        admit(&mut state, &headers)
-    };
-    let token = match admitted {
-        Ok((token, delay)) => {
-            if let Some(delay) = delay {
-                tokio::time::sleep(delay).await;
-            }
-            token
-        }
+    let token = match admit(&shared, &headers, |stats| stats.list_requests += 1).await {
+        Ok(token) => token,
         Err(response) => return *response,
     };
     let mut state = shared.lock();
@@ -204,18 +202,8 @@ pub(super) async fn single(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let admitted = {
-        let mut state = shared.lock();
-        state.stats.single_requests += 1;
-        admit(&mut state, &headers)
-    };
-    let token = match admitted {
-        Ok((token, delay)) => {
-            if let Some(delay) = delay {
-                tokio::time::sleep(delay).await;
-            }
-            token
-        }
+    let token = match admit(&shared, &headers, |stats| stats.single_requests += 1).await {
+        Ok(token) => token,
         Err(response) => return *response,
     };
     let state = shared.lock();
