@@ -28,23 +28,7 @@ const HISTORY: usize = 1_000;
 const SAMPLES: usize = 21;
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(bench()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    benches::run_async(bench())
 }
 
 fn record(id: RunId, started: chrono::DateTime<Utc>, changes: usize) -> RunRecord {

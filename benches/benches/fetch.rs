@@ -37,24 +37,7 @@ const TARGET_SPEEDUP: f64 = 5.0;
 const PEER_LATENCY: Duration = Duration::from_millis(300);
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: could not start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(bench()) {
-        // A missed target is a FAIL line, not a failed bench: the figures are the result.
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    benches::run_async(bench())
 }
 
 /// One full read.

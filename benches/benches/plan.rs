@@ -36,20 +36,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Headcounts to plan: numbers given after `--` (`cargo bench -p benches --bench plan -- 10000`),
-/// else 10,000 and 100,000. Cargo's own `--bench` flag is ignored.
-fn sizes() -> Vec<usize> {
-    let given: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|arg| arg.replace(['_', ','], "").parse().ok())
-        .collect();
-    if given.is_empty() {
-        vec![10_000, 100_000]
-    } else {
-        given
-    }
-}
-
 /// CPU time this thread has used. The target is "on one core": thread CPU time measures exactly
 /// that, and unlike wall time it does not grow when other processes share the machine.
 fn thread_cpu() -> Duration {
@@ -80,7 +66,7 @@ fn bench() -> anyhow::Result<()> {
     // A fixed day, so the company (and so the plan) is the same on every machine and date.
     let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default();
     let now: DateTime<Utc> = today.and_hms_opt(11, 0, 0).unwrap_or_default().and_utc();
-    for people in sizes() {
+    for people in benches::headcounts(&[10_000, 100_000]) {
         let iterations = if people <= 20_000 { 21 } else { 7 };
         let company = company(people, today, Some(&keep))?;
         println!(

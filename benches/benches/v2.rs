@@ -25,36 +25,7 @@ const V2_LIMIT: RateLimit = RateLimit {
 };
 
 fn main() -> ExitCode {
-    let counts: Vec<usize> = match std::env::args()
-        .skip(1)
-        .filter(|arg| arg != "--bench")
-        .map(|arg| arg.parse::<usize>())
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(counts) if !counts.is_empty() => counts,
-        Ok(_) => vec![1_000, 10_000],
-        Err(error) => {
-            eprintln!("error: a headcount is a whole number: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: could not start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(bench(&counts)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    benches::run_async(bench(&benches::headcounts(&[1_000, 10_000])))
 }
 
 /// Every request the fake answered.

@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 use fake_personio::{employee_json, generate_company, CompanySpec};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
 use std::time::Duration;
 use sync_core::config::TenantConfig;
 use sync_core::employee::{AttributeInfo, Employee};
@@ -32,6 +33,42 @@ pub const DEMO_CONFIG: &str = include_str!("../../examples/demo.toml");
 
 /// Seed of every generated company, so runs on different days compare.
 pub const SEED: u64 = 42;
+
+/// Headcounts given after `--` (`cargo bench -p benches --bench plan -- 10000`; `_` and `,` may
+/// group digits), else `default`. Cargo's own `--bench` flag is ignored.
+pub fn headcounts(default: &[usize]) -> Vec<usize> {
+    let given: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|arg| arg.replace(['_', ','], "").parse().ok())
+        .collect();
+    if given.is_empty() {
+        default.to_vec()
+    } else {
+        given
+    }
+}
+
+/// Runs an async bench on a multi-threaded runtime. The exit code is 1 only when the bench could
+/// not run: a missed target is a FAIL line, not a failure.
+pub fn run_async(bench: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(bench) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// The demo tenant's configuration, parsed and validated.
 pub fn demo_config() -> anyhow::Result<TenantConfig> {
