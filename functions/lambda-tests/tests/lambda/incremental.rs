@@ -7,20 +7,10 @@ use crate::support::tenant::{key, Spec, Tenant};
 use crate::support::tick_time;
 use chrono::{DateTime, Utc};
 use sync_core::history::{Reading, RunRecord, RunStatus};
-use sync_core::ports::ConfigStore;
 
 /// One scheduler tick at `now` with `tenant` due, and the worker run of the job it queued.
 async fn tick(stack: &Stack, tenant: &Tenant, now: DateTime<Utc>) -> RunRecord {
-    stack
-        .deps
-        .store
-        .set_next_due(&tenant.id, now)
-        .await
-        .expect("the tenant is due");
-    let queued = scheduler::handle(&stack.deps.store, &stack.deps.jobs, now)
-        .await
-        .expect("the tick queues");
-    assert_eq!(queued, vec![tenant.id.clone()]);
+    tenant.tick(stack, now).await;
     let messages = stack.receive_exactly(1).await;
     let response = stack.deliver(&[&messages[0]], None).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");

@@ -8,23 +8,8 @@ use crate::support::stack::Stack;
 use crate::support::tenant::{Spec, Tenant};
 use crate::support::tick_time;
 use sync_core::history::{RunStatus, Trigger};
-use sync_core::ports::ConfigStore;
 use sync_core::schedule::next_due;
 use test_support::moto::Moto;
-
-/// One scheduler tick at `now` for `tenant`, due then, and the worker run of its job.
-async fn scheduled_run(stack: &Stack, tenant: &Tenant, now: chrono::DateTime<chrono::Utc>) {
-    stack
-        .deps
-        .store
-        .set_next_due(&tenant.id, now)
-        .await
-        .unwrap();
-    let queued = scheduler::handle(&stack.deps.store, &stack.deps.jobs, now)
-        .await
-        .unwrap();
-    assert_eq!(queued, vec![tenant.id.clone()]);
-}
 
 #[tokio::test]
 async fn a_no_op_scheduled_run_writes_nothing_to_the_app_and_only_its_run_record_to_dynamodb() {
@@ -33,7 +18,7 @@ async fn a_no_op_scheduled_run_writes_nothing_to_the_app_and_only_its_run_record
     let tenant = Tenant::onboard(&stack, Spec::new(15, 71)).await;
 
     let now = tick_time();
-    scheduled_run(&stack, &tenant, now).await;
+    tenant.tick(&stack, now).await;
     let first = stack.receive_exactly(1).await;
     assert!(stack
         .deliver(&[&first[0]], None)
@@ -43,7 +28,7 @@ async fn a_no_op_scheduled_run_writes_nothing_to_the_app_and_only_its_run_record
     assert_eq!(tenant.runs(&stack).await[0].status, RunStatus::Completed);
 
     // The next tick; nothing changed in Personio since.
-    scheduled_run(&stack, &tenant, next_due(&tenant.config, now)).await;
+    tenant.tick(&stack, next_due(&tenant.config, now)).await;
     let second = stack.receive_exactly(1).await;
     let app_writes = tenant.proxy().writes();
     moto.start_recording().await;

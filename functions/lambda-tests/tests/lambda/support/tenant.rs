@@ -261,6 +261,21 @@ from = "{sender}"
         }
     }
 
+    /// One scheduler tick at `now` with the tenant due then: the real scheduler queues its
+    /// scheduled run, and only it.
+    pub async fn tick(&self, stack: &Stack, now: chrono::DateTime<Utc>) {
+        stack
+            .deps
+            .store
+            .set_next_due(&self.id, now)
+            .await
+            .expect("the tenant is due");
+        let queued = scheduler::handle(&stack.deps.store, &stack.deps.jobs, now)
+            .await
+            .expect("the tick queues");
+        assert_eq!(queued, vec![self.id.clone()]);
+    }
+
     /// Queues a full run with `dedupe_key`, through the `Jobs` port as the admin API does.
     pub async fn enqueue(&self, stack: &Stack, trigger: Trigger, dedupe_key: &str) -> Job {
         let job = self.job(trigger);
