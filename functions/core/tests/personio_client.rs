@@ -563,3 +563,33 @@ async fn a_page_that_never_ends_is_cut_off_at_the_limit_with_a_clear_error() {
     let error = client(settings).employees().await.expect_err("refused");
     assert!(error.to_string().contains("larger than 32 MiB"), "{error}");
 }
+
+/// A v2 persons list that answers 404 (a wrong base URL, a gateway without v2) is an error, never
+/// an empty company: a full run that read nobody would deactivate everyone.
+#[tokio::test]
+async fn a_v2_persons_list_that_is_not_found_is_an_error_not_an_empty_company() {
+    use axum::http::StatusCode as Status;
+    use axum::routing::post;
+    let token =
+        || async { axum::Json(serde_json::json!({"access_token": "papi-t", "expires_in": 86400})) };
+    let app = axum::Router::new()
+        .route("/v2/auth/token", post(token))
+        .fallback(|| async { Status::NOT_FOUND });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free loopback port");
+    let address = listener.local_addr().expect("the bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut settings = PersonioSettings::new(
+        AccountId::parse("acme").unwrap(),
+        format!("http://{address}"),
+        "client-id",
+        SecretString::from("secret"),
+    );
+    settings.api = sync_core::personio::Api::V2;
+    let error = client(settings)
+        .employees()
+        .await
+        .expect_err("no people is not an answer");
+    assert!(error.to_string().contains("404"), "{error}");
+}

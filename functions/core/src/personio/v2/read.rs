@@ -98,7 +98,10 @@ impl Reader<'_> {
             (Kind::CostCenter, "/v2/cost-centers"),
         ] {
             if wanted.iter().any(|(wanted, _)| *wanted == kind) {
-                for named in self.list::<Named>(path, Vec::new()).await? {
+                for named in self
+                    .list::<Named>(path, Vec::new(), NotFound::IsAnAnswer)
+                    .await?
+                {
                     if let (Some(id), Some(name)) = (id_text(&named.id), named.name) {
                         names.insert(kind, id, name);
                     }
@@ -114,7 +117,8 @@ impl Reader<'_> {
             let since = since.to_rfc3339_opts(SecondsFormat::Secs, true);
             query.push(("updated_at.gt".to_owned(), since));
         }
-        self.list("/v2/persons", query).await
+        // Not found is no answer here: read as an empty company, a full run would deactivate all.
+        self.list("/v2/persons", query, NotFound::IsAnError).await
     }
 
     /// The most recent of `person`'s employments (v2 lists them newest first).
@@ -135,11 +139,13 @@ impl Reader<'_> {
         }
     }
 
-    /// Every item of a cursor-paged list, following `next` links that stay on Personio's host.
+    /// Every item of a cursor-paged list, following `next` links that stay on Personio's host;
+    /// with [`NotFound::IsAnAnswer`], a list not found has no items.
     async fn list<T: DeserializeOwned>(
         &self,
         path: &str,
         query: Vec<(String, String)>,
+        not_found: NotFound,
     ) -> Result<Vec<T>, SourceError> {
         let mut items = Vec::new();
         let (mut path, mut query) = (path.to_owned(), query);
@@ -149,13 +155,10 @@ impl Reader<'_> {
                 .iter()
                 .map(|(key, value)| (key.as_str(), value.clone()))
                 .collect();
-            let page: ListPage<T> = match self
-                .session
-                .get(&path, &pairs, NotFound::IsAnAnswer)
-                .await?
-            {
+            let page: ListPage<T> = match self.session.get(&path, &pairs, not_found).await? {
                 Answer::Found(page) => page,
-                // A list the account does not have (a beta endpoint, a missing feature): no names.
+                // A reference list the account does not have (a beta endpoint, a missing
+                // feature): no names.
                 Answer::NotFound => return Ok(items),
             };
             let next = page.next().map(str::to_owned);
