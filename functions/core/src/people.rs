@@ -89,15 +89,9 @@ pub fn prepare(
     // Before mapping, which may move values out of the attributes.
     let attribute_groups = attribute_groups(&employee, config, universal_ids);
     let record = mapping.map_owned(&mut employee, universal_ids);
-    // Moved into a fresh map rather than `retain`ed: a handful of lookups instead of a test per
-    // attribute of every person.
-    let mut kept = BTreeMap::new();
-    for key in used.kept_after_mapping_keys() {
-        if let Some((key, value)) = employee.attributes.remove_entry(*key) {
-            kept.insert(key, value);
-        }
-    }
-    employee.attributes = kept;
+    employee
+        .attributes
+        .retain(|key| used.kept_after_mapping(key));
     Person {
         employee,
         record,

@@ -351,7 +351,7 @@ mod tests {
 
     fn employee(id: u64, status: EmploymentStatus, email: Option<&str>) -> Employee {
         let text = |value: &str| AttrValue::Text(value.to_owned());
-        let mut attributes = BTreeMap::from([
+        let mut attributes = crate::employee::Attributes::from([
             ("first_name".into(), text("Ada")),
             ("last_name".into(), text(&format!("L{id}"))),
             ("status".into(), text(status.as_str())),

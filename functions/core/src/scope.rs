@@ -60,7 +60,7 @@ mod tests {
             hire_date: None,
             termination_date: None,
             supervisor: None,
-            attributes: BTreeMap::from([(
+            attributes: crate::employee::Attributes::from([(
                 "department".into(),
                 AttrValue::Object(NamedRef {
                     id: None,

@@ -31,7 +31,7 @@ fn employee(id: u64, status: EmploymentStatus) -> Employee {
         hire_date: Some("2020-01-01".parse().unwrap()),
         termination_date: None,
         supervisor: None,
-        attributes: BTreeMap::from([
+        attributes: crate::employee::Attributes::from([
             ("id".into(), AttrValue::Number(id.to_string())),
             ("first_name".into(), text(format!("First{id}"))),
             ("last_name".into(), text(format!("Last{id}"))),

@@ -7,8 +7,10 @@
 use crate::ids::{PersonKey, PersonioId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
+
+mod attributes;
+pub use attributes::Attributes;
 
 /// Personio's employment status (`status` attribute).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -125,7 +127,7 @@ pub struct Employee {
     pub supervisor: Option<PersonioId>,
     /// Every attribute Personio returned, by its key (`first_name`, `dynamic_24407`), normalised.
     /// Attributes the credential may not read are absent (personio-api.md §1.9).
-    pub attributes: BTreeMap<AttrKey, AttrValue>,
+    pub attributes: Attributes,
 }
 
 impl Employee {
