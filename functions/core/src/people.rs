@@ -12,7 +12,7 @@ use crate::history::RecordError;
 use crate::ids::{AccountId, PersonKey};
 use crate::lifecycle::{self, Desired};
 use crate::mapping::Mapping;
-use crate::ports::SourceBatch;
+use crate::ports::{PreparedBatch, SourceBatch};
 use crate::record::UserRecord;
 use crate::scope::{self, ScopeDecision};
 use crate::state::SourceStats;
@@ -168,15 +168,7 @@ impl<'a> Intake<'a> {
             .extend(self.used.resolved(&batch.universal_ids));
         self.stats.employees += batch.employees.len();
         for employee in batch.employees {
-            for key in employee.attributes.keys() {
-                // Look up before inserting: one String per attribute, not per person.
-                match self.stats.attribute_presence.get_mut(key.as_str()) {
-                    Some(count) => *count += 1,
-                    None => {
-                        self.stats.attribute_presence.insert(key.to_string(), 1);
-                    }
-                }
-            }
+            crate::ports::count_presence(&mut self.stats.attribute_presence, &employee);
             self.people.push(prepare(
                 employee,
                 &self.mapping,
@@ -184,6 +176,49 @@ impl<'a> Intake<'a> {
                 self.config,
                 &batch.universal_ids,
             ));
+        }
+    }
+
+    /// What the run keeps of each employee as a source reads them: see [`Source::read_prepared`]
+    /// (`crate::ports::Source`), then [`Intake::add_prepared`].
+    pub fn preparer(
+        &self,
+    ) -> impl FnMut(Employee, &BTreeMap<String, String>) -> Person + Send + '_ {
+        |employee, universal_ids| {
+            prepare(
+                employee,
+                &self.mapping,
+                &self.used,
+                self.config,
+                universal_ids,
+            )
+        }
+    }
+
+    /// Adds one account's people, mapped and scoped as they were read.
+    pub fn add_prepared(&mut self, account: &AccountId, prepared: PreparedBatch) {
+        let PreparedBatch {
+            batch,
+            attribute_presence,
+        } = prepared;
+        self.protected.extend(
+            batch
+                .unreadable
+                .iter()
+                .map(|id| PersonKey::new(account.clone(), *id)),
+        );
+        self.errors.extend(batch.errors);
+        self.used_attributes
+            .extend(self.used.resolved(&batch.universal_ids));
+        self.stats.employees += batch.employees.len();
+        for (key, count) in attribute_presence {
+            *self.stats.attribute_presence.entry(key).or_default() += count;
+        }
+        if self.people.is_empty() {
+            // Taken as it is: extending an empty vector would copy 100,000 people into a new one.
+            self.people = batch.employees;
+        } else {
+            self.people.extend(batch.employees);
         }
     }
 

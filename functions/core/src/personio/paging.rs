@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 // Ten million people: beyond any real company, short of an allocation a wrong total could cause.
 const MAX_PAGES: u64 = 100_000;
+// Room reserved up front from the first page's total, at most: a wrong total must not allocate
+// for ten million.
+const MAX_RESERVED: usize = 1_000_000;
 
 /// One page, already normalised, so its raw JSON can be dropped.
 pub(super) struct Page {
@@ -112,21 +115,68 @@ pub(super) struct Tally {
 /// Where a person was seen: page index, then place on the page. Later in list order wins.
 type Place = (u64, usize);
 
-/// The people of one pass, de-duplicated by id.
-#[derive(Default)]
-pub(super) struct Collector {
-    people: HashMap<PersonioId, (Place, Result<Employee, RecordError>)>,
+/// The people of one pass, de-duplicated by id: employees as read, or (`T` = `Person`) what the
+/// run keeps of them, prepared as each page arrives.
+///
+/// Entries go into one vector and the latest place of each id into a small map: a map of whole
+/// people cost 100,000 people 17 MB more, and 33 MB more again while it became the batch.
+pub(super) struct Collector<T = Employee> {
+    entries: Vec<(PersonioId, Place, Result<T, RecordError>)>,
+    latest: HashMap<PersonioId, Place>,
     unnamed: Vec<RecordError>,
     universal_ids: BTreeMap<String, String>,
+    presence: BTreeMap<String, usize>,
     expected: Option<u64>,
     totals_differ: bool,
 }
 
-impl Collector {
-    /// Adds a page, in any order. Page 0 sets the expected total.
+impl<T> Default for Collector<T> {
+    fn default() -> Self {
+        Self::knowing(BTreeMap::new())
+    }
+}
+
+#[cfg(test)]
+impl Collector<Employee> {
+    /// Adds a page of employees as read.
     pub fn add(&mut self, page: Page) {
+        self.add_with(page, &mut |employee, _| employee);
+    }
+}
+
+impl<T> Collector<T> {
+    /// A pass that starts knowing `universal_ids` (the resolved labels, which the preparation
+    /// needs from the first person on).
+    pub fn knowing(universal_ids: BTreeMap<String, String>) -> Self {
+        Self {
+            entries: Vec::new(),
+            latest: HashMap::new(),
+            unnamed: Vec::new(),
+            universal_ids,
+            presence: BTreeMap::new(),
+            expected: None,
+            totals_differ: false,
+        }
+    }
+
+    /// Adds a page, in any order, each readable person through `prepare` with the universal ids
+    /// known so far (a page's first person carries them all). Page 0 sets the expected total.
+    ///
+    /// Attribute presence is counted as people are read: a person a changing list showed twice
+    /// counts twice, a difference of one in the drift guard's share.
+    pub fn add_with(
+        &mut self,
+        page: Page,
+        prepare: &mut (dyn FnMut(Employee, &BTreeMap<String, String>) -> T + Send + '_),
+    ) {
         if page.index == 0 {
             self.expected = page.total_elements;
+            // Room for everyone at once, rather than doubling (and copying) as pages come.
+            if let Some(total) = page.total_elements {
+                let total = usize::try_from(total).unwrap_or(0).min(MAX_RESERVED);
+                self.entries
+                    .reserve(total.saturating_sub(self.entries.len()));
+            }
         }
         if let (Some(total), Some(expected)) = (page.total_elements, self.expected) {
             self.totals_differ |= total != expected;
@@ -138,7 +188,9 @@ impl Collector {
                     for (universal_id, key) in read.universal_ids {
                         self.universal_ids.entry(universal_id).or_insert(key);
                     }
-                    (read.employee.key.id, Ok(read.employee))
+                    let id = read.employee.key.id;
+                    crate::ports::count_presence(&mut self.presence, &read.employee);
+                    (id, Ok(prepare(read.employee, &self.universal_ids)))
                 }
                 Err(error) => match &error.person {
                     Some(person) => (person.id, Err(error)),
@@ -148,10 +200,12 @@ impl Collector {
                     }
                 },
             };
-            match self.people.get(&id) {
-                Some((seen, _)) if *seen > place => {}
+            match self.latest.get(&id) {
+                // Seen later in list order already: this entry is out of date.
+                Some(seen) if *seen > place => {}
                 _ => {
-                    self.people.insert(id, (place, entry));
+                    self.latest.insert(id, place);
+                    self.entries.push((id, place, entry));
                 }
             }
         }
@@ -159,7 +213,7 @@ impl Collector {
 
     /// Whether the pass adds up. Without `metadata` there is nothing to check against.
     pub fn tally(&self) -> Tally {
-        let read = self.people.len() + self.unnamed.len();
+        let read = self.latest.len() + self.unnamed.len();
         let consistent = match self.expected {
             Some(expected) => !self.totals_differ && expected == read as u64,
             None => true,
@@ -171,25 +225,52 @@ impl Collector {
         }
     }
 
+    /// The batch and the attribute presence counted while reading.
+    pub fn into_parts(mut self) -> (SourceBatch<T>, BTreeMap<String, usize>) {
+        let presence = std::mem::take(&mut self.presence);
+        (self.into_batch(), presence)
+    }
+
     /// The batch, sorted by id so that the same list always gives the same batch.
-    pub fn into_batch(self) -> SourceBatch {
-        let mut people: Vec<_> = self.people.into_iter().collect();
-        people.sort_unstable_by_key(|(id, _)| *id);
-        let mut batch = SourceBatch {
-            universal_ids: self.universal_ids,
-            ..SourceBatch::default()
-        };
-        for (id, (_, entry)) in people {
-            match entry {
-                Ok(employee) => batch.employees.push(employee),
-                Err(error) => {
-                    batch.unreadable.push(id);
-                    batch.errors.push(error);
-                }
+    pub fn into_batch(self) -> SourceBatch<T> {
+        let Self {
+            mut entries,
+            latest,
+            unnamed,
+            universal_ids,
+            ..
+        } = self;
+        drop(latest);
+        // Each id's entries next to each other, the latest place last; keep only that one.
+        entries.sort_unstable_by_key(|(id, place, _)| (*id, *place));
+        entries.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
             }
+            same
+        });
+        let mut unreadable = Vec::new();
+        let mut errors = Vec::new();
+        // `into_iter().filter_map().collect()` reuses the entries' allocation for the people.
+        let employees = entries
+            .into_iter()
+            .filter_map(|(id, _, entry)| match entry {
+                Ok(employee) => Some(employee),
+                Err(error) => {
+                    unreadable.push(id);
+                    errors.push(error);
+                    None
+                }
+            })
+            .collect();
+        errors.extend(unnamed);
+        SourceBatch {
+            employees,
+            universal_ids,
+            errors,
+            unreadable,
         }
-        batch.errors.extend(self.unnamed);
-        batch
     }
 }
 
@@ -343,5 +424,49 @@ mod tests {
             Some(PersonioId::new(5))
         );
         assert_eq!(batch.errors[1].person, None);
+    }
+
+    #[test]
+    fn people_are_prepared_as_pages_arrive_and_the_latest_place_still_wins() {
+        // Labels known from the start, universal ids from the first person of a page on.
+        let labels = BTreeMap::from([("label:Shirt".to_owned(), "dynamic_9".to_owned())]);
+        let mut pass = Collector::knowing(labels);
+        let mut seen = Vec::new();
+        let mut prepare = |employee: Employee, ids: &BTreeMap<String, String>| {
+            seen.push((
+                employee.key.id.get(),
+                ids.contains_key("label:Shirt"),
+                ids.contains_key("first_name"),
+            ));
+            first_name(&employee)
+        };
+        // Page 1 before page 0; person 2 shifted from page 0 to page 1 while the list was read.
+        pass.add_with(
+            page(1, 3, vec![person(2, "later"), person(3, "C")]),
+            &mut prepare,
+        );
+        pass.add_with(
+            page(0, 3, vec![person(1, "A"), person(2, "earlier")]),
+            &mut prepare,
+        );
+        assert_eq!(
+            seen,
+            [
+                (2, true, true),
+                (3, true, true),
+                (1, true, true),
+                (2, true, true)
+            ],
+            "each person prepared once per sighting, with labels and universal ids known"
+        );
+        assert!(pass.tally().consistent);
+        let (batch, presence) = pass.into_parts();
+        let names: Vec<Option<String>> = batch.employees;
+        assert_eq!(
+            names,
+            [Some("A".into()), Some("later".into()), Some("C".into())]
+        );
+        // Counted as read: the shifted person twice.
+        assert_eq!(presence.get("first_name"), Some(&4));
     }
 }

@@ -9,6 +9,7 @@ use crate::email::Email;
 use crate::employee::{AttributeInfo, Employee};
 use crate::history::{RecordError, RunRecord};
 use crate::ids::{PersonioId, RunId, TenantId};
+use crate::people::Person;
 use crate::personio::webhooks::WebhookSecret;
 use crate::plan::Plan;
 use crate::state::{GroupLink, Link, Snapshot, SourceStats};
@@ -18,11 +19,12 @@ use std::collections::BTreeMap;
 // ---------------------------------------------------------------------------------------------
 // Source
 
-/// Everything one fetch from one Personio account produced.
-#[derive(Debug, Default)]
-pub struct SourceBatch {
+/// Everything one fetch from one Personio account produced: employees as read, or (`T` =
+/// [`Person`]) already mapped and scoped by [`Source::read_prepared`].
+#[derive(Debug)]
+pub struct SourceBatch<T = Employee> {
     /// Employees that parsed.
-    pub employees: Vec<Employee>,
+    pub employees: Vec<T>,
     /// `universal_id` → attribute key, as Personio reported it (`date_of_birth` → `dynamic_180883`).
     pub universal_ids: BTreeMap<String, String>,
     /// Employees (or attributes) that could not be parsed. Each person named here is left alone
@@ -30,6 +32,73 @@ pub struct SourceBatch {
     pub errors: Vec<RecordError>,
     /// Ids of the employees in `errors`, so the plan can protect them.
     pub unreadable: Vec<PersonioId>,
+}
+
+impl<T> Default for SourceBatch<T> {
+    fn default() -> Self {
+        Self {
+            employees: Vec::new(),
+            universal_ids: BTreeMap::new(),
+            errors: Vec::new(),
+            unreadable: Vec::new(),
+        }
+    }
+}
+
+/// What a run keeps of each employee, made as the employee is read (`people::prepare`): given
+/// the employee and the universal ids (and resolved labels) known so far.
+pub type Prepare<'a> = dyn FnMut(Employee, &BTreeMap<String, String>) -> Person + Send + 'a;
+
+/// A batch of people mapped and scoped as they were read, with how many had each attribute
+/// (counted before mapping, for the drift guard).
+#[derive(Debug, Default)]
+pub struct PreparedBatch {
+    /// The people, the universal ids and who could not be read.
+    pub batch: SourceBatch<Person>,
+    /// Attribute key → how many of the people had it.
+    pub attribute_presence: BTreeMap<String, usize>,
+}
+
+impl PreparedBatch {
+    /// Prepares a batch read whole: what [`Source::read_prepared`] does by default.
+    pub fn of(batch: SourceBatch, prepare: &mut Prepare<'_>) -> Self {
+        let mut attribute_presence = BTreeMap::new();
+        let SourceBatch {
+            employees,
+            universal_ids,
+            errors,
+            unreadable,
+        } = batch;
+        let people = employees
+            .into_iter()
+            .map(|employee| {
+                count_presence(&mut attribute_presence, &employee);
+                prepare(employee, &universal_ids)
+            })
+            .collect();
+        Self {
+            batch: SourceBatch {
+                employees: people,
+                universal_ids,
+                errors,
+                unreadable,
+            },
+            attribute_presence,
+        }
+    }
+}
+
+/// Counts each attribute `employee` has.
+pub fn count_presence(presence: &mut BTreeMap<String, usize>, employee: &Employee) {
+    for key in employee.attributes.keys() {
+        // Looked up before inserting: one String per attribute, not per person.
+        match presence.get_mut(key.as_str()) {
+            Some(count) => *count += 1,
+            None => {
+                presence.insert(key.to_string(), 1);
+            }
+        }
+    }
 }
 
 /// Why a fetch from Personio failed as a whole.
@@ -122,6 +191,21 @@ pub trait Source: Send + Sync {
         &self,
         since: chrono::DateTime<chrono::Utc>,
     ) -> Result<SourceBatch, SourceError>;
+    /// Everyone (`since` = `None`) or the people changed after `since`, each prepared for the
+    /// run as it is read. A source that reads page by page prepares each page as it arrives, so
+    /// a full fetch never holds every raw employee at once; this default reads the whole batch
+    /// first.
+    async fn read_prepared(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        prepare: &mut Prepare<'_>,
+    ) -> Result<PreparedBatch, SourceError> {
+        let batch = match since {
+            Some(since) => self.employees_changed_since(since).await?,
+            None => self.employees().await?,
+        };
+        Ok(PreparedBatch::of(batch, prepare))
+    }
     /// One employee; `Ok(None)` when Personio says there is no such person.
     async fn employee(&self, id: PersonioId) -> Result<Option<SourceBatch>, SourceError>;
     /// The attributes the credential may read, custom ones included.

@@ -63,25 +63,24 @@ pub(super) async fn fetch<'c>(
         }
     };
     for (account, source) in sources {
-        let batch = match target {
+        match target {
             RunTarget::Everyone => {
                 ports.progress.start("fetch", 0);
-                let batch = match reading {
-                    Reading::Changed { since } => source.employees_changed_since(since).await?,
-                    Reading::Everyone | Reading::Person => source.employees().await?,
+                let since = match reading {
+                    Reading::Changed { since } => Some(since),
+                    Reading::Everyone | Reading::Person => None,
                 };
+                // Mapped and scoped page by page as the source reads them: a full fetch of
+                // 100,000 people never holds them all raw (issue 17).
+                let prepared = source.read_prepared(since, &mut intake.preparer()).await?;
                 ports.progress.finish();
-                batch
+                intake.add_prepared(account, prepared);
             }
             RunTarget::Person(key) => match source.employee(key.id).await? {
-                Some(batch) => batch,
-                None => {
-                    intake.add_gone(key.clone());
-                    continue;
-                }
+                Some(batch) => intake.add(account, batch),
+                None => intake.add_gone(key.clone()),
             },
-        };
-        intake.add(account, batch);
+        }
     }
     Ok(intake)
 }

@@ -13,9 +13,9 @@ use super::normalise::normalise_selected;
 use super::paging::{Collector, Page, Rest};
 use super::session::{Answer, Auth, NotFound, Session, SessionConfig};
 use super::wire::{AttributesResponse, ListResponse, SingleResponse, WireAttribute};
-use crate::employee::AttributeInfo;
+use crate::employee::{AttributeInfo, Employee};
 use crate::ids::{AccountId, PersonKey, PersonioId};
-use crate::ports::{Source, SourceBatch, SourceError};
+use crate::ports::{Prepare, PreparedBatch, Source, SourceBatch, SourceError};
 use crate::retry::{Backoff, RetryAfter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -343,20 +343,24 @@ impl PersonioClient {
 
     /// Everyone, or the people changed after `since`: the list read again while it does not
     /// add up, as [`Source::employees`] says.
-    async fn read_all(&self, since: Option<DateTime<Utc>>) -> Result<SourceBatch, SourceError> {
+    ///
+    /// Each person goes through `prepare` as their page arrives (and again on a pass read
+    /// again); the batch comes with the attribute presence counted while reading.
+    async fn read_all<T: Send>(
+        &self,
+        since: Option<DateTime<Utc>>,
+        prepare: &mut (dyn FnMut(Employee, &BTreeMap<String, String>) -> T + Send + '_),
+    ) -> Result<(SourceBatch<T>, BTreeMap<String, usize>), SourceError> {
         if let Some(v2) = &self.v2 {
-            return self.read_v2(v2, since).await;
+            return self.read_v2(v2, since, prepare).await;
         }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (pass, labels) = self.read_list(since).await?;
+            let pass = self.read_list(since, prepare).await?;
             let tally = pass.tally();
             if tally.consistent {
-                let mut batch = pass.into_batch();
-                if let Some(labels) = labels {
-                    batch.universal_ids.extend(labels.keys.clone());
-                }
+                let (batch, presence) = pass.into_parts();
                 tracing::info!(
                     employees = batch.employees.len(),
                     unreadable = batch.errors.len(),
@@ -366,7 +370,7 @@ impl PersonioClient {
                     rate = self.session.rate(),
                     "read the employee list"
                 );
-                return Ok(batch);
+                return Ok((batch, presence));
             }
             let expected = tally.expected.unwrap_or_default();
             tracing::warn!(
@@ -388,11 +392,11 @@ impl PersonioClient {
     /// One pass over the whole list, or over the people changed after `since`, with the labels
     /// it resolved. They are resolved once the first page shows someone to read: a quiet
     /// incremental read costs one request, not two.
-    async fn read_list(
+    async fn read_list<T>(
         &self,
         since: Option<DateTime<Utc>>,
-    ) -> Result<(Collector, Option<&Labels>), SourceError> {
-        let mut pass = Collector::default();
+        prepare: &mut (dyn FnMut(Employee, &BTreeMap<String, String>) -> T + Send + '_),
+    ) -> Result<Collector<T>, SourceError> {
         let raw = self.raw_page(0, 0, since).await?;
         let nobody = raw.data.is_empty()
             && raw
@@ -404,9 +408,12 @@ impl PersonioClient {
             Some(self.labels().await?)
         };
         let keep = labels.map_or(self.keep_attributes.as_ref(), |labels| labels.keep.as_ref());
+        // Resolved labels first: preparing a person maps `label:…` sources through them.
+        let mut pass =
+            Collector::knowing(labels.map(|labels| labels.keys.clone()).unwrap_or_default());
         let first = Page::read(0, raw, &self.account, keep);
         let rest = Rest::after(&first, self.page_size)?;
-        pass.add(first);
+        pass.add_with(first, prepare);
         match rest {
             Rest::Pages(pages) => {
                 let total = pages.len() as u64 + 1;
@@ -416,7 +423,7 @@ impl PersonioClient {
                     .buffer_unordered(self.concurrency);
                 let mut done = 1;
                 while let Some(page) = pending.next().await {
-                    pass.add(page?);
+                    pass.add_with(page?, prepare);
                     done += 1;
                     self.report(done, total);
                 }
@@ -429,7 +436,7 @@ impl PersonioClient {
                     let page = self.page(index, index * limit, keep, since).await?;
                     let short = (page.entries.len() as u64) < limit;
                     let read_before = pass.tally().read;
-                    pass.add(page);
+                    pass.add_with(page, prepare);
                     // A gateway that ignores `offset` sends the same people forever: stop when a
                     // page brings nobody new.
                     if short || pass.tally().read == read_before {
@@ -439,7 +446,7 @@ impl PersonioClient {
                 }
             }
         }
-        Ok((pass, labels))
+        Ok(pass)
     }
 }
 
@@ -447,7 +454,20 @@ impl PersonioClient {
 impl Source for PersonioClient {
     #[tracing::instrument(skip_all, fields(account = %self.account))]
     async fn employees(&self) -> Result<SourceBatch, SourceError> {
-        self.read_all(None).await
+        Ok(self.read_all(None, &mut |employee, _| employee).await?.0)
+    }
+
+    #[tracing::instrument(skip_all, fields(account = %self.account))]
+    async fn read_prepared(
+        &self,
+        since: Option<DateTime<Utc>>,
+        prepare: &mut Prepare<'_>,
+    ) -> Result<PreparedBatch, SourceError> {
+        let (batch, attribute_presence) = self.read_all(since, prepare).await?;
+        Ok(PreparedBatch {
+            batch,
+            attribute_presence,
+        })
     }
 
     #[tracing::instrument(skip_all, fields(account = %self.account))]
@@ -455,7 +475,10 @@ impl Source for PersonioClient {
         &self,
         since: DateTime<Utc>,
     ) -> Result<SourceBatch, SourceError> {
-        self.read_all(Some(since)).await
+        Ok(self
+            .read_all(Some(since), &mut |employee, _| employee)
+            .await?
+            .0)
     }
 
     #[tracing::instrument(skip_all, fields(account = %self.account, person = id.get()))]

@@ -2,6 +2,7 @@
 //! v1's reader so that both APIs give the same people.
 
 use super::PersonioClient;
+use crate::employee::Employee;
 use crate::ids::PersonioId;
 use crate::personio::normalise::normalise_known;
 use crate::personio::paging::{Collector, Page};
@@ -23,14 +24,16 @@ impl PersonioClient {
 
     /// Everyone, or the people changed after `since`, through v2: persons, their employments and
     /// the names these refer to, read as v1 attributes so that both APIs give the same people.
-    pub(super) async fn read_v2(
+    /// Each person goes through `prepare`, as [`PersonioClient::read_all`] says.
+    pub(super) async fn read_v2<T>(
         &self,
         session: &Session,
         since: Option<DateTime<Utc>>,
-    ) -> Result<SourceBatch, SourceError> {
+        prepare: &mut (dyn FnMut(Employee, &BTreeMap<String, String>) -> T + Send + '_),
+    ) -> Result<(SourceBatch<T>, BTreeMap<String, usize>), SourceError> {
         let reader = self.v2_reader(session);
         let people = reader.people(since).await?;
-        let batch = self.v2_batch(&reader, people).await?;
+        let (batch, presence) = self.v2_batch(&reader, people, prepare).await?;
         tracing::info!(
             employees = batch.employees.len(),
             unreadable = batch.errors.len(),
@@ -38,15 +41,16 @@ impl PersonioClient {
             throttled = session.throttled(),
             "read the v2 persons"
         );
-        Ok(batch)
+        Ok((batch, presence))
     }
 
     /// `people` read through v2, normalised as v1's people are.
-    async fn v2_batch(
+    async fn v2_batch<T>(
         &self,
         reader: &Reader<'_>,
         people: Vec<v2::read::Entry>,
-    ) -> Result<SourceBatch, SourceError> {
+        prepare: &mut (dyn FnMut(Employee, &BTreeMap<String, String>) -> T + Send + '_),
+    ) -> Result<(SourceBatch<T>, BTreeMap<String, usize>), SourceError> {
         let names = reader.names(&people).await?;
         let labels = if people.is_empty() {
             None
@@ -66,19 +70,19 @@ impl PersonioClient {
                 read
             })
             .collect();
-        let mut pass = Collector::default();
-        pass.add(Page {
-            index: 0,
-            total_elements: None,
-            total_pages: None,
-            limit: None,
-            entries,
-        });
-        let mut batch = pass.into_batch();
-        if let Some(labels) = labels {
-            batch.universal_ids.extend(labels.keys.clone());
-        }
-        Ok(batch)
+        let mut pass =
+            Collector::knowing(labels.map(|labels| labels.keys.clone()).unwrap_or_default());
+        pass.add_with(
+            Page {
+                index: 0,
+                total_elements: None,
+                total_pages: None,
+                limit: None,
+                entries,
+            },
+            prepare,
+        );
+        Ok(pass.into_parts())
     }
 
     /// One person through v2; `None` when Personio has no such person.
@@ -91,6 +95,9 @@ impl PersonioClient {
         let Some(entry) = reader.person(&id.to_string()).await? else {
             return Ok(None);
         };
-        self.v2_batch(&reader, vec![entry]).await.map(Some)
+        let (batch, _) = self
+            .v2_batch(&reader, vec![entry], &mut |employee, _| employee)
+            .await?;
+        Ok(Some(batch))
     }
 }
