@@ -29,7 +29,7 @@ fn record(id: u64) -> UserRecord {
     record.set("hire_date", FieldValue::Date("2024-02-01".parse().unwrap()));
     record.set(
         "cost_centers",
-        FieldValue::List(vec!["A".into(), "B".into()]),
+        FieldValue::List(Box::new(["A".into(), "B".into()])),
     );
     record
 }

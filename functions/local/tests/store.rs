@@ -32,7 +32,7 @@ fn record(name: &str) -> UserRecord {
         FieldValue::Text(format!("{name}@acme.example")),
     );
     record.set("hire_date", FieldValue::Date("2026-01-05".parse().unwrap()));
-    record.set("tags", FieldValue::List(vec!["a".into(), "b".into()]));
+    record.set("tags", FieldValue::List(Box::new(["a".into(), "b".into()])));
     record
 }
 

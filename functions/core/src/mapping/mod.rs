@@ -278,7 +278,7 @@ impl FieldRule {
                     .map(|tag| self.finish(tag))
                     .filter(|tag| !tag.is_empty())
                     .collect();
-                (!tags.is_empty()).then_some(FieldValue::List(tags))
+                (!tags.is_empty()).then(|| FieldValue::List(tags.into_boxed_slice()))
             }
             Some(AttrValue::Text(value) | AttrValue::Number(value)) => text(value),
             Some(AttrValue::Object(object)) => match self.object {
@@ -478,6 +478,7 @@ fn record_of(
         }
     }
     if errors.is_empty() {
+        record.shrink_to_fit();
         Ok(record)
     } else {
         Err(named(errors, &record))
