@@ -134,7 +134,7 @@ impl Pacer {
             per_second,
             per_minute,
             documented,
-            sent: VecDeque::with_capacity(per_second.max(per_minute)),
+            sent: VecDeque::new(),
             rate,
             ceiling: None,
             advertised: false,
