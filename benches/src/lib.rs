@@ -8,19 +8,21 @@
 //! - `benches/incremental.rs`: incremental scheduled runs of a 10,000-person tenant: Personio
 //!   requests and time with no change and with 20 changes.
 //! - `benches/v2.rs`: a full read of 1,000 and 10,000 people through Personio v2 beside v1.
-//! - `benches/rss.rs`: peak memory of a 50,000-person `personio-sync run --dry-run`.
+//! - `benches/rss.rs`: peak memory of a 100,000-person `personio-sync run --dry-run`.
 //! - `benches/console.rs`: server time of the console's run report (10,000 changes) and overview
 //!   (1,000 runs).
 //!
 //! Results and the commands that produce them are in `docs/benchmarks.md`.
 
 use anyhow::Context;
+// Every bench measures with the allocator the binaries ship with (docs/decisions/0021-jemalloc.md).
 use chrono::NaiveDate;
 use fake_personio::{employee_json, generate_company, CompanySpec};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 use std::time::Duration;
+use sync_allocator as _;
 use sync_core::config::TenantConfig;
 use sync_core::employee::{AttributeInfo, Employee};
 use sync_core::ids::AccountId;

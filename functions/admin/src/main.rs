@@ -1,6 +1,9 @@
 //! Admin Lambda (HTTP API, IAM-authorised): wiring only. Clients are built once per cold start; the
 //! router is in lib.rs, where the tests call it.
 
+// jemalloc, as every binary of the project (docs/decisions/0021-jemalloc.md).
+use sync_allocator as _;
+
 use admin::{AdminDeps, AdminSettings, Caller};
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};

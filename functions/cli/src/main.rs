@@ -222,6 +222,9 @@ pub enum Done {
     Held,
 }
 
+// jemalloc, as every binary of the project (docs/decisions/0021-jemalloc.md).
+use sync_allocator as _;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     wiring::init_logging(&cli.log);

@@ -2,6 +2,9 @@
 //! are built once per cold start; the pages are in `sync-console`, the actions and the hosted
 //! pictures' route in lib.rs.
 
+// jemalloc, as every binary of the project (docs/decisions/0021-jemalloc.md).
+use sync_allocator as _;
+
 use std::sync::Arc;
 use sync_aws::console::SecretKeys;
 use tower::ServiceExt;

@@ -1,5 +1,8 @@
 //! Scheduler Lambda: wiring only. Clients are built once per cold start; the handler is in lib.rs.
 
+// jemalloc, as every binary of the project (docs/decisions/0021-jemalloc.md).
+use sync_allocator as _;
+
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 

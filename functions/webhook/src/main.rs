@@ -2,6 +2,9 @@
 //! once per cold start; the handler and the event translation are in the library, where the
 //! tests call them.
 
+// jemalloc, as every binary of the project (docs/decisions/0021-jemalloc.md).
+use sync_allocator as _;
+
 use lambda_http::{service_fn, Request};
 use webhook::WebhookDeps;
 

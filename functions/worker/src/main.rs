@@ -1,5 +1,8 @@
 //! Worker Lambda: wiring only. Clients are built once per cold start; the handler is in lib.rs.
 
+// jemalloc, as every binary of the project (docs/decisions/0021-jemalloc.md).
+use sync_allocator as _;
+
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 use sync_core::pictures::PictureStore;
