@@ -91,6 +91,11 @@ impl FieldName {
     pub fn as_str(&self) -> &str {
         self.0
     }
+
+    /// Whether `other` is this name: one pointer compare, exact because names are interned.
+    pub fn is(&self, other: &FieldName) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
 }
 
 impl PartialOrd for FieldName {

@@ -29,6 +29,21 @@ impl Attributes {
         self.position(key).ok().map(|index| &self.0[index].1)
     }
 
+    /// The value of the interned name `key`: pointers compared, not text (names are interned,
+    /// so equal text is the same pointer), in one pass over a few dozen keys.
+    pub fn get_name(&self, key: &AttrKey) -> Option<&AttrValue> {
+        self.0
+            .iter()
+            .find(|(name, _)| name.is(key))
+            .map(|(_, value)| value)
+    }
+
+    /// Removes the interned name `key` and returns its value; see [`Attributes::get_name`].
+    pub fn remove_name(&mut self, key: &AttrKey) -> Option<AttrValue> {
+        let index = self.0.iter().position(|(name, _)| name.is(key))?;
+        Some(self.0.remove(index).1)
+    }
+
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_ok()
@@ -185,6 +200,20 @@ mod tests {
         assert_eq!(attributes.remove("office"), Some(text("Berlin")));
         assert!(!attributes.contains_key("office"));
         assert_eq!(attributes.len(), 2);
+    }
+
+    #[test]
+    fn interned_names_find_and_take_the_same_attributes_as_text() {
+        let mut attributes = Attributes::from([
+            (AttrKey::new("team"), text("Core")),
+            (AttrKey::new("email"), text("a@x")),
+        ]);
+        let email = AttrKey::new(&String::from("email"));
+        assert_eq!(attributes.get_name(&email), attributes.get("email"));
+        assert_eq!(attributes.get_name(&AttrKey::new("office")), None);
+        assert_eq!(attributes.remove_name(&email), Some(text("a@x")));
+        assert_eq!(attributes.get("email"), None);
+        assert_eq!(attributes.len(), 1);
     }
 
     #[test]
