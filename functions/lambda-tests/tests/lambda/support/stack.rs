@@ -116,6 +116,31 @@ impl Stack {
         .await
     }
 
+    /// This stack's queue and sender with `function`'s adapters on another table, every client
+    /// sent to `endpoint`: the simulation keeps each tenant in a table of its own, since moto's
+    /// Query reads every item of the table (see `simulation.rs`).
+    pub async fn with_table(
+        &self,
+        table: &str,
+        function: &FunctionSettings,
+        endpoint: &str,
+    ) -> Self {
+        let config = function_config(
+            &function.environment,
+            endpoint,
+            table,
+            self.queue_url(),
+            &self.sender,
+        );
+        Self {
+            moto_url: self.moto_url.clone(),
+            deps: Deps::new(config).await,
+            queue_name: self.queue_name.clone(),
+            sender: self.sender.clone(),
+            misses: webhook::Misses::default(),
+        }
+    }
+
     /// The queue's URL.
     pub fn queue_url(&self) -> &str {
         &self.deps.config.jobs_queue_url
