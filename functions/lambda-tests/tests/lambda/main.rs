@@ -19,6 +19,7 @@
 //! - `progress`: a running run's live progress, kept while it applies and removed at its end.
 //! - `console`: the admins' console on the stack: email links, approvals and sync now through the queue.
 //! - `pictures`: profile pictures hosted in the stack's S3 bucket by the worker, served by the console.
+//! - `simulation`: 1,000 tenants over three ticks, measured (`#[ignore]`d; run with `--ignored`).
 
 mod batch;
 mod console;
@@ -34,6 +35,7 @@ mod pictures;
 mod progress;
 mod rotation;
 mod schedule;
+mod simulation;
 mod support;
 mod tick;
 mod webhook;

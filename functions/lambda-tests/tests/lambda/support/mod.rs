@@ -1,19 +1,31 @@
 //! Test support: one test's stack on moto (`test_support::moto`) ([`stack`]), tenants onboarded
 //! with a fake Personio and a real destination ([`tenant`]), a counting proxy to scim2-server
 //! ([`scim_proxy`]), the table read past the store ([`dynamo`]), a function's settings from
-//! `template.yaml` ([`template`]) and an endpoint that never answers ([`hung`]).
+//! `template.yaml` ([`template`]) and an endpoint that never answers ([`hung`]). For the tenant
+//! simulation: a counting proxy to moto that prices DynamoDB calls ([`aws_proxy`],
+//! [`dynamo_units`]), HR changes ([`churn`]), the schedule index in a table of its own
+//! ([`split_schedule`]), concurrent worker instances ([`worker_pool`]) and the report
+//! ([`sim_report`], [`markdown`]); the simulated tenants and their checks ([`sim_tenants`]).
 //!
 //! Every test builds its own [`stack::Stack`] (table, queue, sender) and its own tenants (ids,
 //! admins, SCIM tenant paths), so tests run in parallel on one moto and one scim2-server.
 
 #![allow(dead_code)] // Each test uses a different part of the support.
 
+pub mod aws_proxy;
+pub mod churn;
 pub mod dynamo;
+pub mod dynamo_units;
 pub mod hung;
+pub mod markdown;
 pub mod scim_proxy;
+pub mod sim_report;
+pub mod sim_tenants;
+pub mod split_schedule;
 pub mod stack;
 pub mod template;
 pub mod tenant;
+pub mod worker_pool;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, SubsecRound, Utc};
