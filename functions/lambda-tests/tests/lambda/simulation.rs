@@ -243,6 +243,31 @@ async fn simulation_of_1000_tenants_over_three_ticks() {
     };
     let mut md = sim_report::report(&setup, &ticks, &stored, schedule_bytes);
     md.heading("The command");
+    let total: usize = setup.people.values().sum();
+    let bands: Vec<String> = BANDS
+        .iter()
+        .map(|upper| {
+            let label = band(*upper);
+            let members: Vec<usize> = setup
+                .people
+                .values()
+                .copied()
+                .filter(|p| band(*p) == label)
+                .collect();
+            format!(
+                "{label} people: {} tenants, {} people",
+                members.len(),
+                members.iter().sum::<usize>()
+            )
+        })
+        .collect();
+    md.paragraph(&format!(
+        "Tenants of 20–2,000 people, log-uniform from seed {SEED}: {total} people ({}). Each \
+         tenant has its own table and the schedule index one more (moto's Query reads the whole \
+         table and its TransactWriteItems copies it; see support/split_schedule.rs): the calls, \
+         items and bytes are those of one table.",
+        bands.join("; ")
+    ));
     md.paragraph(&format!(
         "{count} tenants, {TICKS} ticks. Onboarding {:.0} s, scheduling them {:.0} s, checking \
          runs and apps {:.0} s; the whole test {:.1} min.",

@@ -135,9 +135,20 @@ pub fn report(
     md.heading("Ticks: time and Lambda GB-seconds");
     md.paragraph(&format!(
         "Worker concurrency {} ({}). GB-s = each invocation's wall duration × MemorySize from \
-         template.yaml (worker {} MB, scheduler {} MB): durations of a debug build on this 2-core \
-         machine against moto and in-process fakes, not AWS.",
-        setup.concurrency, setup.concurrency_why, setup.worker_mb, setup.scheduler_mb
+         template.yaml (worker {} MB, scheduler {} MB): durations of a {} build on this 2-core \
+         machine (shared with other work) against one single-threaded moto and in-process fakes, \
+         not AWS. The {} instances share 2 cores, so a run's wall time includes waiting for CPU \
+         and for moto: GB-s here overstate what Lambda, with a vCPU share per instance, bills.",
+        setup.concurrency,
+        setup.concurrency_why,
+        setup.worker_mb,
+        setup.scheduler_mb,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        setup.concurrency
     ));
     let rows: Vec<Vec<String>> = ticks
         .iter()
@@ -304,7 +315,7 @@ pub fn report(
             "of them token",
             "lists",
             "single, attributes, pictures",
-            "SQS ReceiveMessage (tick)",
+            "SQS ReceiveMessage (tick; idle long polls included)",
             "SQS DeleteMessage (tick)",
             "SQS SendMessage + ChangeMessageVisibility (tick)",
             "GetSecretValue / run",
