@@ -228,10 +228,6 @@ impl UserRecord {
             .iter()
             .map(|(name, value)| (name.as_str(), value))
     }
-    /// Gives back the room of fields that were not set (a record lives as long as the run).
-    pub fn shrink_to_fit(&mut self) {
-        self.fields.shrink_to_fit();
-    }
     /// Number of fields set.
     pub fn len(&self) -> usize {
         self.fields.len()

@@ -473,7 +473,9 @@ impl Mapping {
         employee: &Employee,
         universal_ids: &BTreeMap<String, String>,
     ) -> Result<UserRecord, Vec<RecordError>> {
-        let values = (0..self.rules.len()).map(|index| self.value(index, employee, universal_ids));
+        let values = (0..self.rules.len())
+            .map(|index| self.value(index, employee, universal_ids))
+            .collect();
         record_of(employee, &self.rules, values)
     }
 
@@ -507,9 +509,11 @@ impl Mapping {
 fn record_of(
     employee: &Employee,
     rules: &[(FieldName, FieldRule)],
-    values: impl IntoIterator<Item = Option<FieldValue>>,
+    values: Vec<Option<FieldValue>>,
 ) -> Result<UserRecord, Vec<RecordError>> {
-    let mut record = UserRecord::with_capacity(rules.len());
+    // Exactly the room of the values there are: a record lives as long as the run, and
+    // shrinking it afterwards would copy it.
+    let mut record = UserRecord::with_capacity(values.iter().flatten().count());
     let mut errors = Vec::new();
     for ((target, rule), value) in rules.iter().zip(values) {
         match value {
@@ -519,7 +523,6 @@ fn record_of(
         }
     }
     if errors.is_empty() {
-        record.shrink_to_fit();
         Ok(record)
     } else {
         Err(named(errors, &record))
