@@ -14,10 +14,11 @@
 //!
 //! Time on the 2-core project machine (release build, 2026-12-04): 50 tenants 2.7 min; 400
 //! tenants (162,197 people) 25 min, of which the first tick 14.7 min and the end (400 fakes and
-//! 162,000 user files removed) about 4 min. 1,000 tenants (about 430,000 people) need about an
-//! hour, estimated from those: the first sync writes about two DynamoDB items per person, one
-//! `PutItem` each, and the one single-threaded moto serves them at about 180 people a second
-//! here. `SIM_TENANTS=400` fits in half an hour.
+//! 162,000 user files removed) about 4 min. 1,000 tenants (394,989 people) need well over an
+//! hour: the first sync writes about two DynamoDB items per person, one `PutItem` each, and the
+//! one single-threaded moto serves them at about 180 people a second here; a run beside other
+//! work finished 547 of the 1,000 first syncs in 30 minutes. `SIM_TENANTS=400` fits in half an
+//! hour. `SIM_TICK_MINUTES` (default 90) bounds each tick.
 
 use crate::support::aws_proxy::AwsProxy;
 use crate::support::churn::{churn, SplitMix};
@@ -45,8 +46,10 @@ const SEED: u64 = 17;
 const PEOPLE: (f64, f64) = (20.0, 2_000.0);
 /// Onboardings in flight at once.
 const ONBOARDING: usize = 4;
-/// How long one tick may take before the simulation fails.
-const TICK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+/// How long one tick may take before the simulation fails, unless `SIM_TICK_MINUTES` says: a
+/// 1,000-tenant first sync did not finish in 30 minutes on the 2-core machine while other work
+/// ran on it (547 of 1,000 tenants done).
+const TICK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(90 * 60);
 
 /// `count` company sizes, log-uniform between `PEOPLE.0` and `PEOPLE.1`: as many tenants of
 /// 20–200 people as of 200–2,000.
@@ -383,7 +386,10 @@ async fn run_tick(
         worker_settings.clone(),
         worker_proxy.url.clone(),
         expected,
-        started + TICK_DEADLINE,
+        started
+            + env_number("SIM_TICK_MINUTES").map_or(TICK_DEADLINE, |minutes| {
+                std::time::Duration::from_secs(minutes as u64 * 60)
+            }),
     ));
     // A tick that fails (moto answers a move that raced another with HTTP 500) is retried by
     // Lambda with the same event; the tenants it could not move are queued again, which the
