@@ -156,17 +156,8 @@ impl<'a> Intake<'a> {
     }
 
     /// Maps and scopes one account's batch.
-    pub fn add(&mut self, account: &AccountId, batch: SourceBatch) {
-        self.protected.extend(
-            batch
-                .unreadable
-                .iter()
-                .map(|id| PersonKey::new(account.clone(), *id)),
-        );
-        self.errors.extend(batch.errors);
-        self.used_attributes
-            .extend(self.used.resolved(&batch.universal_ids));
-        self.stats.employees += batch.employees.len();
+    pub fn add(&mut self, account: &AccountId, mut batch: SourceBatch) {
+        self.take_facts(account, &mut batch);
         for employee in batch.employees {
             crate::ports::count_presence(&mut self.stats.attribute_presence, &employee);
             self.people.push(prepare(
@@ -198,19 +189,10 @@ impl<'a> Intake<'a> {
     /// Adds one account's people, mapped and scoped as they were read.
     pub fn add_prepared(&mut self, account: &AccountId, prepared: PreparedBatch) {
         let PreparedBatch {
-            batch,
+            mut batch,
             attribute_presence,
         } = prepared;
-        self.protected.extend(
-            batch
-                .unreadable
-                .iter()
-                .map(|id| PersonKey::new(account.clone(), *id)),
-        );
-        self.errors.extend(batch.errors);
-        self.used_attributes
-            .extend(self.used.resolved(&batch.universal_ids));
-        self.stats.employees += batch.employees.len();
+        self.take_facts(account, &mut batch);
         for (key, count) in attribute_presence {
             *self.stats.attribute_presence.entry(key).or_default() += count;
         }
@@ -220,6 +202,21 @@ impl<'a> Intake<'a> {
         } else {
             self.people.extend(batch.employees);
         }
+    }
+
+    /// Keeps what a batch says besides its people: who could not be read, its errors, the
+    /// attributes it resolved and its headcount.
+    fn take_facts<T>(&mut self, account: &AccountId, batch: &mut SourceBatch<T>) {
+        self.protected.extend(
+            batch
+                .unreadable
+                .iter()
+                .map(|id| PersonKey::new(account.clone(), *id)),
+        );
+        self.errors.append(&mut batch.errors);
+        self.used_attributes
+            .extend(self.used.resolved(&batch.universal_ids));
+        self.stats.employees += batch.employees.len();
     }
 
     /// Records that Personio no longer knows `key`.
