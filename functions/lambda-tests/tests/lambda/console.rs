@@ -40,12 +40,7 @@ impl Console {
         let mut deps = console_lambda::console_deps(&stack.deps, keys.clone());
         // Plain http on 127.0.0.1 here; API Gateway serves it over https.
         deps.settings.secure_cookie = false;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
-        let url = format!("http://{}", listener.local_addr().expect("an address"));
-        let app = sync_console::app(deps);
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let url = crate::support::serve(sync_console::app(deps)).await;
         let http = sync_core::http::builder(std::time::Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -52,12 +52,7 @@ async fn serve_console(stack: &Stack, aws: &Deps) -> String {
         console_lambda::console_deps(aws, keys),
         aws.pictures.clone(),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let url = format!("http://{}", listener.local_addr().expect("an address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    crate::support::serve(app).await
 }
 
 /// Runs one full run of `tenant` through the worker with `pictures` as its picture store.

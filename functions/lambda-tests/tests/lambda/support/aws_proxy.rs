@@ -72,16 +72,10 @@ impl AwsProxy {
             http: reqwest::Client::new(),
             tallies: Mutex::new(BTreeMap::new()),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the AWS proxy");
-        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
         let router = Router::new()
             .fallback(forward)
             .with_state(Arc::clone(&shared));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let url = super::serve(router).await;
         Self { url, shared }
     }
 

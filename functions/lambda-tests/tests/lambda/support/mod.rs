@@ -33,6 +33,16 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use tenant::Tenant;
 
+/// Serves `app` on a free port of 127.0.0.1 in this test's runtime; its `http://` URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
 /// The moment of a test's scheduler tick: now, to the second.
 pub fn tick_time() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
