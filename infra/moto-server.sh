@@ -37,7 +37,9 @@ for attempt in 1 2 3; do
     port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
     log_file="${MOTO_LOG:-$repo_root/target/moto-server-$port.log}"
     mkdir -p "$(dirname "$log_file")"
-    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 </dev/null &
+    # infra/moto-fixes/sitecustomize.py stops moto from keeping every DynamoDB item it wrote.
+    PYTHONPATH="$repo_root/infra/moto-fixes" \
+        "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 </dev/null &
     pid=$!
     url="http://127.0.0.1:$port"
     started="$(date +%s)"

@@ -124,12 +124,12 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// Starts `moto_server`; with `recording`, its recorder writes there.
+/// Starts `moto_server`, with `infra/moto-fixes` loaded (moto otherwise keeps every DynamoDB item
+/// it ever wrote); with `recording`, its recorder writes there.
 fn spawn(recording: Option<&Path>) -> Moto {
-    let envs: Vec<(&str, &std::ffi::OsStr)> = recording
-        .map(|path| ("MOTO_RECORDER_FILEPATH", path.as_os_str()))
-        .into_iter()
-        .collect();
+    let fixes = crate::workspace_root().join("infra/moto-fixes");
+    let mut envs: Vec<(&str, &std::ffi::OsStr)> = vec![("PYTHONPATH", fixes.as_os_str())];
+    envs.extend(recording.map(|path| ("MOTO_RECORDER_FILEPATH", path.as_os_str())));
     let (port, server) = ServerProcess::start(&Launch {
         program: "moto_server",
         script: "moto-server.sh",
