@@ -14,10 +14,11 @@
 //!
 //! Time on the 2-core project machine (release build, 2026-12-04): 50 tenants 2.7 min; 400
 //! tenants (162,197 people) 25 min, of which the first tick 14.7 min and the end (400 fakes and
-//! 162,000 user files removed) about 4 min. 1,000 tenants (394,989 people) need well over an
-//! hour: the first sync writes about two DynamoDB items per person, one `PutItem` each, and the
-//! one single-threaded moto serves them at about 180 people a second here; a run beside other
-//! work finished 547 of the 1,000 first syncs in 30 minutes. `SIM_TENANTS=400` fits in half an
+//! 162,000 user files removed) about 4 min. 1,000 tenants (394,989 people) 56 min, of which the
+//! first tick 34 min: the first sync writes about two DynamoDB items per person, one `PutItem`
+//! each, and the one single-threaded moto serves them at about 200 people a second here. The
+//! moto must be started with `infra/moto-fixes` (test support does): without it moto keeps every
+//! item it ever wrote and reached 22.8 GB in the third tick. `SIM_TENANTS=400` fits in half an
 //! hour. `SIM_TICK_MINUTES` (default 90) bounds each tick.
 
 use crate::support::aws_proxy::AwsProxy;
